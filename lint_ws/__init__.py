@@ -1,0 +1,3 @@
+"""lint-ws: find connection-lifecycle anti-patterns in Rust and Python code."""
+
+__version__ = "0.1.0"

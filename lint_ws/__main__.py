@@ -1,0 +1,3 @@
+from lint_ws.cli import main
+
+main()

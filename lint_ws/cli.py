@@ -1,0 +1,111 @@
+"""The ``lint-ws`` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from lint_ws import __version__, reporters
+from lint_ws.catalogue import all_rules
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _rule_ids(value: str | None, option: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    ids = frozenset(part.strip().upper() for part in value.split(",") if part.strip())
+    unknown = sorted(ids - all_rules().keys())
+    if unknown:
+        raise click.BadParameter(
+            f"unknown rule id {', '.join(unknown)} (known: {', '.join(all_rules())})", param_hint=option
+        )
+    return ids
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lint-ws")
+def cli() -> None:
+    """Find connection-lifecycle anti-patterns in Rust and Python code."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "format_name", type=click.Choice(sorted(reporters.FORMATS)), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@click.option("--select", help="Comma-separated rule ids to run (default: all).")
+@click.option("--ignore", help="Comma-separated rule ids not to run.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes to use (default: number of cores).")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--show-source/--no-show-source", default=None, help="Show source frames (default: on a terminal).")
+def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source) -> None:
+    """Lint PATHS (default: the current directory)."""
+    from lint_ws import discovery, engine
+
+    selected = _rule_ids(select, "--select") or frozenset(all_rules())
+    selected -= _rule_ids(ignore, "--ignore") or frozenset()
+    cwd = Path.cwd()
+    found = discovery.discover(paths or (".",))
+    for missing in found.missing:
+        click.echo(f"lint-ws: {missing}: no such file or directory", err=True)
+    files = [(path, discovery.display_path(path, cwd)) for path in found.files]
+    result = engine.run(files, engine.RunOptions(selected=selected), jobs=jobs)
+
+    stream = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
+    to_terminal = stream.isatty()
+    report = reporters.Report(
+        findings=result.findings,
+        problems=result.problems,
+        files_checked=len(files),
+        show_source=to_terminal if show_source is None else show_source,
+        color=to_terminal and "NO_COLOR" not in os.environ,
+    )
+    try:
+        reporters.render(format_name, report, stream)
+    finally:
+        if output:
+            stream.close()
+
+    for problem in result.problems:
+        click.echo(f"lint-ws: {problem.render()}", err=True)
+    active = [f for f in result.findings if not f.suppressed]
+    if statistics:
+        for rule_id, count in sorted(Counter(f.rule_id for f in active).items()):
+            click.echo(f"{count:>5}  {rule_id}  {all_rules()[rule_id].name}", err=True)
+    click.echo(_summary(len(active), len(files), result.problems), err=True)
+
+    if result.failed or found.missing:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
+
+
+def _summary(findings: int, files: int, problems) -> str:
+    noun = "finding" if findings == 1 else "findings"
+    summary = f"{findings} {noun} in {files} file{'s' if files != 1 else ''}"
+    if problems:
+        summary += f"; {len(problems)} file{'s' if len(problems) != 1 else ''} not fully analysed"
+    return summary + "."
+
+
+@cli.command()
+@click.argument("rule_id", required=False)
+def rule(rule_id: str | None) -> None:
+    """Print the doc of RULE_ID, or list every rule."""
+    rules = all_rules()
+    if rule_id is None:
+        for doc in rules.values():
+            click.echo(f"{doc.id}  {doc.name:<24} {doc.level:<8} {doc.summary}")
+        return
+    doc = rules.get(rule_id.upper())
+    if doc is None:
+        raise click.BadParameter(f"unknown rule id {rule_id} (known: {', '.join(rules)})", param_hint="RULE_ID")
+    click.echo(f"# {doc.id} {doc.name}\n\n{doc.summary}\n\n{doc.doc}", nl=False)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,49 @@
+"""The one place rules are registered: every check module, by language.
+
+Modules are imported lazily, per language, so a run over Rust files never imports libcst
+and a run over Python files never loads tree-sitter.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lint_ws.findings import Finding
+
+RULE_MODULES: dict[str, tuple[str, ...]] = {
+    "rust": (),
+    "python": (),
+}
+
+# The language front end of each language: ``analyse(source, checks) -> list[Finding]``.
+FRONTENDS = {"rust": "lint_ws.rust.frontend", "python": "lint_ws.python.frontend"}
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    rule_id: str
+    language: str
+    check: Callable[[Any], Iterable[Finding]]
+    # Substrings of which at least one must occur in a file for the rule to be able to
+    # fire there; a file with none skips the rule, and with no rule left, the parse.
+    triggers: tuple[str, ...]
+
+    def may_fire(self, text: str) -> bool:
+        return any(trigger in text for trigger in self.triggers)
+
+
+def checks_for(language: str, selected: frozenset[str]) -> list[RuleCheck]:
+    """The checks of ``language`` whose rule id is in ``selected``, in module order."""
+    checks = []
+    for module_name in RULE_MODULES[language]:
+        module = importlib.import_module(module_name)
+        if module.RULE_ID in selected:
+            checks.append(RuleCheck(module.RULE_ID, language, module.check, module.TRIGGERS))
+    return checks
+
+
+def frontend(language: str):
+    return importlib.import_module(FRONTENDS[language])

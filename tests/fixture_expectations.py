@@ -1,0 +1,32 @@
+"""Reading expectation comments out of fixture files.
+
+A line that must be flagged ends with ``// expect: WS001`` (Rust) or ``# expect: WS001``
+(Python); several ids are comma-separated. Each near-miss negative case is introduced by a
+``// near-miss: why`` or ``# near-miss: why`` comment.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPECT = re.compile(r"(?://|#)\s*expect:\s*(WS\d{3}(?:\s*,\s*WS\d{3})*)")
+NEAR_MISS = re.compile(r"(?://|#)\s*near-miss:")
+
+
+def expected_findings(path: Path) -> set[tuple[int, str]]:
+    expected = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = EXPECT.search(line)
+        if match:
+            expected.update((number, rule.strip()) for rule in match.group(1).split(","))
+    return expected
+
+
+def near_miss_count(path: Path) -> int:
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if NEAR_MISS.search(line))
+
+
+def rule_fixture_files() -> list[Path]:
+    return sorted(p for p in FIXTURES.glob("*/WS*/*") if p.suffix in (".rs", ".py"))

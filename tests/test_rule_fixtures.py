@@ -1,0 +1,41 @@
+"""Every rule fixture: exactly the lines marked ``expect:`` are flagged, by that rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixture_expectations import FIXTURES, expected_findings, near_miss_count, rule_fixture_files
+from lint_ws import engine
+from lint_ws.catalogue import all_rules
+
+LANGUAGES = ("rust", "python")
+
+
+def lint(path, selected):
+    result = engine.lint_file(path, path.name, engine.RunOptions(selected=frozenset(selected)))
+    assert result.problems == []
+    return {(f.span.start_line, f.rule_id) for f in result.findings}
+
+
+@pytest.mark.parametrize("path", rule_fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_flags_exactly_the_expected_lines(path):
+    rule_id = path.parent.name
+    assert lint(path, {rule_id}) == expected_findings(path)
+
+
+@pytest.mark.parametrize("path", rule_fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_prefilter_never_drops_a_finding(path):
+    rule_id = path.parent.name
+    with_prefilter = engine.lint_file(path, path.name, engine.RunOptions(frozenset({rule_id})))
+    without = engine.lint_file(path, path.name, engine.RunOptions(frozenset({rule_id}), prefilter=False))
+    assert with_prefilter.findings == without.findings
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("rule_id", sorted(all_rules()))
+def test_rule_has_enough_positive_and_near_miss_cases(language, rule_id):
+    files = list((FIXTURES / language / rule_id).glob("*"))
+    positives = sum(len(expected_findings(p)) for p in files)
+    near_misses = sum(near_miss_count(p) for p in files)
+    assert positives >= 8, f"{language}/{rule_id}: {positives} positive cases"
+    assert near_misses >= 8, f"{language}/{rule_id}: {near_misses} near-miss negatives"
