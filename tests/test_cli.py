@@ -1,0 +1,155 @@
+"""The installed ``lint-ws`` entry point, run as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from cli_runner import REPO, run_cli
+from fixture_expectations import FIXTURES, expected_findings
+from lint_ws import __version__
+from lint_ws.catalogue import all_rules
+
+CLEAN_RUST = "fn main() {}\n"
+LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<rule>WS\d{3}) (?P<message>.+)$")
+
+
+def parse_lines(stdout: str) -> list[tuple[str, int, int, str]]:
+    parsed = []
+    for line in stdout.splitlines():
+        match = LINE.match(line)
+        assert match, f"not a finding line: {line!r}"
+        parsed.append((match["path"], int(match["line"]), int(match["col"]), match["rule"]))
+    return parsed
+
+
+def test_version_and_module_entry_point():
+    assert run_cli("--version").stdout.strip() == f"lint-ws, version {__version__}"
+    module = subprocess.run([sys.executable, "-m", "lint_ws", "--version"], capture_output=True, text=True)
+    assert module.stdout.strip() == f"lint-ws, version {__version__}"
+
+
+def test_rule_lists_every_rule_of_the_catalogue():
+    result = run_cli("rule")
+    assert result.returncode == 0
+    assert [line.split()[0] for line in result.stdout.splitlines()] == list(all_rules())
+
+
+@pytest.mark.parametrize("rule_id", sorted(all_rules()))
+def test_rule_prints_the_full_doc(rule_id):
+    result = run_cli("rule", rule_id.lower())
+    assert result.returncode == 0
+    for heading in ("## Why is this bad?", "## Example (Rust)", "## Example (Python)", "## Suppression"):
+        assert heading in result.stdout
+
+
+def test_unknown_rule_is_usage_error():
+    result = run_cli("rule", "WS999")
+    assert result.returncode == 2 and "unknown rule id WS999" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_unknown_rule_in_selection_is_exit_2(option, tmp_path):
+    (tmp_path / "a.rs").write_text(CLEAN_RUST)
+    result = run_cli("check", option, "WS001,WS042", ".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "WS042" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_clean_tree_exits_0_with_summary_on_stderr(tmp_path):
+    (tmp_path / "a.rs").write_text(CLEAN_RUST)
+    (tmp_path / "b.py").write_text("x = 1\n")
+    result = run_cli("check", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr.strip() == "0 findings in 2 files."
+
+
+def rule_fixture_dirs():
+    return sorted(p for p in FIXTURES.glob("*/WS*") if p.is_dir())
+
+
+@pytest.mark.parametrize("directory", rule_fixture_dirs(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_directory_through_the_cli(directory):
+    """Text output on a fixture directory: exactly the expected lines, sorted, exit 1."""
+    relative = directory.relative_to(REPO).as_posix()
+    result = run_cli("check", "--no-show-source", "--select", directory.name, relative)
+    expected = sorted(
+        (path.relative_to(REPO).as_posix(), line, rule)
+        for path in directory.iterdir()
+        if path.suffix in (".rs", ".py")
+        for line, rule in expected_findings(path)
+    )
+    found = parse_lines(result.stdout)
+    assert [(p, line, rule) for p, line, _, rule in found] == expected
+    assert found == sorted(found)
+    assert result.returncode == (1 if expected else 0), result.stderr
+
+
+def test_examples_show_every_rule_in_both_languages():
+    result = run_cli("check", "--no-show-source", "examples/")
+    assert result.returncode == 1, result.stderr
+    found = parse_lines(result.stdout)
+    for language, suffix in (("rust", ".rs"), ("python", ".py")):
+        rules = {rule for path, _, _, rule in found if path.endswith(suffix)}
+        assert rules == set(all_rules()), f"{language} examples show {sorted(rules)}"
+    assert all(path.startswith("examples/") for path, *_ in found)
+
+
+def test_exit_zero_and_statistics():
+    result = run_cli("check", "--exit-zero", "--statistics", "--no-show-source", "examples/")
+    assert result.returncode == 0
+    stats = [line.split() for line in result.stderr.splitlines() if re.match(r"^\s*\d+\s+WS\d{3}\s", line)]
+    assert {row[1] for row in stats} == set(all_rules())
+    assert sum(int(row[0]) for row in stats) == len(result.stdout.splitlines())
+
+
+def test_select_and_ignore_narrow_the_rules():
+    only = parse_lines(run_cli("check", "--no-show-source", "--select", "WS001", "examples/").stdout)
+    assert only and {rule for *_, rule in only} == {"WS001"}
+    rest = parse_lines(run_cli("check", "--no-show-source", "--ignore", "WS001", "examples/").stdout)
+    assert rest and "WS001" not in {rule for *_, rule in rest}
+
+
+def test_json_matches_text():
+    text = parse_lines(run_cli("check", "--no-show-source", "examples/").stdout)
+    document = json.loads(run_cli("check", "--format", "json", "examples/").stdout)
+    from_json = [
+        (f["path"], f["location"]["start"]["line"], f["location"]["start"]["column"], f["rule"])
+        for f in document["findings"]
+    ]
+    assert from_json == text
+    assert all(f["message"] for f in document["findings"])
+
+
+def test_output_file(tmp_path):
+    target = tmp_path / "report.json"
+    result = run_cli("check", "--format", "json", "-o", str(target), "examples/")
+    assert result.stdout == ""
+    assert json.loads(target.read_text())["findings"]
+
+
+def test_show_source_frames_underline_the_call_and_label_related(tmp_path):
+    result = run_cli("check", "--show-source", "examples/", env={"NO_COLOR": "1"})
+    assert "\x1b[" not in result.stdout
+    lines = result.stdout.splitlines()
+    headers = [i for i, line in enumerate(lines) if LINE.match(line)]
+    assert headers
+    for start, end in zip(headers, headers[1:] + [len(lines)]):
+        frame = lines[start + 1 : end]
+        assert any(re.match(r"^\s+\|\s+\^+", line) for line in frame), "\n".join(lines[start:end])
+    assert any(re.match(r"^\s+\|\s+-+ \S", line) for line in lines), "no related location is labelled"
+
+
+def test_no_source_frames_in_a_pipe_by_default():
+    result = run_cli("check", "examples/")
+    parse_lines(result.stdout)  # every line is a finding line
+
+
+def test_paths_outside_the_working_directory_are_shown_as_given(tmp_path):
+    result = run_cli("check", "--no-show-source", str(REPO / "examples"), cwd=tmp_path)
+    found = parse_lines(result.stdout)
+    assert found and all(path.startswith(str(REPO / "examples")) for path, *_ in found)
