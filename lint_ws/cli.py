@@ -43,18 +43,27 @@ def cli() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes to use (default: number of cores).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option("--show-source/--no-show-source", default=None, help="Show source frames (default: on a terminal).")
-def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source) -> None:
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="Apply unsafe fixes too (implies --fix).")
+@click.option("--diff", is_flag=True, help="Print the diff of the fixes instead of applying them; write nothing.")
+def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source, fix, unsafe_fixes, diff) -> None:
     """Lint PATHS (default: the current directory)."""
-    from lint_ws import discovery, engine
+    from lint_ws import discovery, engine, fixes
 
     selected = _rule_ids(select, "--select") or frozenset(all_rules())
     selected -= _rule_ids(ignore, "--ignore") or frozenset()
+    if diff and format_name != "text":
+        raise click.BadParameter("--diff prints a diff; it takes no --format", param_hint="--format")
     cwd = Path.cwd()
     found = discovery.discover(paths or (".",))
     for missing in found.missing:
         click.echo(f"lint-ws: {missing}: no such file or directory", err=True)
     files = [(path, discovery.display_path(path, cwd)) for path in found.files]
-    result = engine.run(files, engine.RunOptions(selected=selected), jobs=jobs)
+    options = engine.RunOptions(selected=selected)
+    result = engine.run(files, options, jobs=jobs)
+    fixing = fix or unsafe_fixes or diff
+    if fixing:
+        fixed = fixes.fix_run(result, files, options, unsafe=unsafe_fixes, write=not diff)
 
     stream = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
     to_terminal = stream.isatty()
@@ -66,7 +75,10 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
         color=to_terminal and "NO_COLOR" not in os.environ,
     )
     try:
-        reporters.render(format_name, report, stream)
+        if diff:
+            stream.write("".join(fixes.unified_diff(file_fix) for file_fix in fixed.fixes))
+        else:
+            reporters.render(format_name, report, stream)
     finally:
         if output:
             stream.close()
@@ -77,18 +89,24 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     if statistics:
         for rule_id, count in sorted(Counter(f.rule_id for f in active).items()):
             click.echo(f"{count:>5}  {rule_id}  {all_rules()[rule_id].name}", err=True)
-    click.echo(_summary(len(active), len(files), result.problems), err=True)
+    fix_note = fixes.summary(result.findings, fixed.fixed_count if fixing else None, unsafe_fixes, dry_run=diff)
+    click.echo(_summary(len(active), len(files), result.problems, fix_note), err=True)
 
     if result.failed or found.missing:
         sys.exit(EXIT_ERROR)
+    if diff:
+        # Like ruff: a diff means there is something to fix.
+        sys.exit(EXIT_FINDINGS if fixed.fixes and not exit_zero else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
 
 
-def _summary(findings: int, files: int, problems) -> str:
+def _summary(findings: int, files: int, problems, fix_note: str = "") -> str:
     noun = "finding" if findings == 1 else "findings"
     summary = f"{findings} {noun} in {files} file{'s' if files != 1 else ''}"
     if problems:
         summary += f"; {len(problems)} file{'s' if len(problems) != 1 else ''} not fully analysed"
+    if fix_note:
+        summary += f"; {fix_note}"
     return summary + "."
 
 

@@ -36,11 +36,14 @@ class RunResult:
         return any(p.severity is Severity.ERROR for p in self.problems)
 
 
-def lint_file(fs_path: Path, display: str, options: RunOptions) -> FileResult:
+def lint_file(fs_path: Path, display: str, options: RunOptions, raw: bytes | None = None) -> FileResult:
+    """Lint one file; ``raw`` is its content when the caller already has it (the fix
+    loop lints each candidate text before writing it)."""
     result = FileResult(display)
     language = language_of(fs_path.name)
     try:
-        raw = _read(fs_path)
+        if raw is None:
+            raw = _read(fs_path)
         if language is None:
             raise SourceError("not a Rust or Python file; skipped")
         text_probe = raw.decode("utf-8", errors="replace")
