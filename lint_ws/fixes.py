@@ -71,22 +71,26 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> Applied:
     pieces, position = [], 0
     for edit in edits:
         pieces.append(text[position : edit.start_offset])
-        pieces.append(_with_newline(edit.replacement, newline))
+        pieces.append(with_newline(edit.replacement, newline))
         position = edit.end_offset
     pieces.append(text[position:])
     return Applied("".join(pieces), tuple(applied), tuple(overlapping), tuple(malformed))
 
 
 def _well_formed(ranges: list[tuple[int, int]], length: int) -> bool:
+    """Edits of one fix lie in the text, in order, and may abut; two insertions at one
+    offset may not: their order would be arbitrary."""
     inside = all(0 <= start <= end <= length for start, end in ranges)
-    return inside and all(a_end <= b_start for (_, a_end), (b_start, _) in zip(ranges, ranges[1:]))
+    return inside and all(a[1] <= b[0] and a != b for a, b in zip(ranges, ranges[1:]))
 
 
 def _touch(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def _with_newline(replacement: str, newline: str) -> str:
+def with_newline(replacement: str, newline: str) -> str:
+    """``replacement`` with its line breaks in the file's style (``newline_of``); what any
+    other consumer of the edits (SARIF) must insert to get the same text as ``--fix``."""
     unified = replacement.replace("\r\n", "\n")
     return unified if newline == "\n" else unified.replace("\n", newline)
 

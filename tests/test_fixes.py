@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixture_expectations import FIXTURES, rule_fixture_files
 from lint_ws import cli, engine, fixes, registry
@@ -123,12 +125,48 @@ def test_a_fix_with_several_edits_applies_all_or_nothing():
 
 @pytest.mark.parametrize(
     "edits",
-    [(Edit(2, 9, "x"),), (Edit(3, 1, "x"),), (Edit(0, 2, "x"), Edit(1, 3, "y")), ()],
-    ids=["past-the-end", "backwards", "self-overlapping", "no-edits"],
+    [(Edit(2, 9, "x"),), (Edit(3, 1, "x"),), (Edit(0, 2, "x"), Edit(1, 3, "y")), (Edit(1, 1, "x"), Edit(1, 1, "y")), ()],
+    ids=["past-the-end", "backwards", "self-overlapping", "two-insertions-at-one-offset", "no-edits"],
 )
 def test_malformed_fixes_are_never_applied(edits):
     applied = fixes.apply_fixes("abc", [Fix("bad", SAFE, edits)])
     assert applied.text == "abc" and len(applied.malformed) == 1
+
+
+@st.composite
+def text_and_fixes(draw):
+    text = draw(st.text(alphabet="ab\n", max_size=30))
+    offset = st.integers(min_value=0, max_value=len(text))
+    edit = st.builds(lambda a, b, r: Edit(min(a, b), max(a, b), r), offset, offset, st.text(alphabet="XY", max_size=3))
+    edits = st.lists(edit, min_size=1, max_size=3)
+    return text, draw(st.lists(st.builds(lambda e: Fix("f", SAFE, tuple(e)), edits), max_size=6))
+
+
+def _independently_applied(text: str, fixes_: tuple[Fix, ...]) -> str:
+    for edit in sorted((e for f in fixes_ for e in f.edits), key=lambda e: (e.start_offset, e.end_offset), reverse=True):
+        text = text[: edit.start_offset] + edit.replacement + text[edit.end_offset :]
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text_and_fixes())
+def test_applied_fixes_never_touch_and_every_left_fix_has_a_reason(case):
+    text, given_fixes = case
+    applied = fixes.apply_fixes(text, given_fixes)
+    assert sorted(map(id, applied.applied + applied.overlapping + applied.malformed)) == sorted(map(id, given_fixes))
+    ranges = [(e.start_offset, e.end_offset) for f in applied.applied for e in f.edits]
+    for fix_ in applied.applied:
+        own = [(e.start_offset, e.end_offset) for e in fix_.edits]
+        others = [r for r in ranges if r not in own or own.count(r) < ranges.count(r)]
+        assert not any(a[0] <= b[1] and b[0] <= a[1] for a in own for b in others)
+    for fix_ in applied.overlapping:
+        assert any(
+            e.start_offset <= other.end_offset and other.start_offset <= e.end_offset
+            for e in fix_.edits
+            for applied_fix in applied.applied
+            for other in applied_fix.edits
+        )
+    assert applied.text == _independently_applied(text, applied.applied)
 
 
 def test_replacement_text_takes_the_files_line_endings():
