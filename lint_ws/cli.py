@@ -73,6 +73,8 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
         files_checked=len(files),
         show_source=to_terminal if show_source is None else show_source,
         color=to_terminal and "NO_COLOR" not in os.environ,
+        root=cwd,
+        rules=tuple(sorted(selected)),
     )
     try:
         if diff:

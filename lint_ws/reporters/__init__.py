@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
+from lint_ws.catalogue import all_rules
 from lint_ws.findings import Finding, Problem
 
 FORMATS = {
     "text": "lint_ws.reporters.text",
     "json": "lint_ws.reporters.json",
+    "sarif": "lint_ws.reporters.sarif",
+    "github": "lint_ws.reporters.github",
 }
 
 
@@ -21,6 +25,10 @@ class Report:
     files_checked: int
     show_source: bool = False
     color: bool = False
+    # SARIF: relative paths are resolved against ``root`` (%SRCROOT%); ``rules`` are the
+    # rule ids the run checked, described in the log even when they found nothing.
+    root: Path = field(default_factory=Path.cwd)
+    rules: tuple[str, ...] = field(default_factory=lambda: tuple(all_rules()))
 
 
 def render(format_name: str, report: Report, stream: TextIO) -> None:
