@@ -91,7 +91,10 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     if statistics:
         for rule_id, count in sorted(Counter(f.rule_id for f in active).items()):
             click.echo(f"{count:>5}  {rule_id}  {all_rules()[rule_id].name}", err=True)
-    fix_note = fixes.summary(result.findings, fixed.fixed_count if fixing else None, unsafe_fixes, dry_run=diff)
+    if fixing:
+        fix_note = fixes.summary(fixed.remaining, fixed.fixed_count, unsafe_fixes, dry_run=diff)
+    else:
+        fix_note = fixes.summary(result.findings, None, unsafe=False)
     click.echo(_summary(len(active), len(files), result.problems, fix_note), err=True)
 
     if result.failed or found.missing:

@@ -27,6 +27,10 @@ from lint_ws.source import SourceError, SourceFile, decode, language_of
 MAX_PASSES = 10
 
 
+class FixProblem(Problem):
+    """A fix that could not be applied or written; the file itself was analysed fully."""
+
+
 def applicable(finding: Finding, unsafe: bool) -> bool:
     """Whether ``finding`` has a fix that this run may apply."""
     if finding.suppressed or finding.fix is None:
@@ -194,7 +198,7 @@ def fix_file(fs_path: Path, display: str, options: engine.RunOptions, unsafe: bo
             break
         if passes == MAX_PASSES:
             message = f"fixes did not settle after {MAX_PASSES} passes; please report this lint-ws bug"
-            problems.append(Problem(display, message, Severity.WARNING))
+            problems.append(FixProblem(display, message, Severity.WARNING))
             break
         passes += 1
         step = _apply_checked(current, [f.fix for f in candidates])
@@ -202,7 +206,7 @@ def fix_file(fs_path: Path, display: str, options: engine.RunOptions, unsafe: bo
             finding = next(f for f in candidates if f.fix is fix)
             rejected.add(_identity(current.text, finding))
             message = f"fix for {finding.rule_id} not applied: {reason}; please report this lint-ws bug"
-            problems.append(Problem(display, message, Severity.WARNING, finding.span.start_line))
+            problems.append(FixProblem(display, message, Severity.WARNING, finding.span.start_line))
         if step.applied:
             current, fixed_count = step.source, fixed_count + step.applied
             result = engine.lint_file(fs_path, display, options, raw=current.raw)
@@ -337,6 +341,7 @@ def unified_diff(fix: FileFix) -> str:
 @dataclass
 class FixRun:
     fixes: list[FileFix] = field(default_factory=list)  # the files that changed
+    remaining: list[Finding] = field(default_factory=list)  # every file's findings after fixing
 
     @property
     def fixed_count(self) -> int:
@@ -350,23 +355,30 @@ def fix_run(
     unsafe: bool,
     write: bool,
 ) -> FixRun:
-    """Fix every file of ``result`` that has an applicable fix, writing the changed files
-    when ``write``; ``result`` is updated in place to what remains."""
+    """Fix every file of ``result`` that has an applicable fix. With ``write``, the changed
+    files are written and ``result`` is updated to what remains in them; without, ``result``
+    keeps describing the files as they are and only gains the fix problems."""
     fs_paths = {display: path for path, display in files}
     run = FixRun()
     for index, file_result in enumerate(result.files):
-        if file_result.path not in fs_paths or not any(applicable(f, unsafe) for f in file_result.findings):
-            continue
-        fix = fix_file(fs_paths[file_result.path], file_result.path, options, unsafe)
+        fix = None
+        if file_result.path in fs_paths and any(applicable(f, unsafe) for f in file_result.findings):
+            fix = fix_file(fs_paths[file_result.path], file_result.path, options, unsafe)
         if fix is None:
+            run.remaining.extend(file_result.findings)
             continue
         if fix.changed and write:
             try:
                 write_atomically(fix.fs_path, fix.original.raw, fix.fixed.raw)
             except WriteError as error:
-                file_result.problems.append(Problem(fix.display, str(error)))
+                file_result.problems.append(FixProblem(fix.display, str(error)))
+                run.remaining.extend(file_result.findings)
                 continue
-        result.files[index] = fix.result
+        if write:
+            result.files[index] = fix.result
+        else:
+            file_result.problems.extend(p for p in fix.result.problems if isinstance(p, FixProblem))
+        run.remaining.extend(fix.result.findings)
         if fix.changed:
             run.fixes.append(fix)
     return run
@@ -375,7 +387,7 @@ def fix_run(
 def summary(findings: Sequence[Finding], fixed: int | None, unsafe: bool, dry_run: bool = False) -> str:
     """The fix part of the summary line: ``N fixed, M remaining`` after fixing (``would``
     with ``--diff``), otherwise what ``--fix`` / ``--unsafe-fixes`` could do; empty when
-    there is nothing to say. ``findings`` are those left after fixing."""
+    there is nothing to say. ``findings`` are those left after fixing, if any was made."""
     active = [f for f in findings if not f.suppressed]
     safe = sum(1 for f in active if applicable(f, unsafe=False))
     more = sum(1 for f in active if applicable(f, unsafe=True)) - safe

@@ -77,8 +77,11 @@ def marker_rules(monkeypatch):
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
+def workdir(tmp_path, tmp_path_factory, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # The results cache is keyed by rule ids, not by the rules' code: the test-only rules'
+    # findings must not be served to, or from, runs with other rules.
+    monkeypatch.setenv("LINT_WS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     return tmp_path
 
 
@@ -223,7 +226,12 @@ def test_diff_prints_what_fix_would_do_and_writes_nothing(marker_rules, workdir,
     assert result.exit_code == 1, result.output
     assert "+++ b/sample.py" in result.stdout and "+++ b/sample.rs" in result.stdout
     assert ("careful_target" in result.stdout) is unsafe
-    assert f"{4 if unsafe else 2} would be fixed" in result.stderr
+    expected_summary = (
+        "4 findings in 2 files; 4 would be fixed, 0 would remain."
+        if unsafe
+        else "4 findings in 2 files; 2 would be fixed, 2 would remain; 2 more fixable with --unsafe-fixes."
+    )
+    assert expected_summary in result.stderr
 
     # The diff is a patch: applied, it gives exactly what --fix writes.
     patched = workdir / "patched"
@@ -373,6 +381,15 @@ def test_a_fix_that_breaks_parsing_is_not_applied_and_reported(marker_rules, wor
     assert re.search(rf"^lint-ws: {name}:\d+: warning: fix for WS003 not applied", result.stderr, re.M), result.stderr
     assert "marker break_me" in result.stdout
     assert result.exit_code == 1
+
+
+def test_diff_reports_a_refused_fix_too(marker_rules, workdir):
+    old, new = BREAKING["sample.py"]
+    path = workdir / "sample.py"
+    path.write_text((SAMPLES / "sample.py").read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    result = lint_ws("--diff", "--select", "WS001,WS003", "sample.py")
+    assert "+    value = fixed_target(" in result.stdout and "break_me" not in result.stdout
+    assert "warning: fix for WS003 not applied" in result.stderr
 
 
 def test_rust_grammar_gaps_elsewhere_do_not_block_a_fix(marker_rules, workdir):
