@@ -14,7 +14,11 @@ from typing import Any
 from lint_ws.findings import Finding
 
 RULE_MODULES: dict[str, tuple[str, ...]] = {
-    "rust": (),
+    "rust": (
+        "lint_ws.rust.rules.ws001_try_send_disconnect",
+        "lint_ws.rust.rules.ws002_abort_without_close",
+        "lint_ws.rust.rules.ws003_drop_without_close",
+    ),
     "python": (),
 }
 

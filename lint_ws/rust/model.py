@@ -6,6 +6,7 @@ call which, which are tests, and what the names in scope stand for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,8 +16,10 @@ from lint_ws.rust.syntax import (
     ancestors,
     callee_path,
     descendants_of_type,
+    enclosing,
     method_call_parts,
     text,
+    walk,
 )
 
 TEST_ATTRIBUTES = ("test", "tokio::test", "async_std::test", "rstest", "test_case")
@@ -123,6 +126,26 @@ class RustModel:
             for parent in ancestors(node)
         )
 
+    @cached_property
+    def expanded(self) -> RustModel:
+        """This file's model with every ``select!`` body re-parsed as ordinary code.
+
+        tree-sitter leaves macro bodies as flat token trees, yet ``select!`` arms hold the
+        receive loops and teardown paths the rules look for. Each arm ``pat = fut => handler,``
+        is rewritten in place to ``pat = fut ;  handler;`` with every byte offset kept, so nodes
+        of the expanded tree report spans of the original file. Nested ``select!`` invocations
+        surface one round at a time.
+        """
+        model = self
+        for _ in range(MAX_SELECT_NESTING):
+            rewritten = _expand_select_macros(model.root, model.encoded)
+            if rewritten == model.encoded:
+                break
+            from lint_ws.rust.frontend import parser  # the front end imports this module
+
+            model = RustModel(parser().parse(rewritten).root_node, rewritten)
+        return model
+
 
 def _called_names(body: Node) -> set[str]:
     names = set()
@@ -135,3 +158,461 @@ def _called_names(body: Node) -> set[str]:
         if path is not None:
             names.add(path.rsplit("::", 1)[-1])
     return names
+
+
+SELECT_MACROS = frozenset({"select", "select_biased"})
+MAX_SELECT_NESTING = 4
+
+
+def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
+    """``encoded`` with the ``select!`` invocations visible in ``root`` rewritten as blocks."""
+    buffer = bytearray(encoded)
+
+    def blank(start: int, end: int) -> None:
+        for offset in range(start, end):
+            if buffer[offset] not in b"\r\n":
+                buffer[offset] = ord(" ")
+
+    def put(node: Node, replacement: bytes) -> None:
+        blank(node.start_byte, node.end_byte)
+        buffer[node.start_byte : node.start_byte + len(replacement)] = replacement
+
+    for macro in descendants_of_type(root, "macro_invocation"):
+        name = macro.child_by_field_name("macro")
+        body = next((child for child in macro.children if child.type == "token_tree"), None)
+        if name is None or body is None or text(name).rsplit("::", 1)[-1] not in SELECT_MACROS:
+            continue
+        if body.child_count < 2 or body.children[0].type != "{":
+            continue
+        blank(macro.start_byte, body.start_byte)
+        tokens = body.children[1:-1]
+        index = 0
+        while index < len(tokens):
+            arrow = index
+            while arrow < len(tokens) and tokens[arrow].type not in ("=>", ";"):
+                arrow += 1
+            if arrow == len(tokens):
+                break
+            if tokens[arrow].type == ";":  # `biased;` stays a harmless statement
+                index = arrow + 1
+                continue
+            head = tokens[index:arrow]
+            equals = next((i for i, token in enumerate(head) if token.type == "="), None)
+            if equals is None:  # `else`, `complete`, `default`
+                if head:
+                    blank(head[0].start_byte, head[-1].end_byte)
+            else:
+                precondition = next(
+                    (i for i in range(equals, len(head) - 1) if head[i].type == "," and head[i + 1].type == "if"),
+                    None,
+                )
+                if precondition is not None:
+                    blank(head[precondition].start_byte, head[-1].end_byte)
+            put(tokens[arrow], b";")
+            handler = arrow + 1
+            if handler < len(tokens) and tokens[handler].type == "token_tree" and tokens[handler].children[0].type == "{":
+                end = handler + 1
+            else:
+                end = handler
+                while end < len(tokens) and tokens[end].type != ",":
+                    end += 1
+            if end < len(tokens) and tokens[end].type == ",":
+                put(tokens[end], b";")
+                end += 1
+            index = end
+    return bytes(buffer)
+
+
+# --- The connection model: what names stand for -----------------------------------------
+#
+# Rules need connection context, not just method names: `abort()` on a cache refresher or
+# `try_send` on a UDP socket is not a connection teardown. A name's meaning comes from how
+# it is bound (`let`, parameter, `if let`, `for`, closure parameter, struct field), its
+# type annotation, its initialiser (`tokio::spawn(..)`, `JoinSet::new()`, `UdpSocket::bind`)
+# and, last, the words it is made of (`ws_sink`, `recv_task`, `WsStream`).
+
+# Words that name a connection or one of its halves.
+CONNECTION_WORDS = frozenset(
+    {
+        "ws", "wss", "websocket", "websockets", "socket", "sock", "conn", "connection",
+        "sink", "stream", "framed", "peer", "client", "session", "transport", "tungstenite",
+        "upgraded", "tcp",
+    }
+)
+# Extra words that name the task driving one half of a connection.
+TASK_HALF_WORDS = frozenset(
+    {"reader", "writer", "read", "write", "recv", "send", "pump", "pumps", "inbound", "outbound",
+     "incoming", "outgoing", "io", "forwarder"}
+)
+DATAGRAM_TYPES = ("UdpSocket", "UnixDatagram")
+TASK_HANDLE_TYPES = ("JoinHandle", "AbortHandle", "JoinSet")
+SPAWN_FUNCTIONS = frozenset({"spawn", "spawn_local", "spawn_blocking", "spawn_on", "spawn_local_on"})
+# Calls that only reshape a value on the way from the name it came from.
+PASS_THROUGH_METHODS = frozenset(
+    {"take", "unwrap", "expect", "as_ref", "as_mut", "clone", "lock", "read", "write",
+     "borrow", "borrow_mut", "get", "get_mut", "iter", "iter_mut", "drain", "into_iter",
+     "values", "values_mut", "abort_handle", "deref", "deref_mut", "by_ref", "unwrap_or_default"}
+)
+NAME_NODE_TYPES = ("identifier", "field_identifier", "type_identifier", "shorthand_field_identifier")
+
+
+def words(name: str) -> list[str]:
+    """``recv_task`` -> [recv, task]; ``WsStream`` -> [ws, stream]; ``HTTPConn`` -> [http, conn]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
+    return [word.lower() for word in re.split(r"[\s_:]+", spaced) if word]
+
+
+def names_connection(name: str) -> bool:
+    return any(word in CONNECTION_WORDS for word in words(name))
+
+
+def names_task_half(name: str) -> bool:
+    return any(word in CONNECTION_WORDS or word in TASK_HALF_WORDS for word in words(name))
+
+
+def mentions_connection(node: Node) -> bool:
+    """Whether any name inside ``node`` names a connection (``ws``, ``sink``, ``TcpStream``...)."""
+    return any(names_connection(text(name)) for name in descendants_of_type(node, *NAME_NODE_TYPES))
+
+
+@dataclass
+class Binding:
+    """Where a name gets its value: its type annotation and its source expression."""
+
+    name: str
+    type: Node | None = None
+    value: Node | None = None  # initialiser, iterated collection, scrutinee or receiver chain
+    struct: str | None = None  # for a struct field: the struct's name
+
+
+def base_expression(node: Node) -> Node:
+    """``self.pump`` for ``&mut self.pump.take().unwrap()``: strip references and reshaping calls."""
+    while True:
+        if node.type in ("reference_expression", "parenthesized_expression", "unary_expression", "try_expression"):
+            if not node.named_children:
+                return node
+            node = node.named_children[-1]
+        elif node.type == "await_expression" and node.named_children:
+            node = node.named_children[0]
+        elif node.type == "call_expression":
+            parts = method_call_parts(node)
+            if parts is None or parts[1] not in PASS_THROUGH_METHODS:
+                return node
+            node = parts[0]
+        else:
+            return node
+
+
+def _binds(pattern: Node | None, name: str) -> bool:
+    if pattern is None:
+        return False
+    for node in walk(pattern):
+        if node.type in ("identifier", "shorthand_field_identifier") and text(node) == name:
+            parent = node.parent
+            # `Some` in `Some(h)` and path segments name types and variants, not bindings.
+            if parent is not None and parent.type in ("tuple_struct_pattern", "struct_pattern") and parent.child_by_field_name("type") == node:
+                continue
+            if parent is not None and parent.type == "scoped_identifier":
+                continue
+            return True
+    return False
+
+
+def _let_conditions(condition: Node | None) -> list[Node]:
+    if condition is None:
+        return []
+    return list(descendants_of_type(condition, "let_condition"))
+
+
+def local_binding(name: str, at: Node) -> Binding | None:
+    """The binding of local ``name`` visible at ``at``, searching outwards scope by scope."""
+    child = at
+    for scope in ancestors(at):
+        if scope.type == "block":
+            found = None
+            for statement in scope.named_children:
+                if statement.start_byte >= child.start_byte:
+                    break
+                if statement.type == "let_declaration" and _binds(statement.child_by_field_name("pattern"), name):
+                    found = Binding(name, statement.child_by_field_name("type"), statement.child_by_field_name("value"))
+            if found is not None:
+                return found
+        elif scope.type in ("if_expression", "while_expression") and child == scope.child_by_field_name(
+            "consequence" if scope.type == "if_expression" else "body"
+        ):
+            for condition in _let_conditions(scope.child_by_field_name("condition")):
+                if _binds(condition.child_by_field_name("pattern"), name):
+                    return Binding(name, None, condition.child_by_field_name("value"))
+        elif scope.type == "for_expression" and child == scope.child_by_field_name("body"):
+            if _binds(scope.child_by_field_name("pattern"), name):
+                return Binding(name, None, scope.child_by_field_name("value"))
+        elif scope.type == "match_arm" and child == scope.child_by_field_name("value"):
+            if _binds(scope.child_by_field_name("pattern"), name):
+                match = enclosing(scope, "match_expression")
+                return Binding(name, None, match.child_by_field_name("value") if match else None)
+        elif scope.type == "closure_expression":
+            if _binds(scope.child_by_field_name("parameters"), name):
+                # `xs.iter().for_each(|h| h.abort())`: the parameter stands for the receiver's items.
+                call = enclosing(scope, "call_expression")
+                parts = method_call_parts(call) if call is not None else None
+                return Binding(name, None, parts[0] if parts else None)
+        elif scope.type == "function_item":
+            parameters = scope.child_by_field_name("parameters")
+            for parameter in parameters.named_children if parameters is not None else ():
+                if parameter.type == "parameter" and _binds(parameter.child_by_field_name("pattern"), name):
+                    return Binding(name, parameter.child_by_field_name("type"), None)
+            return None
+        child = scope
+    return None
+
+
+def structs(model: RustModel) -> dict[str, Node]:
+    """Struct name -> struct_item, for the structs declared in this file."""
+    found = model.__dict__.get("_structs")
+    if found is None:
+        found = {}
+        for item in descendants_of_type(model.root, "struct_item"):
+            name = item.child_by_field_name("name")
+            if name is not None:
+                found.setdefault(text(name), item)
+        model.__dict__["_structs"] = found
+    return found
+
+
+def struct_field_type(struct: Node, field: str) -> Node | None:
+    body = struct.child_by_field_name("body")
+    if body is None:
+        return None
+    if body.type == "ordered_field_declaration_list":
+        types = [child for child in body.named_children if child.type not in ("attribute_item", "visibility_modifier")]
+        return types[int(field)] if field.isdigit() and int(field) < len(types) else None
+    for declaration in body.named_children:
+        name = declaration.child_by_field_name("name")
+        if declaration.type == "field_declaration" and name is not None and text(name) == field:
+            return declaration.child_by_field_name("type")
+    return None
+
+
+def field_initialisers(model: RustModel, field: str) -> list[Node]:
+    """Expressions assigned to a field of that name anywhere in the file (struct literals, `x.f = ..`)."""
+    values = []
+    for initializer in descendants_of_type(model.root, "field_initializer", "shorthand_field_initializer"):
+        if initializer.type == "shorthand_field_initializer":
+            if initializer.named_children and text(initializer.named_children[0]) == field:
+                binding = local_binding(field, initializer)
+                if binding is not None and binding.value is not None:
+                    values.append(binding.value)
+            continue
+        name = initializer.child_by_field_name("field")
+        value = initializer.child_by_field_name("value")
+        if name is not None and value is not None and text(name) == field:
+            values.append(value)
+    for assignment in descendants_of_type(model.root, "assignment_expression"):
+        left = assignment.child_by_field_name("left")
+        right = assignment.child_by_field_name("right")
+        if left is not None and right is not None and left.type == "field_expression":
+            name = left.child_by_field_name("field")
+            if name is not None and text(name) == field:
+                values.append(right)
+    return values
+
+
+def binding_chain(model: RustModel, expression: Node, depth: int = 4) -> list[Binding]:
+    """The bindings ``expression`` derives from, nearest first: ``h`` <- ``self.writer.take()`` <- field."""
+    chain: list[Binding] = []
+    node = base_expression(expression)
+    for _ in range(depth):
+        binding = None
+        if node.type == "identifier":
+            binding = local_binding(text(node), node)
+        elif node.type == "field_expression":
+            field = node.child_by_field_name("field")
+            owner = node.child_by_field_name("value")
+            function = model.function_at(node)
+            struct_name = function.impl_type if function is not None and owner is not None and owner.type == "self" else None
+            struct = structs(model).get(struct_name) if struct_name else None
+            if field is not None:
+                binding = Binding(
+                    text(field),
+                    struct_field_type(struct, text(field)) if struct is not None else None,
+                    None,
+                    struct_name,
+                )
+        if binding is None:
+            break
+        chain.append(binding)
+        if binding.value is None:
+            break
+        node = base_expression(binding.value)
+    return chain
+
+
+def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = None) -> list[Node]:
+    """The ``spawn(..)`` calls that started the task ``receiver`` names (JoinHandle, AbortHandle,
+    JoinSet): in its initialisers, or ``set.spawn(fut)`` calls on a JoinSet."""
+    if chain is None:
+        chain = binding_chain(model, receiver)
+    sources = [binding.value for binding in chain if binding.value is not None]
+    for binding in chain:
+        if binding.struct is not None:
+            sources.extend(field_initialisers(model, binding.name))
+    calls = [call for source in sources for call in descendants_of_type(source, "call_expression") if _spawn_name(call)]
+    for binding in chain[:1]:
+        scope = model.root if binding.struct is not None else enclosing(receiver, "function_item")
+        for call in descendants_of_type(scope, "call_expression") if scope is not None else ():
+            parts = method_call_parts(call)
+            if parts is not None and parts[1] in SPAWN_FUNCTIONS and _last_name(parts[0]) == binding.name:
+                calls.append(call)
+    return calls
+
+
+def spawned_futures(model: RustModel, receiver: Node, chain: list[Binding]) -> list[Node]:
+    """The arguments of the spawn calls of ``receiver``'s task: the futures it runs."""
+    futures = []
+    for call in spawn_calls(model, receiver, chain):
+        arguments = call.child_by_field_name("arguments")
+        if arguments is not None:
+            futures.append(arguments)
+    return futures
+
+
+def _last_name(node: Node) -> str | None:
+    node = base_expression(node)
+    if node.type == "identifier":
+        return text(node)
+    if node.type == "field_expression":
+        field = node.child_by_field_name("field")
+        return text(field) if field is not None else None
+    return None
+
+
+def _spawn_name(call: Node) -> str | None:
+    """``spawn`` for ``tokio::spawn(..)``, ``task::spawn_local(..)``, ``rt.spawn(..)``; else None."""
+    path = callee_path(call)
+    if path is not None:
+        name = path.rsplit("::", 1)[-1]
+        return name if name in SPAWN_FUNCTIONS else None
+    parts = method_call_parts(call)
+    if parts is not None and parts[1] in SPAWN_FUNCTIONS:
+        return parts[1]
+    return None
+
+
+def is_task_handle(model: RustModel, receiver: Node) -> bool:
+    """Whether ``receiver`` is a task handle (JoinHandle, AbortHandle, JoinSet) by type or origin."""
+    chain = binding_chain(model, receiver)
+    for binding in chain:
+        if binding.type is not None and any(name in text(binding.type) for name in TASK_HANDLE_TYPES):
+            return True
+        if binding.value is not None and (
+            "JoinSet::new" in text(binding.value)
+            or "abort_handle" in text(binding.value)
+            or any(_spawn_name(call) for call in descendants_of_type(binding.value, "call_expression"))
+        ):
+            return True
+        if binding.struct is not None and any(
+            _spawn_name(call) for value in field_initialisers(model, binding.name)
+            for call in descendants_of_type(value, "call_expression")
+        ):
+            return True
+    return False
+
+
+def task_owns_connection(model: RustModel, receiver: Node) -> bool:
+    """Whether the task behind ``receiver`` drives a connection half.
+
+    The spawned future decides when it is known: it uses a connection, or calls a function
+    of this file that does. Otherwise the names decide: the handle's own name
+    (``recv_task``, ``ws_pump``), then the struct holding it (``WsStream``, a field typed
+    ``SplitSink<..>``).
+    """
+    chain = binding_chain(model, receiver)
+    futures = spawned_futures(model, receiver, chain)
+    if futures:
+        return any(_future_uses_connection(model, future) for future in futures)
+    names = [binding.name for binding in chain]
+    if any(names_task_half(name) for name in names if not name.isdigit()):
+        return True
+    if any(binding.type is not None and mentions_connection(binding.type) for binding in chain):
+        return True
+    for binding in chain:
+        if binding.struct is not None:
+            return _struct_owns_connection(structs(model).get(binding.struct), binding.struct)
+    return False
+
+
+def _struct_owns_connection(struct: Node | None, name: str) -> bool:
+    if names_connection(name):
+        return True
+    body = struct.child_by_field_name("body") if struct is not None else None
+    if body is None:
+        return False
+    return any(
+        mentions_connection(declaration)
+        for declaration in body.named_children
+        if declaration.type == "field_declaration" or body.type == "ordered_field_declaration_list"
+    )
+
+
+def _future_uses_connection(model: RustModel, future: Node) -> bool:
+    if mentions_connection(future):
+        return True
+    # A captured variable bound to a connection half: `let (sender, receiver) = socket.split();`
+    for identifier in descendants_of_type(future, "identifier"):
+        binding = local_binding(text(identifier), identifier)
+        if binding is not None and any(
+            node is not None and mentions_connection(node) for node in (binding.type, binding.value)
+        ):
+            return True
+    for call in descendants_of_type(future, "call_expression"):
+        parts = method_call_parts(call)
+        name = parts[1] if parts is not None else (callee_path(call) or "").rsplit("::", 1)[-1]
+        for function in model.functions_by_name.get(name, ()):
+            if mentions_connection(function.node):
+                return True
+    return False
+
+
+def is_datagram_socket(model: RustModel, receiver: Node) -> bool:
+    """``try_send`` on a UDP / Unix datagram socket writes a datagram; it has no queue."""
+    chain = binding_chain(model, receiver)
+    for binding in chain:
+        for node in (binding.type, binding.value):
+            if node is not None and any(name in text(node) for name in DATAGRAM_TYPES):
+                return True
+        if any(word in ("udp", "datagram") for word in words(binding.name)):
+            return True
+    if not chain or all(binding.type is None and binding.value is None for binding in chain):
+        # An unresolved receiver in a file that talks datagrams and names it a socket.
+        name = _last_name(receiver) or ""
+        file_text = model.encoded
+        return any(t.encode() in file_text for t in DATAGRAM_TYPES) and any(
+            word in ("socket", "sock", "udp") for word in words(name)
+        )
+    return False
+
+
+def reachable_from_drop(model: RustModel) -> dict[int, Function]:
+    """Functions run by a destructor: each ``Drop::drop`` and, transitively, the methods of
+    the same type it calls. Keyed by the function node's id; values are the ``drop`` fns."""
+    found = model.__dict__.get("_reachable_from_drop")
+    if found is not None:
+        return found
+    found = {}
+    for destructor in model.functions:
+        if destructor.trait != "Drop" or destructor.name != "drop":
+            continue
+        pending = [destructor]
+        while pending:
+            function = pending.pop()
+            if function.node.id in found:
+                continue
+            found[function.node.id] = destructor
+            for name in function.calls:
+                pending.extend(
+                    callee for callee in model.functions_by_name.get(name, ())
+                    if callee.impl_type == destructor.impl_type and callee.trait != "Drop"
+                )
+    model.__dict__["_reachable_from_drop"] = found
+    return found

@@ -1,0 +1,488 @@
+"""WS001 try-send-disconnect (Rust): the queue-full outcome of ``try_send`` tears the
+connection down (disconnect, close, abort, cancel, registry removal, ``break``/``return``
+out of the connection loop, ``?`` out of the connection task)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.rust.model import (
+    CONNECTION_WORDS,
+    RustModel,
+    base_expression,
+    is_datagram_socket,
+    mentions_connection,
+    words,
+)
+from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
+
+RULE_ID = "WS001"
+TRIGGERS = ("try_send",)
+
+FULL = re.compile(r"\bFull\b|\bis_full\b")
+CLOSED = re.compile(r"\bClosed\b|\bDisconnected\b|\bis_closed\b|\bis_disconnected\b")
+# Adapters that keep the send's outcome (Ok vs any error) intact on the way to its handler.
+OUTCOME_ADAPTERS = frozenset({"map_err", "context", "with_context", "wrap_err", "wrap_err_with", "map"})
+TEARDOWN_WORDS = frozenset(
+    {"disconnect", "close", "shutdown", "abort", "cancel", "kick", "evict", "terminate", "hangup",
+     "kill", "unregister", "deregister", "unsubscribe"}
+)
+# Collections whose entries are connections: removing one disconnects that peer.
+REGISTRY_WORDS = CONNECTION_WORDS | frozenset(
+    {"subscriber", "subscription", "sender", "listener", "user", "member", "channel", "outbox",
+     "tx", "txs", "watcher", "observer", "route"}
+)
+REMOVE_METHODS = frozenset({"remove", "swap_remove", "shift_remove", "swap_remove_index", "remove_entry"})
+# Lists that collect peers to be removed after the loop (`dead.push(id)`).
+DEAD_LIST_WORDS = frozenset(
+    {"dead", "stale", "closed", "disconnected", "gone", "failed", "remove", "removed", "evict",
+     "evicted", "lagging", "slow", "dropped", "broken"}
+)
+# `TrySendError` in scope as the enum of a channel crate with a `Full(T)` variant.
+TRY_SEND_ERROR_IMPORT = re.compile(
+    r"\buse\s+(?:::)?(?:tokio|flume|crossbeam_channel|crossbeam|async_channel)\b[^;]*\bTrySendError\b(?!\s+as\b)[^;]*;"
+)
+LOOPS = ("loop_expression", "while_expression", "for_expression")
+BOUNDARIES = ("closure_expression", "async_block", "function_item")
+HELPER_DEPTH = 3
+
+
+@dataclass
+class FullBranch:
+    node: Node  # code that runs when the queue is full
+    outcome: Node  # the pattern or condition that routes Full here
+    explicit: bool  # Full named on its own (not lumped with Closed)
+
+
+@dataclass
+class Teardown:
+    node: Node
+    label: str
+
+
+def check(ctx) -> Iterator:
+    model = ctx.model.expanded
+    original = ctx.model.encoded
+    for call in descendants_of_type(model.root, "call_expression"):
+        parts = method_call_parts(call)
+        if parts is None or parts[1] != "try_send" or is_datagram_socket(model, parts[0]):
+            continue
+        analysis = _Analysis(model, original, call)
+        found = analysis.teardown_on_full()
+        if found is None:
+            continue
+        branch, teardown = found
+        lumped = "" if branch is None or branch.explicit else ", Full lumped together with Closed"
+        message = (
+            f"`{text(parts[0])}.try_send(..)`: a full queue tears the connection down ({teardown.label}{lumped}); "
+            "a briefly slow client is disconnected instead of getting backpressure or missing one message"
+        )
+        related = [(teardown.node, "teardown on a full queue")]
+        if branch is not None:
+            related.append((branch.outcome, "queue-full outcome handled here"))
+        fix = _fix(ctx, branch, teardown) or (None if analysis.adapted else _full_arm_fix(ctx, branch))
+        yield ctx.report(RULE_ID, call, message, related=related, fix=fix)
+
+
+class _Analysis:
+    def __init__(self, model: RustModel, original: bytes, call: Node):
+        self.model = model
+        self.original = original
+        self.call = call
+        self.adapted = False  # the outcome went through `map_err` & co. before being matched
+
+    def teardown_on_full(self) -> tuple[FullBranch | None, Teardown] | None:
+        for use in self._outcome_uses():
+            parent = use.parent
+            if parent is None:
+                continue
+            if parent.type == "try_expression":
+                if self._connection_loop_around(use) is not None:
+                    return None, Teardown(parent, "`?` propagates the error out of the connection task")
+                continue
+            for branch in self._full_branches(use):
+                teardown = self._teardown_in(branch)
+                if teardown is not None:
+                    return branch, teardown
+        return None
+
+    # --- where the outcome goes ---------------------------------------------------------
+
+    def _outcome_uses(self) -> list[Node]:
+        node = self.call
+        while node.parent is not None:
+            parent = node.parent
+            if parent.type == "parenthesized_expression":
+                node = parent
+                continue
+            if parent.type == "field_expression" and parent.parent is not None and parent.parent.type == "call_expression":
+                field = parent.child_by_field_name("field")
+                if field is not None and text(field) in OUTCOME_ADAPTERS:
+                    self.adapted = True
+                    node = parent.parent
+                    continue
+            break
+        parent = node.parent
+        if parent is not None and parent.type == "let_declaration" and parent.child_by_field_name("value") == node:
+            pattern = parent.child_by_field_name("pattern")
+            block = parent.parent
+            if pattern is None or pattern.type != "identifier" or block is None:
+                return []
+            name = text(pattern)
+            return [
+                identifier
+                for statement in block.named_children
+                if statement.start_byte > parent.start_byte
+                for identifier in descendants_of_type(statement, "identifier")
+                if text(identifier) == name
+            ]
+        return [node]
+
+    def _full_branches(self, use: Node) -> Iterator[FullBranch]:
+        parent = use.parent
+        if parent.type == "match_expression" and parent.child_by_field_name("value") == use:
+            yield from self._match_branches(parent)
+        elif parent.type == "let_condition" and parent.child_by_field_name("value") == use:
+            yield from self._if_let_branches(parent)
+        elif parent.type == "field_expression" and parent.parent is not None and parent.parent.type == "call_expression":
+            field = parent.child_by_field_name("field")
+            method = text(field) if field is not None else ""
+            if method in ("is_err", "is_ok"):
+                yield from self._predicate_branches(parent.parent, failing=method == "is_err")
+
+    def _match_branches(self, match: Node) -> Iterator[FullBranch]:
+        body = match.child_by_field_name("body")
+        full_handled = False
+        for arm in body.named_children if body is not None else ():
+            if arm.type != "match_arm":
+                continue
+            pattern = arm.child_by_field_name("pattern")
+            value = arm.child_by_field_name("value")
+            if pattern is None or value is None:
+                continue
+            kind = _outcome_kind(text(pattern))
+            if kind == "full":
+                full_handled = True
+                yield FullBranch(value, pattern, explicit=True)
+            elif kind == "lumped" and not full_handled:
+                yield FullBranch(value, pattern, explicit=False)
+
+    def _if_let_branches(self, condition: Node) -> Iterator[FullBranch]:
+        pattern = condition.child_by_field_name("pattern")
+        if_expression = next((a for a in ancestors(condition) if a.type == "if_expression"), None)
+        if pattern is None or if_expression is None:
+            return
+        kind = _outcome_kind(text(pattern))
+        if kind == "ok":
+            alternative = if_expression.child_by_field_name("alternative")
+            if alternative is not None:
+                yield FullBranch(alternative, pattern, explicit=False)
+            return
+        consequence = if_expression.child_by_field_name("consequence")
+        if kind in ("full", "lumped") and consequence is not None:
+            yield FullBranch(consequence, pattern, explicit=kind == "full")
+
+    def _predicate_branches(self, predicate: Node, failing: bool) -> Iterator[FullBranch]:
+        node = predicate
+        while node.parent is not None and node.parent.type in ("unary_expression", "parenthesized_expression"):
+            if node.parent.type == "unary_expression" and text(node.parent).startswith("!"):
+                failing = not failing
+            node = node.parent
+        # `peers.retain(|_, tx| tx.try_send(m).is_ok())`: a failed send removes the peer.
+        closure = node.parent
+        if closure is not None and closure.type == "closure_expression" and not failing:
+            retain = _retain_call(closure)
+            if retain is not None:
+                yield FullBranch(retain, predicate, explicit=False)
+                return
+        for ancestor in ancestors(node):
+            if ancestor.type == "if_expression":
+                condition = ancestor.child_by_field_name("condition")
+                if condition is None or not _contains(condition, node):
+                    return
+                branch = ancestor.child_by_field_name("consequence" if failing else "alternative")
+                if branch is not None:
+                    yield FullBranch(branch, predicate, explicit=False)
+                return
+            if ancestor.type not in ("binary_expression", "parenthesized_expression", "unary_expression"):
+                return
+
+    # --- what the Full branch does ------------------------------------------------------
+
+    def _teardown_in(self, branch: FullBranch) -> Teardown | None:
+        if branch.node.type == "call_expression" and _retain_call_name(branch.node):
+            return Teardown(branch.node, "`retain` removes the peer from the registry")
+        if _falls_back_to_awaited_send(branch.node):
+            return None
+        # A match in a `retain` closure: an arm that yields `false` evicts the peer.
+        if text(branch.node).strip() == "false":
+            match = next((a for a in ancestors(branch.node) if a.type == "match_expression"), None)
+            closure = match.parent if match is not None else None
+            if closure is not None and closure.type == "closure_expression":
+                retain = _retain_call(closure)
+                if retain is not None:
+                    return Teardown(retain, "`retain` removes the peer from the registry")
+        for node in walk(branch.node):
+            teardown = self._teardown_at(node)
+            if teardown is not None and self._on_full_path(teardown.node, branch.node):
+                return teardown
+        return None
+
+    def _teardown_at(self, node: Node) -> Teardown | None:
+        if node.type == "break_expression":
+            target = _break_target(node)
+            if target is not None and _contains(target, self.call) and target.type != "for_expression" and self._is_connection_loop(target):
+                return Teardown(node, "`break` leaves the connection loop")
+            return None
+        if node.type == "return_expression":
+            if _boundary(node) == _boundary(self.call) and self._connection_loop_around(self.call) is not None:
+                return Teardown(node, "`return` ends the connection task")
+            return None
+        if node.type == "call_expression":
+            label = _strong_teardown(self.model, node, HELPER_DEPTH, self._own_function())
+            return Teardown(node, label) if label else None
+        if node.type == "scoped_identifier" and text(node).endswith("Message::Close"):
+            return Teardown(node, "a Close frame is sent")
+        return None
+
+    def _own_function(self) -> Node | None:
+        return next((a for a in ancestors(self.call) if a.type == "function_item"), None)
+
+    def _on_full_path(self, teardown: Node, branch: Node) -> bool:
+        """False when a condition inside the branch routes only Closed (or a failed fallback
+        send) to ``teardown``."""
+        child = teardown
+        for ancestor in ancestors(teardown):
+            if ancestor == branch:
+                return True
+            if ancestor.type == "if_expression":
+                condition = text(ancestor.child_by_field_name("condition") or ancestor)
+                in_consequence = child == ancestor.child_by_field_name("consequence")
+                if in_consequence and CLOSED.search(condition) and not FULL.search(condition):
+                    return False
+                if not in_consequence and FULL.search(condition):
+                    return False
+            if ancestor.type == "match_arm" and child == ancestor.child_by_field_name("value"):
+                pattern = text(ancestor.child_by_field_name("pattern") or ancestor)
+                if _outcome_kind(pattern) in ("closed", "ok"):
+                    return False
+            child = ancestor
+        return True
+
+    def _connection_loop_around(self, node: Node) -> Node | None:
+        for ancestor in ancestors(node):
+            if ancestor.type in BOUNDARIES:
+                return None
+            if ancestor.type in ("loop_expression", "while_expression") and self._is_connection_loop(ancestor):
+                return ancestor
+        return None
+
+    def _is_connection_loop(self, loop: Node) -> bool:
+        """A loop that waits on I/O (``.await``, ``select!``) in code that handles a connection."""
+        waits = any(True for _ in descendants_of_type(loop, "await_expression")) or b"select!" in self.original[
+            loop.start_byte : loop.end_byte
+        ]
+        if not waits:
+            return False
+        function = next((a for a in ancestors(loop) if a.type == "function_item"), None)
+        return mentions_connection(loop) or (function is not None and mentions_connection(function))
+
+
+def _outcome_kind(pattern: str) -> str:
+    """Which outcomes of the send a pattern (or guard) catches: ok, full, closed or lumped."""
+    stripped = pattern.strip()
+    if stripped.startswith("Ok"):
+        return "ok"
+    if FULL.search(stripped):
+        return "full"
+    if CLOSED.search(stripped):
+        return "closed"
+    return "lumped"
+
+
+def _retain_call_name(call: Node) -> bool:
+    parts = method_call_parts(call)
+    return parts is not None and parts[1] in ("retain", "retain_mut")
+
+
+def _retain_call(closure: Node) -> Node | None:
+    arguments = closure.parent
+    call = arguments.parent if arguments is not None and arguments.type == "arguments" else None
+    return call if call is not None and call.type == "call_expression" and _retain_call_name(call) else None
+
+
+def _falls_back_to_awaited_send(branch: Node) -> bool:
+    for call in descendants_of_type(branch, "call_expression"):
+        parts = method_call_parts(call)
+        if parts is None:
+            continue
+        if parts[1] in ("send_timeout", "reserve", "send_async") or (
+            parts[1] == "send" and call.parent is not None and call.parent.type == "await_expression"
+        ):
+            return True
+    return False
+
+
+def _contains(outer: Node, inner: Node) -> bool:
+    return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
+
+
+def _boundary(node: Node) -> Node | None:
+    return next((a for a in ancestors(node) if a.type in BOUNDARIES), None)
+
+
+def _break_target(node: Node) -> Node | None:
+    label = next((child for child in node.named_children if child.type == "label"), None)
+    for ancestor in ancestors(node):
+        if ancestor.type in BOUNDARIES:
+            return None
+        if ancestor.type in LOOPS:
+            if label is None:
+                return ancestor
+            own = next((child for child in ancestor.named_children if child.type == "label"), None)
+            if own is not None and text(own) == text(label):
+                return ancestor
+    return None
+
+
+def _call_name(call: Node) -> tuple[str, Node | None]:
+    parts = method_call_parts(call)
+    if parts is not None:
+        return parts[1], parts[0]
+    path = callee_path(call)
+    return (path.rsplit("::", 1)[-1] if path else ""), None
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def _strong_teardown(model: RustModel, call: Node, depth: int, own_function: Node | None) -> str | None:
+    """Why ``call`` disconnects a peer, or None: a teardown verb, a registry removal, a
+    dead-list entry, or a helper function of this file that does one of those."""
+    name, receiver = _call_name(call)
+    if not name:
+        return None
+    name_words = words(name)
+    if receiver is None and name == "abort":  # std::process::abort()
+        return None
+    if TEARDOWN_WORDS.intersection(name_words):
+        return f"`{name}` is called"
+    receiver_words = [_singular(w) for w in words(_receiver_name(receiver))] if receiver is not None else []
+    if name in REMOVE_METHODS and REGISTRY_WORDS.intersection(receiver_words):
+        return "the peer is removed from the registry"
+    if name in ("push", "push_back", "insert") and DEAD_LIST_WORDS.intersection(receiver_words):
+        return "the peer is queued for removal"
+    if name_words and name_words[0] in ("remove", "drop", "unregister") and REGISTRY_WORDS.intersection(
+        _singular(w) for w in name_words[1:]
+    ):
+        return f"`{name}` is called"
+    if depth == 0:
+        return None
+    for function in model.functions_by_name.get(name, ()):
+        body = function.body
+        if body is None or function.node == own_function:
+            continue
+        for inner in descendants_of_type(body, "call_expression"):
+            if _strong_teardown(model, inner, depth - 1, own_function):
+                return f"through the helper `{name}`"
+    return None
+
+
+def _receiver_name(receiver: Node) -> str:
+    node = base_expression(receiver)
+    if node.type == "identifier":
+        return text(node)
+    if node.type == "field_expression":
+        field = node.child_by_field_name("field")
+        return text(field) if field is not None else ""
+    return ""
+
+
+# --- the fix ------------------------------------------------------------------------------
+
+def _fix(ctx, branch: FullBranch | None, teardown: Teardown) -> Fix | None:
+    """Replace the teardown statement of an explicit Full branch by a log line."""
+    if branch is None or not branch.explicit:
+        return None
+    statement = _statement_to_replace(branch.node, teardown.node)
+    if statement is None:
+        return None
+    node, terminated = statement
+    log = _log_line(ctx.source.text)
+    replacement = log + (";" if terminated else "")
+    start = ctx.source.char_offset_of_byte(node.start_byte)
+    end = ctx.source.char_offset_of_byte(node.end_byte)
+    return Fix(
+        "drop this message with a log line instead of tearing the connection down",
+        Applicability.UNSAFE,
+        (Edit(start, end, replacement),),
+    )
+
+
+def _full_arm_fix(ctx, branch: FullBranch | None) -> Fix | None:
+    """Give Full its own lossy arm ahead of an arm that lumps it with Closed, where the
+    file has the channel crate's ``TrySendError`` enum in scope."""
+    if branch is None or branch.explicit or branch.node.parent is None or branch.node.parent.type != "match_arm":
+        return None
+    arm = branch.node.parent
+    match = arm.parent.parent if arm.parent is not None else None
+    if match is None or match.parent is None or match.parent.type not in ("expression_statement", "block"):
+        return None
+    if not TRY_SEND_ERROR_IMPORT.search(ctx.source.text):
+        return None
+    offset = ctx.source.char_offset_of_byte(arm.start_byte)
+    line_start = ctx.source.text.rfind("\n", 0, offset) + 1
+    indent = ctx.source.text[line_start:offset]
+    if indent.strip():
+        return None
+    insertion = f"Err(TrySendError::Full(_)) => {_log_line(ctx.source.text)},\n{indent}"
+    return Fix(
+        "handle Full on its own: drop this message with a log line, keep the teardown for Closed",
+        Applicability.UNSAFE,
+        (Edit(offset, offset, insertion),),
+    )
+
+
+def _statement_to_replace(branch: Node, teardown: Node) -> tuple[Node, bool] | None:
+    """The one statement of ``branch`` that holds the teardown, and whether it ends in `;`.
+
+    Only where the replacement keeps the code well-typed: a match arm or an `if` body in
+    statement position, with a single statement doing the teardown.
+    """
+    owner = branch.parent
+    if owner is None:
+        return None
+    construct = owner.parent.parent if owner.type == "match_arm" else owner
+    if construct is None or construct.type not in ("match_expression", "if_expression"):
+        return None
+    if construct.parent is None or construct.parent.type not in ("expression_statement", "block"):
+        return None
+    if branch.type != "block":
+        return (branch, False) if branch == teardown or _contains(branch, teardown) else None
+    holders = [statement for statement in branch.named_children if _contains(statement, teardown)]
+    if len(holders) != 1:
+        return None
+    holder = holders[0]
+    if holder.type == "expression_statement":
+        inner = holder.named_children[0] if holder.named_children else holder
+        if inner.type in ("if_expression", "match_expression", "for_expression", "while_expression", "loop_expression"):
+            return None
+        return holder, True
+    if holder == branch.named_children[-1] and holder.type.endswith("_expression"):
+        return holder, False
+    return None
+
+
+def _log_line(source: str) -> str:
+    message = '"outbound queue full; message dropped"'
+    if "tracing::" in source or "use tracing" in source:
+        return f"tracing::warn!({message})"
+    if "log::" in source or "use log" in source:
+        return f"log::warn!({message})"
+    return f"eprintln!({message})"

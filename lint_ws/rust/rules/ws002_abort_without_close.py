@@ -1,0 +1,158 @@
+"""WS002 abort-without-close (Rust): a task that drives a connection half is hard-aborted
+(``JoinHandle::abort``, ``AbortHandle::abort``, ``JoinSet::abort_all``) as the
+connection's teardown, with no graceful close on that path.
+
+Aborts reached from a destructor are WS003's; aborts in tests are test scaffolding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from lint_ws.rust.model import (
+    RustModel,
+    base_expression,
+    is_task_handle,
+    local_binding,
+    reachable_from_drop,
+    spawn_calls,
+    task_owns_connection,
+    words,
+)
+from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
+
+RULE_ID = "WS002"
+TRIGGERS = ("abort",)
+
+ABORT_METHODS = ("abort", "abort_all")
+# A timer in the condition (or select! arm) guarding an abort: the graceful join ran out of time.
+TIMERS = frozenset({"timeout", "timeout_at", "sleep", "sleep_until"})
+GRACEFUL_WORDS = frozenset({"close", "shutdown", "graceful"})
+
+
+def check(ctx) -> Iterator:
+    model = ctx.model.expanded
+    original = ctx.model.encoded
+    destructor_path = reachable_from_drop(model)
+    for call in descendants_of_type(model.root, "call_expression"):
+        parts = method_call_parts(call)
+        arguments = call.child_by_field_name("arguments")
+        if parts is None or parts[1] not in ABORT_METHODS or arguments is None or arguments.named_children:
+            continue
+        receiver = parts[0]
+        function = model.function_at(call)
+        if model.in_test(call) or (function is not None and function.node.id in destructor_path):
+            continue
+        if not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
+            continue
+        if _after_timed_out_join(model, call, original) or _closes_gracefully(function.node if function else None):
+            continue
+        name = text(receiver)
+        message = (
+            f"`{name}.{parts[1]}()` kills a task driving a connection half as teardown, with no graceful "
+            "close on this path: its queued messages are lost and the peer sees a reset instead of a Close frame"
+        )
+        related = [(spawn, "the aborted task is spawned here") for spawn in spawn_calls(model, receiver)[:1]]
+        yield ctx.report(RULE_ID, call, message, related=related)
+
+
+def _after_timed_out_join(model: RustModel, call: Node, original: bytes) -> bool:
+    """Whether the abort only runs once a timer beat the graceful join: inside
+    ``if timeout(..).await.is_err()``, a ``match`` on a timeout, or a timer ``select!`` arm."""
+    child = call
+    for ancestor in ancestors(call):
+        if ancestor.type in ("function_item", "closure_expression"):
+            return False
+        guard = None
+        if ancestor.type in ("if_expression", "while_expression") and child != ancestor.child_by_field_name("condition"):
+            guard = ancestor.child_by_field_name("condition")
+        elif ancestor.type == "match_expression":
+            guard = ancestor.child_by_field_name("value")
+        elif ancestor.type == "block" and child.type == "expression_statement" and _is_select_body(ancestor, original):
+            guard = _select_arm_future(child)
+        if guard is not None and _mentions_timer(guard):
+            return True
+        child = ancestor
+    return False
+
+
+def _mentions_timer(guard: Node) -> bool:
+    """Whether ``guard`` waits on a timer: ``timeout(d, &mut h).await``, ``sleep(d)``, or a
+    variable bound to one (``let res = timeout(..).await; if res.is_err() {..}``)."""
+    for node in walk(guard):
+        if _inside_nested_code(node, guard):
+            continue
+        if node.type == "call_expression" and _is_timer_call(node):
+            return True
+        if node.type == "identifier":
+            binding = local_binding(text(node), node)
+            if binding is not None and binding.value is not None:
+                value = base_expression(binding.value)
+                if value.type == "call_expression" and _is_timer_call(value):
+                    return True
+    return False
+
+
+def _is_timer_call(call: Node) -> bool:
+    parts = method_call_parts(call)
+    name = parts[1] if parts is not None else (callee_path(call) or "").rsplit("::", 1)[-1]
+    return name in TIMERS
+
+
+def _inside_nested_code(node: Node, outer: Node) -> bool:
+    """Whether ``node`` sits in a closure or async block within ``outer`` (code run elsewhere)."""
+    for ancestor in ancestors(node):
+        if ancestor == outer:
+            return False
+        if ancestor.type in ("closure_expression", "async_block"):
+            return True
+    return False
+
+
+def _is_select_body(block: Node, original: bytes) -> bool:
+    """The block an expanded ``select!`` became: the original text before it ends in ``select!``."""
+    before = original[max(0, block.start_byte - 64) : block.start_byte].rstrip()
+    return before.endswith(b"select!") or before.endswith(b"select_biased!")
+
+
+def _select_arm_future(handler: Node) -> Node | None:
+    """For a handler statement of an expanded ``select!``, the future its arm waits on."""
+    head = handler.prev_named_sibling
+    if head is None or head.type != "expression_statement" or not head.named_children:
+        return None
+    assignment = head.named_children[0]
+    if assignment.type != "assignment_expression":
+        return None
+    return assignment.child_by_field_name("right")
+
+
+def _closes_gracefully(function: Node | None) -> bool:
+    """Whether the function closes the connection itself (a Close frame, ``close()``,
+    ``shutdown()``) or joins with a timeout, outside the futures it spawns."""
+    if function is None:
+        return False
+    spawned = [
+        arguments
+        for call in descendants_of_type(function, "call_expression")
+        if _is_spawn(call) and (arguments := call.child_by_field_name("arguments")) is not None
+    ]
+    for node in descendants_of_type(function, "call_expression", "scoped_identifier"):
+        if any(s.start_byte <= node.start_byte and node.end_byte <= s.end_byte for s in spawned):
+            continue
+        if node.type == "scoped_identifier":
+            if text(node).endswith("Message::Close"):
+                return True
+            continue
+        parts = method_call_parts(node)
+        name = parts[1] if parts is not None else (callee_path(node) or "").rsplit("::", 1)[-1]
+        if GRACEFUL_WORDS.intersection(words(name)) or name in ("timeout", "timeout_at"):
+            return True
+    return False
+
+
+def _is_spawn(call: Node) -> bool:
+    parts = method_call_parts(call)
+    name = parts[1] if parts is not None else (callee_path(call) or "").rsplit("::", 1)[-1]
+    return name in ("spawn", "spawn_local", "spawn_blocking")

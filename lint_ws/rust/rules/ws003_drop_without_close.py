@@ -1,0 +1,132 @@
+"""WS003 drop-without-close (Rust): ``impl Drop`` of a type that owns a connection pump
+aborts it (directly or through a helper method of the same type) without first sending a
+Close frame or asking the pump to close."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.rust.model import (
+    Function,
+    RustModel,
+    is_task_handle,
+    reachable_from_drop,
+    struct_field_type,
+    structs,
+    task_owns_connection,
+    words,
+)
+from lint_ws.rust.syntax import callee_path, descendants_of_type, method_call_parts, text
+
+RULE_ID = "WS003"
+TRIGGERS = ("Drop",)
+
+ABORT_METHODS = ("abort", "abort_all")
+CLOSE_WORDS = frozenset({"close", "shutdown"})
+SEND_METHODS = frozenset({"send", "try_send", "blocking_send", "send_blocking", "unbounded_send", "force_send"})
+# A message that asks the pump to close: `Command::Close`, `Msg::Shutdown`, `Message::Close(..)`.
+CLOSE_MESSAGE = re.compile(r"\b(Close|Shutdown|Stop|Disconnect)\b")
+
+
+def check(ctx) -> Iterator:
+    model = ctx.model.expanded
+    path = reachable_from_drop(model)
+    functions = {function.node.id: function for function in model.functions}
+    destructors: dict[int, list[Function]] = {}
+    for function_id, destructor in path.items():
+        destructors.setdefault(destructor.node.id, []).append(functions[function_id])
+    for destructor_id, run_by_drop in destructors.items():
+        destructor = functions[destructor_id]
+        if destructor.is_test or model.in_test(destructor.node) or any(_asks_to_close(f) for f in run_by_drop):
+            continue
+        for function in run_by_drop:
+            for call, receiver, method in _aborts(function):
+                if not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
+                    continue
+                owner = destructor.impl_type or "this type"
+                message = (
+                    f"`Drop for {owner}` aborts `{text(receiver)}`, which drives the connection, without a "
+                    "Close frame first: every dropped handle resets the connection and loses queued messages"
+                )
+                related = [(destructor.node.child_by_field_name("name") or destructor.node, "destructor")]
+                if function is not destructor:
+                    related.append((function.node.child_by_field_name("name") or function.node, "helper run by the destructor"))
+                yield ctx.report(RULE_ID, call, message, related=related, fix=_fix(ctx, model, destructor, call))
+
+
+def _aborts(function: Function) -> Iterator[tuple[Node, Node, str]]:
+    body = function.body
+    for call in descendants_of_type(body, "call_expression") if body is not None else ():
+        parts = method_call_parts(call)
+        arguments = call.child_by_field_name("arguments")
+        if parts is not None and parts[1] in ABORT_METHODS and arguments is not None and not arguments.named_children:
+            yield call, parts[0], parts[1]
+
+
+def _asks_to_close(function: Function) -> bool:
+    """Whether the function closes the connection or sends the pump a close request."""
+    body = function.body
+    for call in descendants_of_type(body, "call_expression") if body is not None else ():
+        parts = method_call_parts(call)
+        name = parts[1] if parts is not None else (callee_path(call) or "").rsplit("::", 1)[-1]
+        if CLOSE_WORDS.intersection(words(name)):
+            return True
+        if parts is not None and name in SEND_METHODS:
+            arguments = call.child_by_field_name("arguments")
+            receiver_words = set(words(text(parts[0])))
+            if CLOSE_WORDS.intersection(receiver_words) or (arguments is not None and CLOSE_MESSAGE.search(text(arguments))):
+                return True
+    return False
+
+
+def _fix(ctx, model: RustModel, destructor: Function, call: Node) -> Fix | None:
+    """Send the type's own close command before the abort, when it has one: a field typed
+    ``Sender<Cmd>`` and an ``enum Cmd`` with a unit ``Close`` variant."""
+    statement = call.parent
+    if statement is None or statement.type != "expression_statement" or statement.parent is None or statement.parent.type != "block":
+        return None
+    struct = structs(model).get(destructor.impl_type or "")
+    body = struct.child_by_field_name("body") if struct is not None else None
+    if body is None or body.type != "field_declaration_list":
+        return None
+    closing = _close_variants(model)
+    for declaration in body.named_children:
+        name = declaration.child_by_field_name("name")
+        field_type = struct_field_type(struct, text(name)) if name is not None else None
+        match = re.fullmatch(r"(?:[\w:]+::)?Sender<\s*(\w+)\s*>", text(field_type)) if field_type is not None else None
+        if match and match.group(1) in closing:
+            indent = _indent_of(ctx.source.text, ctx.source.char_offset_of_byte(statement.start_byte))
+            insertion = f"let _ = self.{text(name)}.try_send({match.group(1)}::Close);\n{indent}"
+            offset = ctx.source.char_offset_of_byte(statement.start_byte)
+            return Fix(
+                f"send `{match.group(1)}::Close` to the pump before aborting it",
+                Applicability.UNSAFE,
+                (Edit(offset, offset, insertion),),
+            )
+    return None
+
+
+def _close_variants(model: RustModel) -> set[str]:
+    """Names of the enums of this file that have a unit ``Close`` variant."""
+    names = set()
+    for item in descendants_of_type(model.root, "enum_item"):
+        name = item.child_by_field_name("name")
+        body = item.child_by_field_name("body")
+        if name is None or body is None:
+            continue
+        if any(
+            variant.type == "enum_variant" and variant.named_child_count == 1 and text(variant).strip() == "Close"
+            for variant in body.named_children
+        ):
+            names.add(text(name))
+    return names
+
+
+def _indent_of(source: str, offset: int) -> str:
+    line_start = source.rfind("\n", 0, offset) + 1
+    prefix = source[line_start:offset]
+    return prefix if prefix.isspace() or prefix == "" else ""
