@@ -18,6 +18,8 @@ RULE_MODULES: dict[str, tuple[str, ...]] = {
         "lint_ws.rust.rules.ws001_try_send_disconnect",
         "lint_ws.rust.rules.ws002_abort_without_close",
         "lint_ws.rust.rules.ws003_drop_without_close",
+        "lint_ws.rust.rules.ws004_check_then_send",
+        "lint_ws.rust.rules.ws005_no_reconnect",
     ),
     "python": (),
 }

@@ -1,0 +1,526 @@
+"""WS004 check-then-send (Rust): a separate closed/open check guards a send.
+
+The connection can close between the check and the send. A send counts when the code
+relies on the check: its own error is propagated with ``?``, unwrapped, or dropped as a
+statement. A send whose result is matched, mapped, bound, ignored with ``let _``, or
+returned is not relying on the check, and neither is a check made under a lock held across
+the send (the closing side must take the same lock), ``swap``/``compare_exchange`` (an
+atomic claim, not a read) or a check that leads to ``close()`` rather than a send.
+No fix is attached: removing the check changes which error callers see, and whether they
+depend on it cannot be decided from one file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from lint_ws.rust.syntax import ancestors, descendants_of_type, method_call_parts, receiver_name, text
+
+RULE_ID = "WS004"
+TRIGGERS = ("send", "feed", "write_message")
+
+SEND_METHODS = frozenset(
+    {"send", "send_all", "feed", "start_send", "try_send", "unbounded_send", "write_message", "send_message"}
+)
+CLOSED_WORDS = frozenset({"closed", "closing", "disconnected"})
+OPEN_WORDS = frozenset({"open", "opened", "connected", "alive"})
+# Zero-argument queries that answer "is the connection closed/open?" by name.
+STATE_QUERIES = {
+    "is_closed": "closed",
+    "is_closing": "closed",
+    "is_disconnected": "closed",
+    "disconnected": "closed",
+    "is_open": "open",
+    "is_connected": "open",
+    "is_alive": "open",
+    "connected": "open",
+    "alive": "open",
+}
+CLOSED_VARIANTS = frozenset({"Closed", "Closing", "Disconnected", "Close"})
+OPEN_VARIANTS = frozenset({"Open", "Opened", "Connected"})
+# Reads of a flag: `flag.load(order)`, `cell.get()`, and the guard accessors of a lock.
+FLAG_READS = frozenset({"load", "get", "lock", "read", "borrow", "unwrap", "expect"})
+LOCK_METHODS = frozenset({"lock", "write", "read", "lock_owned", "write_owned", "borrow_mut", "try_lock"})
+DIVERGING_MACROS = frozenset({"bail", "panic", "unreachable", "todo", "unimplemented"})
+ENSURE_MACROS = frozenset({"ensure"})
+# Methods on a send's result that deal with its failure.
+HANDLING_METHODS = frozenset(
+    {"is_err", "is_ok", "map_err", "ok", "err", "unwrap_or", "unwrap_or_else", "unwrap_or_default",
+     "or_else", "inspect_err", "or", "is_some", "is_none"}
+)
+RELYING_METHODS = frozenset({"unwrap", "expect"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Guard:
+    check: Node  # the check the send relies on, reported as the related location
+    lock_scope: Node  # the expression whose root a lock guard would have to own
+
+
+def check(ctx) -> Iterator:
+    model = ctx.model.expanded
+    for call in descendants_of_type(model.root, "call_expression"):
+        parts = method_call_parts(call)
+        if parts is None or parts[1] not in SEND_METHODS or not _has_arguments(call):
+            continue
+        if model.in_test(call) or not _relies_on_success(call):
+            continue
+        guard = _guard_of(call, model)
+        if guard is None or _under_lock(guard, call):
+            continue
+        field = call.child_by_field_name("function").child_by_field_name("field")
+        check_text = " ".join(text(guard.check).split())
+        if len(check_text) > 60:
+            check_text = check_text[:57] + "..."
+        finding = ctx.report(
+            RULE_ID,
+            call,
+            f"send guarded by a separate connection-state check (`{check_text}`): the connection "
+            "can close between the check and the send, so the check gives false confidence; "
+            "handle the send's own error instead",
+            related=[(guard.check, "the check this send relies on")],
+        )
+        yield dataclasses.replace(finding, span=ctx.source.span_from_bytes(field.start_byte, call.end_byte))
+
+
+def _has_arguments(call: Node) -> bool:
+    arguments = call.child_by_field_name("arguments")
+    return arguments is not None and arguments.named_child_count > 0
+
+
+# --- does the code rely on the send succeeding? ---------------------------------------
+
+
+def _relies_on_success(call: Node) -> bool:
+    """True when the send's error is propagated, unwrapped or dropped rather than handled."""
+    top = call
+    while True:
+        parent = top.parent
+        if parent is None:
+            break
+        if parent.type == "await_expression":
+            top = parent
+        elif parent.type == "try_expression":
+            return True
+        elif parent.type == "field_expression" and parent.child_by_field_name("value") == top:
+            method_call = parent.parent
+            if method_call is None or method_call.type != "call_expression":
+                break
+            method = text(parent.child_by_field_name("field"))
+            if method in RELYING_METHODS:
+                return True
+            if method in HANDLING_METHODS:
+                return False
+            top = method_call
+        else:
+            break
+    parent = top.parent
+    if parent is None:
+        return False
+    if parent.type in ("let_declaration", "let_condition", "return_expression", "assignment_expression"):
+        return False
+    if parent.type == "match_expression" and parent.child_by_field_name("value") == top:
+        return False
+    return not _is_returned(top)
+
+
+def _is_returned(node: Node) -> bool:
+    """True for the tail expression of a function body, through tail ifs, matches and blocks."""
+    while True:
+        parent = node.parent
+        if parent is None:
+            return False
+        if parent.type == "block":
+            if _tail(parent) != node:
+                return False
+            owner = parent.parent
+            if owner is None:
+                return False
+            if owner.type == "function_item":
+                return True
+            if owner.type in ("if_expression", "else_clause", "match_arm", "block", "expression_statement"):
+                node = owner if owner.type != "else_clause" else owner.parent
+                continue
+            return False
+        if parent.type == "match_arm":
+            node = parent.parent.parent if parent.parent is not None else parent  # arm -> block -> match
+            if node.type != "match_expression":
+                return False
+            continue
+        if parent.type == "expression_statement" and parent.named_child_count == 1 and parent.child_count == 1:
+            # a tail `if`/`match` without `;` is wrapped as a statement
+            node = parent
+            continue
+        return False
+
+
+def _tail(block: Node) -> Node | None:
+    children = [c for c in block.named_children if c.type not in ("line_comment", "block_comment")]
+    if not children:
+        return None
+    last = children[-1]
+    if last.type == "expression_statement" and last.children[-1].type == ";":
+        return None
+    return last
+
+
+# --- which check guards the send? -----------------------------------------------------
+
+
+def _guard_of(send: Node, model) -> Guard | None:
+    child = send
+    for parent in ancestors(send):
+        if parent.type == "function_item":
+            return None
+        guard = None
+        if parent.type == "if_expression":
+            condition = parent.child_by_field_name("condition")
+            if child == parent.child_by_field_name("consequence"):
+                guard = _condition_guard(condition, model, when_true=True)
+            elif child == parent.child_by_field_name("alternative"):
+                guard = _condition_guard(condition, model, when_true=False)
+        elif parent.type == "match_arm" and child != parent.child_by_field_name("pattern"):
+            pattern = parent.child_by_field_name("pattern")
+            if _pattern_state(pattern) == "open":
+                guard = Guard(pattern, _scrutinee(parent) or pattern)
+        elif parent.type == "block":
+            guard = _preceding_guard(parent, child, model)
+        if guard is not None:
+            return guard
+        child = parent
+    return None
+
+
+def _preceding_guard(block: Node, child: Node, model) -> Guard | None:
+    """The nearest statement before ``child`` in ``block`` after which the connection is open."""
+    statements = [c for c in block.named_children]
+    index = statements.index(child) if child in statements else -1
+    for statement in reversed(statements[:index]):
+        node = statement.named_children[0] if statement.type == "expression_statement" and statement.named_children else statement
+        guard = None
+        if node.type == "if_expression" and node.child_by_field_name("alternative") is None:
+            if _diverges(node.child_by_field_name("consequence")):
+                guard = _condition_guard(node.child_by_field_name("condition"), model, when_true=False)
+        elif node.type == "match_expression":
+            guard = _match_guard(node)
+        elif node.type == "try_expression":
+            guard = _helper_guard(node, model)
+        elif node.type == "macro_invocation":
+            guard = _ensure_guard(node, model)
+        if guard is not None:
+            return guard
+    return None
+
+
+def _diverges(block: Node | None) -> bool:
+    if block is None:
+        return False
+    if block.type != "block":
+        return _is_diverging_expression(block)
+    children = [c for c in block.named_children if c.type not in ("line_comment", "block_comment")]
+    if not children:
+        return False
+    last = children[-1]
+    if last.type == "expression_statement" and last.named_children:
+        last = last.named_children[0]
+    return _is_diverging_expression(last)
+
+
+def _is_diverging_expression(node: Node) -> bool:
+    if node.type in ("return_expression", "break_expression", "continue_expression"):
+        return True
+    if node.type == "macro_invocation":
+        return _macro_name(node) in DIVERGING_MACROS
+    return False
+
+
+def _macro_name(macro: Node) -> str:
+    name = macro.child_by_field_name("macro")
+    return text(name).rsplit("::", 1)[-1] if name is not None else ""
+
+
+def _condition_guard(condition: Node | None, model, when_true: bool) -> Guard | None:
+    """The check in ``condition`` if the condition having value ``when_true`` means "open"."""
+    if condition is None:
+        return None
+    while condition.type == "parenthesized_expression" and condition.named_children:
+        condition = condition.named_children[0]
+    if condition.type == "unary_expression" and text(condition).startswith("!"):
+        return _condition_guard(condition.named_children[0], model, not when_true)
+    if condition.type == "binary_expression":
+        operator = text(condition.child_by_field_name("operator"))
+        left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
+        if operator == "&&" and when_true or operator == "||" and not when_true:
+            return _condition_guard(left, model, when_true) or _condition_guard(right, model, when_true)
+        if operator in ("==", "!="):
+            state = _variant_state(right) or _variant_state(left)
+            if state is None:
+                return None
+            if operator == "!=":
+                state = _flip(state)
+            return _accept(condition, left if _variant_state(right) else right, state, when_true)
+        return None
+    if condition.type == "let_condition":
+        pattern = condition.child_by_field_name("pattern")
+        value = condition.child_by_field_name("value")
+        state = _pattern_state(pattern)
+        return _accept(condition, value, state, when_true) if state else None
+    state, subject = _check_state(condition, model)
+    if state is None:
+        return None
+    return _accept(condition, subject, state, when_true)
+
+
+def _accept(check: Node, subject: Node, state: str, when_true: bool) -> Guard | None:
+    return Guard(check, subject) if (state == "open") == when_true else None
+
+
+def _flip(state: str) -> str:
+    return "closed" if state == "open" else "open"
+
+
+def _check_state(node: Node, model) -> tuple[str | None, Node]:
+    """("closed"|"open", the checked expression) for a boolean connection-state check."""
+    if node.type == "macro_invocation" and _macro_name(node) == "matches":
+        return _matches_state(node), node
+    if node.type == "identifier":
+        bound = _let_value(node)
+        if bound is not None:
+            return _check_state(bound, model)
+        return None, node
+    if node.type == "field_expression":
+        return _words_state(text(node.child_by_field_name("field"))), node
+    if node.type == "unary_expression" and text(node).startswith("*") and node.named_children:
+        return _check_state(node.named_children[0], model)
+    if node.type == "await_expression" and node.named_children:
+        return _check_state(node.named_children[0], model)
+    if node.type != "call_expression":
+        return None, node
+    parts = method_call_parts(node)
+    if parts is None:
+        return None, node
+    receiver, method = parts
+    if method in FLAG_READS:
+        name = _flag_name(receiver)
+        return (_words_state(name) if name else None), node
+    if _has_arguments(node):
+        return None, node
+    if method in STATE_QUERIES:
+        return STATE_QUERIES[method], node
+    return _query_state(method, model), node
+
+
+def _flag_name(receiver: Node) -> str | None:
+    """The flag a read chain starts from: ``closed`` for ``self.closed.lock().unwrap()``."""
+    while receiver.type in ("call_expression", "await_expression"):
+        if receiver.type == "await_expression":
+            receiver = receiver.named_children[0]
+            continue
+        parts = method_call_parts(receiver)
+        if parts is None or parts[1] not in FLAG_READS:
+            return None
+        receiver = parts[0]
+    return receiver_name(receiver)
+
+
+def _words_state(name: str | None) -> str | None:
+    if not name:
+        return None
+    words = set(name.lower().split("_"))
+    if words & CLOSED_WORDS:
+        return "closed"
+    if words & OPEN_WORDS:
+        return "open"
+    return None
+
+
+def _query_state(method: str, model) -> str | None:
+    """The state a same-file ``fn method(&self) -> bool`` reports by its body's tail."""
+    states = set()
+    for function in model.functions_by_name.get(method, []):
+        body = function.body
+        tail = _tail(body) if body is not None else None
+        if tail is None:
+            return None
+        guard_open = _condition_guard(tail, model, when_true=True)
+        guard_closed = _condition_guard(tail, model, when_true=False)
+        if guard_open and not guard_closed:
+            states.add("open")
+        elif guard_closed and not guard_open:
+            states.add("closed")
+        else:
+            return None
+    return states.pop() if len(states) == 1 else None
+
+
+def _let_value(identifier: Node) -> Node | None:
+    """The value of the nearest preceding ``let <identifier> = value`` in the same function."""
+    name = text(identifier)
+    function = next((a for a in ancestors(identifier) if a.type in ("function_item", "closure_expression")), None)
+    if function is None:
+        return None
+    found = None
+    for declaration in descendants_of_type(function, "let_declaration"):
+        if declaration.start_byte >= identifier.start_byte:
+            break
+        pattern = declaration.child_by_field_name("pattern")
+        if pattern is not None and pattern.type == "identifier" and text(pattern) == name:
+            found = declaration.child_by_field_name("value")
+        elif pattern is not None and pattern.type == "mut_pattern" and text(pattern).split()[-1] == name:
+            found = None  # a mutable local can change after the read; not a snapshot of the flag
+    return found
+
+
+def _variant_state(node: Node | None) -> str | None:
+    if node is None or node.type not in ("scoped_identifier", "identifier"):
+        return None
+    last = text(node).rsplit("::", 1)[-1]
+    if node.type == "identifier" and not last[:1].isupper():
+        return None
+    if last in CLOSED_VARIANTS:
+        return "closed"
+    if last in OPEN_VARIANTS:
+        return "open"
+    return None
+
+
+def _pattern_state(pattern: Node | None) -> str | None:
+    """"open"/"closed" for a pattern made only of unit state variants (no bindings)."""
+    if pattern is not None and pattern.type == "match_pattern":
+        pattern = pattern.named_children[0] if pattern.named_children else None
+    if pattern is None:
+        return None
+    alternatives = _alternatives(pattern)
+    states = {_variant_state(a) for a in alternatives}
+    return states.pop() if len(states) == 1 else None
+
+
+def _alternatives(pattern: Node) -> list[Node]:
+    if pattern.type != "or_pattern":
+        return [pattern]
+    return [leaf for child in pattern.named_children for leaf in _alternatives(child)]
+
+
+def _matches_state(macro: Node) -> str | None:
+    """State of ``matches!(subject, State::Open | ...)`` from the state variants after the comma."""
+    tree = next((c for c in macro.children if c.type == "token_tree"), None)
+    if tree is None:
+        return None
+    tokens = tree.children[1:-1]
+    comma = next((i for i, t in enumerate(tokens) if t.type == ","), None)
+    if comma is None:
+        return None
+    states = set()
+    for token in tokens[comma + 1 :]:
+        if token.type == "identifier" and text(token) in CLOSED_VARIANTS:
+            states.add("closed")
+        elif token.type == "identifier" and text(token) in OPEN_VARIANTS:
+            states.add("open")
+    return states.pop() if len(states) == 1 else None
+
+
+def _scrutinee(arm: Node) -> Node | None:
+    match = next((a for a in ancestors(arm) if a.type == "match_expression"), None)
+    return match.child_by_field_name("value") if match is not None else None
+
+
+def _match_guard(match: Node) -> Guard | None:
+    """A ``match`` on the state whose closed arm (or catch-all beside an open arm) diverges."""
+    subject = match.child_by_field_name("value")
+    arms = list(descendants_of_type(match.child_by_field_name("body"), "match_arm"))
+    arms = [a for a in arms if _scrutinee(a) is not None and a.parent.parent == match]
+    has_open = any(_pattern_state(a.child_by_field_name("pattern")) == "open" for a in arms)
+    for arm in arms:
+        pattern = arm.child_by_field_name("pattern")
+        value = arm.child_by_field_name("value")
+        state = _pattern_state(pattern)
+        catch_all = pattern is not None and text(pattern).strip() == "_" and has_open
+        if (state == "closed" or catch_all) and _diverges(value):
+            return Guard(pattern, subject)
+    return None
+
+
+def _helper_guard(statement: Node, model) -> Guard | None:
+    """``self.ensure_open()?``: a same-file helper whose body returns early when closed."""
+    call = statement.named_children[0] if statement.named_children else None
+    if call is None or call.type != "call_expression":
+        return None
+    parts = method_call_parts(call)
+    name = parts[1] if parts is not None else text(call.child_by_field_name("function")).rsplit("::", 1)[-1]
+    for function in model.functions_by_name.get(name, []):
+        body = function.body
+        if body is None:
+            continue
+        for inner in body.named_children:
+            node = inner.named_children[0] if inner.type == "expression_statement" and inner.named_children else inner
+            if node.type == "if_expression" and _diverges(node.child_by_field_name("consequence")):
+                if _condition_guard(node.child_by_field_name("condition"), model, when_true=False):
+                    return Guard(statement, call)
+    return None
+
+
+def _ensure_guard(macro: Node, model) -> Guard | None:
+    """``ensure!(cond, err)``: after it, ``cond`` holds."""
+    if _macro_name(macro) not in ENSURE_MACROS:
+        return None
+    tree = next((c for c in macro.children if c.type == "token_tree"), None)
+    if tree is None:
+        return None
+    tokens = tree.children[1:-1]
+    comma = next((i for i, t in enumerate(tokens) if t.type == ","), len(tokens))
+    if comma == 0:
+        return None
+    condition_text = macro.text[tokens[0].start_byte - macro.start_byte : tokens[comma - 1].end_byte - macro.start_byte]
+    from lint_ws.rust.frontend import parser  # the front end imports the rules' model
+
+    snippet = parser().parse(b"fn f() { (" + condition_text + b"); }")
+    expression = next(descendants_of_type(snippet.root_node, "parenthesized_expression"), None)
+    if expression is None or _condition_guard(expression, model, when_true=True) is None:
+        return None
+    return Guard(macro, macro)
+
+
+# --- atomicity ------------------------------------------------------------------------
+
+
+def _under_lock(guard: Guard, send: Node) -> bool:
+    """True when a lock guard taken before the check is still held at the send."""
+    function = next((a for a in ancestors(send) if a.type == "function_item"), None)
+    if function is None:
+        return False
+    for declaration in descendants_of_type(function, "let_declaration"):
+        if declaration.start_byte >= guard.check.start_byte:
+            break
+        value = declaration.child_by_field_name("value")
+        if value is None or not _takes_lock(value):
+            continue
+        scope = declaration.parent
+        if scope is None or not _contains(scope, guard.check) or not _contains(scope, send):
+            continue
+        pattern = declaration.child_by_field_name("pattern")
+        name = text(pattern).split()[-1] if pattern is not None else ""
+        if not _dropped_between(function, name, declaration, send):
+            return True
+    return False
+
+
+def _takes_lock(value: Node) -> bool:
+    for call in descendants_of_type(value, "call_expression"):
+        parts = method_call_parts(call)
+        if parts is not None and parts[1] in LOCK_METHODS:
+            return True
+    return False
+
+
+def _contains(outer: Node, inner: Node) -> bool:
+    return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
+
+
+def _dropped_between(function: Node, name: str, start: Node, end: Node) -> bool:
+    for call in descendants_of_type(function, "call_expression"):
+        if start.end_byte <= call.start_byte < end.start_byte and text(call).replace(" ", "") == f"drop({name})":
+            return True
+    return False
