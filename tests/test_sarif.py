@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 
 from lint_ws.catalogue import all_rules
 from lint_ws.findings import Applicability, Edit, Finding, Fix, Problem, Related, Severity
+from lint_ws.fixes import apply_fixes
 from lint_ws.reporters import Report
 from lint_ws.reporters.sarif import FINGERPRINT_KEY, render, to_json
 from lint_ws.source import decode
@@ -118,8 +121,9 @@ def lint_ws_executable() -> str:
     return str(script)
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key != "LINT_WS_DEBUG"}
+    environment.update(env or {})
     return subprocess.run(
         [lint_ws_executable(), *args],
         cwd=cwd,
@@ -219,7 +223,8 @@ def synthetic_findings(python, rust) -> list[Finding]:
                 Applicability.SAFE,
                 (
                     Edit(call.start_offset, call.start_offset + len("écrire"), "write_all"),
-                    Edit(abort.start_offset, abort.end_offset, "token.cancel();\r\n    handle.await"),
+                    # Rules write "\n"; the file's CRLF must come out, as with --fix.
+                    Edit(abort.start_offset, abort.end_offset, "token.cancel();\n    handle.await"),
                 ),
             ),
         ),
@@ -372,6 +377,8 @@ def test_fix_replacements_apply_exactly(synthetic, tmp_path):
     original = file_text(tmp_path / "app" / "ws stream.rs")
     assert apply_by_offsets(original, change["replacements"]) == expected
     assert apply_by_lines(original, change["replacements"]) == expected
+    rust_finding = next(f for f in synthetic[0].findings if f.rule_id == "WS002")
+    assert apply_fixes(original, [rust_finding.fix]).text == expected, "SARIF and --fix disagree"
 
     python_fix = result_for(log, "WS001")["fixes"][0]
     (change,) = python_fix["artifactChanges"]
@@ -459,21 +466,40 @@ def test_serialiser_uses_schema_names_and_omits_unset_fields():
 # --- the installed command line over real inputs ---
 
 
-def cli_sarif(tmp_path: Path, *args: str, cwd: Path = REPO) -> tuple[subprocess.CompletedProcess, bytes]:
+def cli_sarif(
+    tmp_path: Path, *args: str, cwd: Path = REPO, env: dict | None = None
+) -> tuple[subprocess.CompletedProcess, bytes]:
     output = tmp_path / "out.sarif"
-    completed = run_cli("check", "--format", "sarif", "--jobs", "1", "-o", str(output), *args, cwd=cwd)
+    completed = run_cli("check", "--format", "sarif", "--jobs", "1", "-o", str(output), *args, cwd=cwd, env=env)
     assert completed.returncode in (0, 1, 2), completed.stderr
     assert "Traceback" not in completed.stderr
     return completed, output.read_bytes()
 
 
+def assert_fixes_apply_consistently(log: dict, root: Path) -> None:
+    """Both descriptions of every deleted region (offsets, lines) cut the same text."""
+    for result in log["runs"][0]["results"]:
+        for fix in result.get("fixes", []):
+            for change in fix["artifactChanges"]:
+                original = file_text(root / unquote(change["artifactLocation"]["uri"]))
+                by_offsets = apply_by_offsets(original, change["replacements"])
+                assert by_offsets == apply_by_lines(original, change["replacements"]), result["message"]
+                assert by_offsets != original
+
+
 def test_cli_examples_and_fixtures_are_valid_and_deterministic(tmp_path, sarif_validator):
+    # A copy, so that both runs see the same files even while the tree is being edited.
+    project = tmp_path / "project"
     paths = [path for path in ("examples", "tests/fixtures") if (REPO / path).is_dir()]
     assert paths
-    completed, first = cli_sarif(tmp_path, *paths)
+    for path in paths:
+        shutil.copytree(REPO / path, project / path, symlinks=True)
+    # Different hash seeds: set iteration order must not leak into the output.
+    completed, first = cli_sarif(tmp_path, *paths, cwd=project, env={"PYTHONHASHSEED": "1"})
     log = json.loads(first)
     assert_valid(sarif_validator, log)
     assert_consistent(log)
+    assert_fixes_apply_consistently(log, project)
     if not log["runs"][0]["invocations"][0]["executionSuccessful"]:
         expected_exit = 2
     elif any("suppressions" not in result for result in log["runs"][0]["results"]):
@@ -481,8 +507,11 @@ def test_cli_examples_and_fixtures_are_valid_and_deterministic(tmp_path, sarif_v
     else:
         expected_exit = 0
     assert completed.returncode == expected_exit, completed.stderr
-    _, second = cli_sarif(tmp_path, *paths)
-    assert first == second
+    _, second = cli_sarif(tmp_path, *paths, cwd=project, env={"PYTHONHASHSEED": "2"})
+    difference = "".join(
+        difflib.unified_diff(first.decode().splitlines(True), second.decode().splitlines(True), n=2)
+    )
+    assert first == second, difference[:3000]
 
 
 @pytest.mark.parametrize("language", ["rust", "python"])
@@ -522,3 +551,43 @@ def test_cli_bad_input_becomes_notifications(tmp_path, sarif_validator):
     assert notified["latin1.rs"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 2}
     root = urlparse(log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"])
     assert Path(unquote(root.path)).resolve() == project.resolve()
+
+
+RUST_CHECK_THEN_SEND = """\
+impl Conn {
+    async fn send(&mut self, payload: String) -> Result<(), Error> {
+        if self.is_closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        // lint-ws: allow(WS004)
+        self.stream.send(Message::Text(payload)).await?;
+        Ok(())
+    }
+
+    async fn send_again(&mut self, payload: String) -> Result<(), Error> {
+        if self.is_closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        self.stream.send(Message::Text(payload)).await?;
+        Ok(())
+    }
+}
+"""
+
+
+def test_cli_inline_suppression_reaches_sarif(tmp_path, sarif_validator):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "conn.rs").write_text(RUST_CHECK_THEN_SEND, encoding="utf-8")
+    completed, output = cli_sarif(tmp_path, "--select", "WS004", "conn.rs", cwd=project)
+    log = json.loads(output)
+    assert_valid(sarif_validator, log)
+    assert_consistent(log)
+    results = {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]: r for r in log["runs"][0]["results"]
+    }
+    assert sorted(results) == [7, 15], completed.stderr
+    assert results[7]["suppressions"] == [{"kind": "inSource"}]
+    assert "suppressions" not in results[15]
+    assert completed.returncode == 1
+    assert results[7]["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 3

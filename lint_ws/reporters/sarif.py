@@ -22,6 +22,7 @@ import sarif_om as om
 from lint_ws import __version__
 from lint_ws.catalogue import RuleDoc, all_rules
 from lint_ws.findings import Edit, Finding, Problem, Severity, Span
+from lint_ws.fixes import newline_of, with_newline
 from lint_ws.source import SourceError, SourceFile, decode, language_of
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -291,7 +292,7 @@ def _fix(finding: Finding, artifacts: _Artifacts, sources: _Sources) -> om.Fix:
                 replacements=[
                     om.Replacement(
                         deleted_region=_deleted_region(edit, source),
-                        inserted_content=om.ArtifactContent(text=edit.replacement),
+                        inserted_content=om.ArtifactContent(text=_inserted_text(edit, source)),
                     )
                     for edit in edits
                 ],
@@ -311,6 +312,13 @@ def _deleted_region(edit: Edit, source: SourceFile | None) -> om.Region:
         region.start_line, region.start_column = span.start_line, span.start_col
         region.end_line, region.end_column = span.end_line, span.end_col
     return region
+
+
+def _inserted_text(edit: Edit, source: SourceFile | None) -> str:
+    """The replacement with the file's line endings, exactly what ``--fix`` inserts."""
+    if source is None:
+        return edit.replacement
+    return with_newline(edit.replacement, newline_of(source.text))
 
 
 def _notification(problem: Problem, artifacts: _Artifacts) -> om.Notification:
