@@ -46,20 +46,43 @@ def cli() -> None:
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, help="Apply unsafe fixes too (implies --fix).")
 @click.option("--diff", is_flag=True, help="Print the diff of the fixes instead of applying them; write nothing.")
-def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source, fix, unsafe_fixes, diff) -> None:
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="pyproject.toml ([tool.lint-ws]) or lint-ws.toml to use (default: the nearest one).",
+)
+@click.option(
+    "--report-unused-allows/--no-report-unused-allows",
+    default=None,
+    help="Report allow comments that suppress nothing, and exit 1 for them.",
+)
+def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source, fix, unsafe_fixes, diff, config_file, report_unused_allows) -> None:
     """Lint PATHS (default: the current directory)."""
-    from lint_ws import discovery, engine, fixes
+    from lint_ws import config, discovery, engine, fixes, suppression
 
-    selected = _rule_ids(select, "--select") or frozenset(all_rules())
-    selected -= _rule_ids(ignore, "--ignore") or frozenset()
+    try:
+        configuration = config.resolve(config_file, paths or (".",))
+    except config.ConfigError as error:
+        click.echo(f"lint-ws: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    selected = configuration.selected_rules(_rule_ids(select, "--select") or None, _rule_ids(ignore, "--ignore"))
+    if report_unused_allows is None:
+        report_unused_allows = configuration.report_unused_allows
     if diff and format_name != "text":
         raise click.BadParameter("--diff prints a diff; it takes no --format", param_hint="--format")
     cwd = Path.cwd()
-    found = discovery.discover(paths or (".",))
+    found = discovery.discover(paths or (".",), excluded=configuration.is_excluded)
     for missing in found.missing:
         click.echo(f"lint-ws: {missing}: no such file or directory", err=True)
-    files = [(path, discovery.display_path(path, cwd)) for path in found.files]
-    options = engine.RunOptions(selected=selected)
+    # `exclude` applies to named files too: pre-commit names every staged file, and a file the
+    # configuration excludes must not block a commit it would not fail in `lint-ws check .`.
+    files = [(path, discovery.display_path(path, cwd)) for path in found.files if not configuration.is_excluded(path)]
+    options = engine.RunOptions(
+        selected=selected,
+        per_file_ignores=configuration.per_file_ignores,
+        report_unused_allows=report_unused_allows,
+    )
     result = engine.run(files, options, jobs=jobs)
     fixing = fix or unsafe_fixes or diff
     if fixing:
@@ -95,14 +118,17 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
         fix_note = fixes.summary(fixed.remaining, fixed.fixed_count, unsafe_fixes, dry_run=diff)
     else:
         fix_note = fixes.summary(result.findings, None, unsafe=False)
-    click.echo(_summary(len(active), len(files), result.problems, fix_note), err=True)
+    allow_problems = [p for p in result.problems if isinstance(p, suppression.AllowCommentProblem)]
+    analysis_problems = [p for p in result.problems if not isinstance(p, suppression.AllowCommentProblem)]
+    click.echo(_summary(len(active), len(files), analysis_problems, fix_note), err=True)
 
     if result.failed or found.missing:
         sys.exit(EXIT_ERROR)
     if diff:
         # Like ruff: a diff means there is something to fix.
         sys.exit(EXIT_FINDINGS if fixed.fixes and not exit_zero else EXIT_CLEAN)
-    sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
+    failing_allows = report_unused_allows and allow_problems
+    sys.exit(EXIT_FINDINGS if (active or failing_allows) and not exit_zero else EXIT_CLEAN)
 
 
 def _summary(findings: int, files: int, problems, fix_note: str = "") -> str:

@@ -8,7 +8,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lint_ws import registry
+from lint_ws import registry, suppression
+from lint_ws.config import PerFileIgnores
 from lint_ws.findings import FileResult, Finding, Problem, Severity
 from lint_ws.source import SourceError, decode, language_of
 
@@ -17,6 +18,12 @@ from lint_ws.source import SourceError, decode, language_of
 class RunOptions:
     selected: frozenset[str]  # rule ids to run
     prefilter: bool = True  # skip rules whose triggers are absent from a file
+    # Rules not run on some files (configuration); dropped before the parse, not after.
+    per_file_ignores: PerFileIgnores = PerFileIgnores()
+    report_unused_allows: bool = False  # allow comments that suppress nothing are problems
+
+    def selected_for(self, path: Path) -> frozenset[str]:
+        return self.selected - self.per_file_ignores.rules_ignored_for(path)
 
 
 @dataclass
@@ -46,15 +53,19 @@ def lint_file(fs_path: Path, display: str, options: RunOptions, raw: bytes | Non
             raw = _read(fs_path)
         if language is None:
             raise SourceError("not a Rust or Python file; skipped")
-        text_probe = raw.decode("utf-8", errors="replace")
+        source = decode(display, raw, language)
+        selected = options.selected_for(fs_path)
         checks = [
             check
-            for check in registry.checks_for(language, options.selected)
-            if not options.prefilter or check.may_fire(text_probe)
+            for check in registry.checks_for(language, selected)
+            if not options.prefilter or check.may_fire(source.text)
         ]
-        source = decode(display, raw, language)
         if checks:
             result.findings = registry.frontend(language).analyse(source, checks)
+        result.findings, allow_problems = suppression.apply(
+            source, result.findings, selected, options.report_unused_allows
+        )
+        result.problems.extend(allow_problems)
     except SourceError as error:
         result.problems.append(Problem(display, str(error), error.severity, error.line))
     except Exception as error:  # a bug in lint-ws must not cost the user the other files
