@@ -235,10 +235,18 @@ def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
 CONNECTION_WORDS = frozenset(
     {
         "ws", "wss", "websocket", "websockets", "socket", "sock", "conn", "connection",
-        "sink", "stream", "framed", "peer", "client", "session", "transport", "tungstenite",
-        "upgraded", "tcp",
+        "sink", "stream", "framed", "peer", "session", "transport", "tungstenite", "upgraded", "tcp",
     }
 )
+# A name ending in one of these denotes an attribute of a connection, not the connection:
+# `conn_id`, `stream_name`, `session_config`.
+ATTRIBUTE_WORDS = frozenset(
+    {"id", "ids", "name", "names", "info", "config", "cfg", "count", "len", "state", "status", "kind",
+     "type", "key", "url", "uri", "addr", "opts", "options", "settings", "stats", "metrics", "timeout",
+     "limit", "size", "builder", "error", "err", "ext", "prefix", "sequence", "seq"}
+)
+# Trait names as bare types (`impl Stream for X`, `dyn Sink<T>`) say nothing about connections.
+BARE_TRAITS = frozenset({"Stream", "Sink", "StreamExt", "SinkExt"})
 # Extra words that name the task driving one half of a connection.
 TASK_HALF_WORDS = frozenset(
     {"reader", "writer", "read", "write", "recv", "send", "pump", "pumps", "inbound", "outbound",
@@ -264,7 +272,10 @@ def words(name: str) -> list[str]:
 
 
 def names_connection(name: str) -> bool:
-    return any(word in CONNECTION_WORDS for word in words(name))
+    name_words = words(name)
+    return bool(name_words) and name_words[-1] not in ATTRIBUTE_WORDS and any(
+        word in CONNECTION_WORDS for word in name_words
+    )
 
 
 def names_task_half(name: str) -> bool:
@@ -272,8 +283,30 @@ def names_task_half(name: str) -> bool:
 
 
 def mentions_connection(node: Node) -> bool:
-    """Whether any name inside ``node`` names a connection (``ws``, ``sink``, ``TcpStream``...)."""
-    return any(names_connection(text(name)) for name in descendants_of_type(node, *NAME_NODE_TYPES))
+    """Whether any name inside ``node`` names a connection (``ws``, ``sink``, ``TcpStream``...).
+
+    Module path segments (``crate::connection::State``, ``futures::stream::iter``) and bare
+    trait names do not count: they name code, not a connection this code holds.
+    """
+    for name in descendants_of_type(node, *NAME_NODE_TYPES):
+        if _is_path_segment(name):
+            continue
+        if name.type == "type_identifier" and text(name) in BARE_TRAITS:
+            continue
+        if names_connection(text(name)):
+            return True
+    return False
+
+
+def _is_path_segment(name: Node) -> bool:
+    """``connection`` in ``crate::connection::State``: a module on the way to the named item."""
+    scoped = ("scoped_identifier", "scoped_type_identifier")
+    child, parent = name, name.parent
+    while parent is not None and parent.type in scoped:
+        if parent.child_by_field_name("path") == child:
+            return True
+        child, parent = parent, parent.parent
+    return False
 
 
 @dataclass
@@ -444,8 +477,20 @@ def binding_chain(model: RustModel, expression: Node, depth: int = 4) -> list[Bi
         chain.append(binding)
         if binding.value is None:
             break
-        node = base_expression(binding.value)
+        node = _same_name_argument(base_expression(binding.value), binding.name)
     return chain
+
+
+def _same_name_argument(value: Node, name: str) -> Node:
+    """``writer`` for ``select(reader, writer).await`` bound to a pattern naming ``writer``
+    again: the value hands that argument back."""
+    if value.type != "call_expression" or _spawn_name(value) is not None:
+        return value
+    arguments = value.child_by_field_name("arguments")
+    for argument in arguments.named_children if arguments is not None else ():
+        if base_expression(argument).type == "identifier" and text(base_expression(argument)) == name:
+            return base_expression(argument)
+    return value
 
 
 def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = None) -> list[Node]:
@@ -566,11 +611,8 @@ def _future_uses_connection(model: RustModel, future: Node) -> bool:
         ):
             return True
     for call in descendants_of_type(future, "call_expression"):
-        parts = method_call_parts(call)
-        name = parts[1] if parts is not None else (callee_path(call) or "").rsplit("::", 1)[-1]
-        for function in model.functions_by_name.get(name, ()):
-            if mentions_connection(function.node):
-                return True
+        if any(mentions_connection(function.node) for function in callees(model, call)):
+            return True
     return False
 
 
@@ -616,3 +658,68 @@ def reachable_from_drop(model: RustModel) -> dict[int, Function]:
                 )
     model.__dict__["_reachable_from_drop"] = found
     return found
+
+
+SEND_WORDS = frozenset({"send", "write", "flush", "feed"})
+
+
+def after_failed_send(node: Node) -> bool:
+    """Whether ``node`` only runs once a send on the connection has failed
+    (``if x.send(..).is_err() { .. }``, ``Err(_) =>`` of a match on a send): the peer is
+    already gone, so there is nothing left to close gracefully."""
+    child = node
+    for ancestor in ancestors(node):
+        if ancestor.type in ("function_item", "closure_expression", "async_block"):
+            return False
+        if ancestor.type == "if_expression" and child == ancestor.child_by_field_name("consequence"):
+            condition = ancestor.child_by_field_name("condition")
+            if condition is not None and _tests_send_failure(condition):
+                return True
+        if ancestor.type == "match_arm" and child == ancestor.child_by_field_name("value"):
+            pattern = ancestor.child_by_field_name("pattern")
+            match = enclosing(ancestor, "match_expression")
+            value = match.child_by_field_name("value") if match is not None else None
+            if pattern is not None and text(pattern).startswith("Err") and value is not None and _is_send(value):
+                return True
+        child = ancestor
+    return False
+
+
+def _tests_send_failure(condition: Node) -> bool:
+    for node in walk(condition):
+        if node.type == "let_condition":
+            pattern = node.child_by_field_name("pattern")
+            value = node.child_by_field_name("value")
+            if pattern is not None and value is not None and text(pattern).startswith("Err") and _is_send(value):
+                return True
+        parts = method_call_parts(node) if node.type == "call_expression" else None
+        if parts is not None and parts[1] == "is_err" and _is_send(parts[0]):
+            return True
+    return False
+
+
+def _is_send(expression: Node) -> bool:
+    while expression.type in ("await_expression", "parenthesized_expression", "try_expression") and expression.named_children:
+        expression = expression.named_children[0]
+    parts = method_call_parts(expression) if expression.type == "call_expression" else None
+    return parts is not None and bool(SEND_WORDS.intersection(words(parts[1])))
+
+
+def callees(model: RustModel, call: Node) -> list[Function]:
+    """The functions of this file ``call`` may run: methods of that name for ``x.f()``, free
+    functions for ``f()``, associated functions of ``T`` for ``T::f()``."""
+    parts = method_call_parts(call)
+    if parts is not None:
+        return [f for f in model.functions_by_name.get(parts[1], ()) if f.impl_type is not None]
+    path = callee_path(call)
+    if not path:
+        return []
+    segments = path.split("::")
+    candidates = model.functions_by_name.get(segments[-1], ())
+    if len(segments) == 1:
+        return [f for f in candidates if f.impl_type is None]
+    owner = segments[-2]
+    if owner == "Self":
+        caller = model.function_at(call)
+        owner = caller.impl_type if caller is not None else owner
+    return [f for f in candidates if f.impl_type == owner or (f.impl_type is None and owner in ("self", "super", "crate"))]

@@ -15,6 +15,7 @@ from lint_ws.rust.model import (
     CONNECTION_WORDS,
     RustModel,
     base_expression,
+    callees,
     is_datagram_socket,
     mentions_connection,
     words,
@@ -34,7 +35,7 @@ TEARDOWN_WORDS = frozenset(
 )
 # Collections whose entries are connections: removing one disconnects that peer.
 REGISTRY_WORDS = CONNECTION_WORDS | frozenset(
-    {"subscriber", "subscription", "sender", "listener", "user", "member", "channel", "outbox",
+    {"client", "subscriber", "subscription", "sender", "listener", "user", "member", "channel", "outbox",
      "tx", "txs", "watcher", "observer", "route"}
 )
 REMOVE_METHODS = frozenset({"remove", "swap_remove", "shift_remove", "swap_remove_index", "remove_entry"})
@@ -244,11 +245,23 @@ class _Analysis:
                 return Teardown(node, "`return` ends the connection task")
             return None
         if node.type == "call_expression":
+            if self._acts_on_payload(node):
+                return None
             label = _strong_teardown(self.model, node, HELPER_DEPTH, self._own_function())
             return Teardown(node, label) if label else None
         if node.type == "scoped_identifier" and text(node).endswith("Message::Close"):
             return Teardown(node, "a Close frame is sent")
         return None
+
+    def _acts_on_payload(self, call: Node) -> bool:
+        """``tx.try_send(conn.clone())`` then ``conn.close()``: the queue was handing over a new
+        connection, and closing it refuses admission; no established session is torn down."""
+        parts = method_call_parts(call)
+        arguments = self.call.child_by_field_name("arguments")
+        if parts is None or arguments is None:
+            return False
+        name = _receiver_name(parts[0])
+        return bool(name) and any(text(identifier) == name for identifier in descendants_of_type(arguments, "identifier"))
 
     def _own_function(self) -> Node | None:
         return next((a for a in ancestors(self.call) if a.type == "function_item"), None)
@@ -384,7 +397,7 @@ def _strong_teardown(model: RustModel, call: Node, depth: int, own_function: Nod
         return f"`{name}` is called"
     if depth == 0:
         return None
-    for function in model.functions_by_name.get(name, ()):
+    for function in callees(model, call):
         body = function.body
         if body is None or function.node == own_function:
             continue

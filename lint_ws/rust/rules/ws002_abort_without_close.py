@@ -13,6 +13,7 @@ from tree_sitter import Node
 
 from lint_ws.rust.model import (
     RustModel,
+    after_failed_send,
     base_expression,
     is_task_handle,
     local_binding,
@@ -47,7 +48,7 @@ def check(ctx) -> Iterator:
             continue
         if not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
             continue
-        if _after_timed_out_join(model, call, original) or _closes_gracefully(function.node if function else None):
+        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(function.node if function else None):
             continue
         name = text(receiver)
         message = (

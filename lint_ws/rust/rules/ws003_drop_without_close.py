@@ -13,6 +13,7 @@ from lint_ws.findings import Applicability, Edit, Fix
 from lint_ws.rust.model import (
     Function,
     RustModel,
+    after_failed_send,
     is_task_handle,
     reachable_from_drop,
     struct_field_type,
@@ -45,7 +46,7 @@ def check(ctx) -> Iterator:
             continue
         for function in run_by_drop:
             for call, receiver, method in _aborts(function):
-                if not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
+                if after_failed_send(call) or not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
                     continue
                 owner = destructor.impl_type or "this type"
                 message = (
