@@ -11,6 +11,7 @@ import click
 
 from lint_ws import __version__, reporters
 from lint_ws.catalogue import all_rules
+from lint_ws.findings import Problem
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -92,7 +93,8 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     to_terminal = stream.isatty()
     report = reporters.Report(
         findings=result.findings,
-        problems=result.problems,
+        # A named path that does not exist is part of the exit code 2, so SARIF says so too.
+        problems=result.problems + [Problem(name, "no such file or directory") for name in found.missing],
         files_checked=len(files),
         show_source=to_terminal if show_source is None else show_source,
         color=to_terminal and "NO_COLOR" not in os.environ,

@@ -535,7 +535,7 @@ def test_cli_bad_input_becomes_notifications(tmp_path, sarif_validator):
     (project / "binary.py").write_bytes(b"\x00\x01\x02 binary")
     (project / "latin1.rs").write_bytes(b"fn main() {}\n// caf\xe9\n")
     (project / "dangling.py").symlink_to(project / "missing-target.py")
-    completed, output = cli_sarif(tmp_path, ".", cwd=project)
+    completed, output = cli_sarif(tmp_path, ".", "does-not-exist.rs", cwd=project)
     assert completed.returncode == 2
     log = json.loads(output)
     assert_valid(sarif_validator, log)
@@ -546,7 +546,8 @@ def test_cli_bad_input_becomes_notifications(tmp_path, sarif_validator):
         n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: n
         for n in invocation["toolExecutionNotifications"]
     }
-    assert {"binary.py", "latin1.rs", "dangling.py"} <= notified.keys()
+    assert {"binary.py", "latin1.rs", "dangling.py", "does-not-exist.rs"} <= notified.keys()
+    assert notified["does-not-exist.rs"]["message"]["text"] == "no such file or directory"
     assert all(n["level"] == "error" for n in notified.values())
     assert notified["latin1.rs"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 2}
     root = urlparse(log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"])
