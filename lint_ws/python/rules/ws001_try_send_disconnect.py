@@ -1,0 +1,387 @@
+"""WS001 try-send-disconnect (Python): a full queue's outcome tears the connection down.
+
+The non-blocking sends are ``put_nowait`` (asyncio.Queue -> asyncio.QueueFull, queue.Queue
+-> queue.Full) and ``send_nowait`` (anyio memory streams and trio channels -> WouldBlock).
+Their full outcome is the first ``except`` clause around the send that catches the
+overflow exception (by itself, in a tuple, or lumped into ``Exception``/a bare ``except``),
+or, for ``contextlib.suppress(...)``, the code that runs only when the send was skipped.
+That outcome tears down when it closes a connection, calls a disconnect helper, cancels a
+task that runs a connection half, removes a connection from a registry, or leaves the
+connection's receive loop (``break``/``return``/``raise``), directly or through a helper of
+the same file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.python.model import (
+    LOGGING,
+    PROCESS,
+    Function,
+    PythonModel,
+    Site,
+    child_nodes,
+    dotted_name,
+    function_body,
+    is_connection_loop,
+    walk,
+)
+
+RULE_ID = "WS001"
+TRIGGERS = ("put_nowait", "send_nowait")
+
+_FULL_EXCEPTIONS = {
+    "put_nowait": frozenset({"asyncio.QueueFull", "asyncio.queues.QueueFull", "queue.Full"}),
+    "send_nowait": frozenset({"anyio.WouldBlock", "trio.WouldBlock"}),
+}
+# A name nobody imported (a star import, a re-export): trust only the unambiguous ones.
+_FULL_BARE_NAMES = {"put_nowait": frozenset({"QueueFull"}), "send_nowait": frozenset({"WouldBlock"})}
+_BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
+_SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
+_CLOSING_METHODS = frozenset({"close", "aclose", "abort", "disconnect", "terminate", "kill", "close_connection"})
+_REGISTRY_REMOVALS = frozenset({"pop", "remove", "discard"})
+_DISCONNECT_HELPER = re.compile(
+    r"disconnect|kick|evict|hang_?up|drop_(client|conn|connection|peer|session|subscriber|socket)"
+    r"|close_(client|conn|connection|session|socket|websocket|ws|peer)|remove_(client|connection|peer|session)",
+    re.IGNORECASE,
+)
+_LOOP_EXITS = (cst.Break, cst.Return, cst.Raise)
+_HELPER_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class FullOutcome:
+    """Where the queue-full outcome of a send goes."""
+
+    statements: tuple[cst.CSTNode, ...]  # what runs only because the queue was full
+    catch: cst.CSTNode  # the except clause's type (or the handler) / the suppress(...) call
+    handler: cst.ExceptHandler | None  # None for contextlib.suppress
+    only_full: bool  # the handler catches the overflow and nothing else
+
+
+@dataclass(frozen=True)
+class Teardown:
+    node: cst.CSTNode
+    what: str
+
+
+def check(ctx) -> Iterator:
+    model: PythonModel = ctx.model
+    for site in model.sites:
+        if site.method not in _FULL_EXCEPTIONS or not isinstance(site.node, cst.Call):
+            continue
+        if model.connections.queue_flavour(site.receiver, site.function) in (LOGGING, PROCESS):
+            continue
+        outcome = _full_outcome(model, site)
+        if outcome is None:
+            continue
+        teardowns = [t for t in _teardowns(model, outcome.statements, site) if not _retires_the_item(site, t)]
+        if not teardowns:
+            continue
+        first = teardowns[0]
+        queue = ctx.code(site.receiver)
+        yield ctx.report(
+            RULE_ID,
+            site.node,
+            f"a full `{queue}` disconnects the peer: when the queue is full (a slow or briefly "
+            f"congested consumer), the code {first.what} instead of skipping the message or "
+            "applying backpressure, so transient congestion becomes session death",
+            related=[(outcome.catch, "the queue-full outcome is handled here")]
+            + [(teardown.node, f"this {teardown.what}") for teardown in teardowns],
+            fix=_drop_fix(ctx, model, outcome, teardowns),
+        )
+
+
+# -- where the full outcome goes ----------------------------------------------------------------
+
+
+def _full_outcome(model: PythonModel, site: Site) -> FullOutcome | None:
+    ancestors = site.ancestors
+    for position in range(len(ancestors) - 1, -1, -1):
+        node = ancestors[position]
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            return None
+        inner = ancestors[position + 1] if position + 1 < len(ancestors) else site.node
+        if isinstance(node, (cst.Try, cst.TryStar)) and _in_try_body(node, inner):
+            for handler in node.handlers:
+                caught = _catches_full(model, handler, site.method)
+                if caught is None:
+                    continue
+                catch_node, only_full = caught
+                return FullOutcome(tuple(handler.body.body), catch_node, handler, only_full)
+        if isinstance(node, cst.With):
+            suppress = _suppress_of_full(model, node, site.method)
+            if suppress is not None:
+                enclosing = ancestors[position - 1] if position > 0 else None
+                skipped = _only_when_skipped(node, site.node, enclosing)
+                if skipped:
+                    return FullOutcome(tuple(skipped), suppress, None, False)
+                return None
+    return None
+
+
+def _in_try_body(node: cst.Try | cst.TryStar, inner: cst.CSTNode) -> bool:
+    if isinstance(inner, (cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally)):
+        return False
+    return not (isinstance(inner, cst.Else) and inner is node.orelse)
+
+
+def _catches_full(model: PythonModel, handler: cst.ExceptHandler, method: str) -> tuple[cst.CSTNode, bool] | None:
+    """(the node that names the overflow, whether the clause catches only that) or None."""
+    if handler.type is None:
+        return handler, False
+    names = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for name in names:
+        qualified = model.qualified(name) or ""
+        if qualified in _FULL_EXCEPTIONS[method] or (
+            "." not in qualified and qualified in _FULL_BARE_NAMES[method] and qualified not in model.imports
+        ):
+            return name, len(names) == 1
+        if qualified in _BROAD_EXCEPTIONS:
+            return name, False
+    return None
+
+
+def _suppress_of_full(model: PythonModel, node: cst.With, method: str) -> cst.Call | None:
+    for item in node.items:
+        call = item.item
+        if isinstance(call, cst.Call) and (model.qualified(call.func) or "") in _SUPPRESS:
+            for arg in call.args:
+                qualified = model.qualified(arg.value) or ""
+                if qualified in _FULL_EXCEPTIONS[method] or qualified in _BROAD_EXCEPTIONS:
+                    return call
+    return None
+
+
+def _only_when_skipped(with_node: cst.With, send: cst.CSTNode, enclosing: cst.CSTNode | None) -> list[cst.CSTNode]:
+    """The statements after a ``with suppress(Full):`` block that run only when the send was
+    skipped: all that follows when the block ends in return/continue/break/raise after the
+    send, or the ``if not <flag>:`` branch when the block sets a flag after the send."""
+    body = list(with_node.body.body) if isinstance(with_node.body, cst.IndentedBlock) else []
+    index = next((i for i, statement in enumerate(body) if _contains(statement, send)), None)
+    following = _following_statements(enclosing, with_node)
+    if index is None or following is None:
+        return []
+    after_send = body[index + 1 :]
+    if any(_small_statements(statement, (cst.Return, cst.Continue, cst.Break, cst.Raise)) for statement in after_send):
+        return following
+    flags = {
+        target.target.value
+        for statement in after_send
+        for assign in _small_statements(statement, (cst.Assign,))
+        for target in assign.targets
+        if isinstance(target.target, cst.Name)
+    }
+    skipped: list[cst.CSTNode] = []
+    for statement in following:
+        if isinstance(statement, cst.If):
+            test = statement.test
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                if dotted_name(test.expression) in flags:
+                    skipped.extend(statement.body.body)
+            elif dotted_name(test) in flags and isinstance(statement.orelse, cst.Else):
+                skipped.extend(statement.orelse.body.body)
+    return skipped
+
+
+def _small_statements(statement: cst.CSTNode, kinds) -> list:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return [small for small in statement.body if isinstance(small, kinds)]
+    return []
+
+
+def _following_statements(parent: cst.CSTNode | None, child: cst.CSTNode) -> list[cst.CSTNode] | None:
+    for block in _blocks(parent):
+        for index, statement in enumerate(block):
+            if statement is child:
+                return list(block[index + 1 :])
+    return None
+
+
+def _blocks(node: cst.CSTNode | None) -> Iterator[tuple[cst.CSTNode, ...]]:
+    """The statement sequences directly under a compound statement (or a function)."""
+    if node is None:
+        return
+    for child in child_nodes(node):
+        if isinstance(child, cst.IndentedBlock):
+            yield tuple(child.body)
+
+
+def _contains(root: cst.CSTNode, target: cst.CSTNode) -> bool:
+    return any(node is target for node in walk([root]))
+
+
+# -- what tears down -------------------------------------------------------------------------
+
+
+def _teardowns(model: PythonModel, statements, site: Site) -> Iterator[Teardown]:
+    yield from _call_teardowns(model, statements, site.function, depth=0)
+    for node in _loop_exits(statements):
+        loops = [a for a in site.ancestors if isinstance(a, (cst.For, cst.While))]
+        if isinstance(node, cst.Break):
+            loops = loops[-1:]
+        if any(is_connection_loop(model, loop, site.function) for loop in loops):
+            verb = {cst.Break: "breaks", cst.Return: "returns", cst.Raise: "raises"}[type(node)]
+            yield Teardown(node, f"{verb} out of the connection's receive loop")
+
+
+def _loop_exits(statements) -> Iterator[cst.CSTNode]:
+    """break/return/raise in ``statements`` that leave the code around them (a ``break``
+    inside a loop of the handler itself only leaves that loop)."""
+    stack = [(node, False) for node in reversed(list(statements))]
+    while stack:
+        node, in_own_loop = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, _LOOP_EXITS) and not (in_own_loop and isinstance(node, cst.Break)):
+            yield node
+        nested = in_own_loop or isinstance(node, (cst.For, cst.While))
+        stack.extend((child, nested) for child in reversed(child_nodes(node)))
+
+
+def _call_teardowns(model: PythonModel, statements, scope: Function | None, depth: int) -> Iterator[Teardown]:
+    connections = model.connections
+    for node in walk(statements):
+        if isinstance(node, cst.Del):
+            for target in _del_targets(node.target):
+                if isinstance(target, cst.Subscript) and connections.is_registry(target.value, scope):
+                    yield Teardown(node, f"removes the connection from `{model.module.code_for_node(target.value)}`")
+            continue
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        receiver = func.value if isinstance(func, cst.Attribute) else None
+        if receiver is not None and name in _CLOSING_METHODS and connections.is_connection(receiver, scope):
+            yield Teardown(node, f"closes the connection (`{name}()`)")
+        elif receiver is not None and name == "cancel" and _cancels_connection_task(model, receiver, scope):
+            yield Teardown(node, "cancels a task that runs the connection")
+        elif receiver is not None and name in _REGISTRY_REMOVALS and connections.is_registry(receiver, scope):
+            yield Teardown(node, f"removes the connection from `{model.module.code_for_node(receiver)}`")
+        elif _DISCONNECT_HELPER.search(name):
+            yield Teardown(node, f"disconnects the peer (`{name}()`)")
+        elif depth < _HELPER_DEPTH:
+            helper = connections.function_named(func, scope)
+            if helper is not None and helper is not scope:
+                inner = next(_call_teardowns(model, function_body(helper), helper, depth + 1), None)
+                if inner is not None:
+                    yield Teardown(node, f"calls `{helper.name}()`, which {inner.what}")
+
+
+def _retires_the_item(site: Site, teardown: Teardown) -> bool:
+    """``pool.put_nowait(conn)`` / on Full ``conn.close()``: the queue holds connections (a
+    pool) and the full outcome closes the surplus one; no peer loses messages."""
+    items = {dotted_name(arg.value) for arg in site.node.args} - {None}
+    node = teardown.node
+    if not isinstance(node, cst.Call):
+        return False
+    mentioned = {dotted_name(arg.value) for arg in node.args}
+    if isinstance(node.func, cst.Attribute):
+        mentioned.add(dotted_name(node.func.value))
+    return bool(items & mentioned)
+
+
+def _del_targets(target: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(target, cst.Tuple):
+        return [element.value for element in target.elements]
+    return [target]
+
+
+def _cancels_connection_task(model: PythonModel, receiver: cst.BaseExpression, scope: Function | None) -> bool:
+    connections = model.connections
+    tasks = connections.tasks_of(connections.value_of(receiver, scope))
+    return any(connections.task_owns_connection(task) for task in tasks)
+
+
+# -- the fix: drop the message instead -------------------------------------------------------------
+
+
+def _drop_fix(ctx, model: PythonModel, outcome: FullOutcome, teardowns: list[Teardown]) -> Fix | None:
+    """Replace the teardown statements of an ``except <Full>:`` handler by a log line (the
+    module's logger) or ``pass``. Offered only when the handler catches nothing but the
+    overflow and every teardown is a whole statement of the handler's body."""
+    handler = outcome.handler
+    if handler is None or not outcome.only_full or model.module.code != ctx.source.text:
+        return None
+    torn = {id(teardown.node) for teardown in teardowns}
+    kept: list[cst.BaseStatement] = []
+    replaced = False
+    for statement in handler.body.body:
+        if _is_teardown_statement(statement, torn):
+            if not replaced:
+                kept.append(_drop_statement(model).with_changes(leading_lines=statement.leading_lines))
+                replaced = True
+        elif any(id(node) in torn for node in walk([statement])):
+            return None  # a teardown nested in an if/for of the handler: not mechanical
+        else:
+            kept.append(statement)
+    if not replaced:
+        return None
+    new_module = model.module.deep_replace(handler, handler.with_changes(body=handler.body.with_changes(body=kept)))
+    edit = _changed_lines(ctx.source.text, new_module.code)
+    if edit is None:
+        return None
+    return Fix(
+        "skip the message when the queue is full instead of disconnecting the peer",
+        Applicability.UNSAFE,
+        (edit,),
+    )
+
+
+def _is_teardown_statement(statement: cst.CSTNode, torn: set[int]) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if id(small) in torn:
+        return True
+    expression = small.value if isinstance(small, cst.Expr) else None
+    if isinstance(expression, cst.Await):
+        expression = expression.expression
+    return expression is not None and id(expression) in torn
+
+
+def _drop_statement(model: PythonModel) -> cst.SimpleStatementLine:
+    logger = _module_logger(model)
+    if logger is None:
+        return cst.SimpleStatementLine([cst.Pass()])
+    return cst.parse_statement(f'{logger}.warning("queue full; message dropped")\n')
+
+
+def _module_logger(model: PythonModel) -> str | None:
+    """The name of a module-level ``logging.getLogger(...)`` (or structlog) logger."""
+    for statement in model.module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
+                factory = model.qualified(small.value.func) or ""
+                if factory in ("logging.getLogger", "structlog.get_logger", "structlog.getLogger"):
+                    target = small.targets[0].target
+                    if isinstance(target, cst.Name):
+                        return target.value
+    return None
+
+
+def _changed_lines(old: str, new: str) -> Edit | None:
+    """The smallest whole-line range of ``old`` that differs from ``new``, as one edit."""
+    if old == new:
+        return None
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    start = old.rfind("\n", 0, prefix) + 1
+    old_end = len(old) - suffix
+    line_end = old.find("\n", old_end)
+    end = len(old) if line_end == -1 else line_end + 1
+    new_end = end - len(old) + len(new)
+    return Edit(start, end, new[start:new_end])

@@ -1,0 +1,168 @@
+"""WS002 abort-without-close (Python): a connection half's task is cancelled as teardown.
+
+A ``task.cancel()`` (or ``call_soon_threadsafe(task.cancel)``, or a task group's
+``cancel_scope.cancel()``) hard-stops a task that runs a connection half: its coroutine is
+given a connection or works one. That is a finding unless the same path closes the
+connection gracefully (``await ws.close()`` in the function, or in every caller of it in
+the file) or the cancel is the fallback after a bounded wait (``asyncio.wait_for(task, t)``,
+``asyncio.wait(tasks, timeout=t)``, an ``except TimeoutError`` branch), or the connection is
+already over when the cancel runs (after ``await ws.wait_closed()`` or a finished
+``async for msg in ws`` loop, in an ``except ConnectionClosed``/``WebSocketDisconnect``
+handler, in a branch taken on a CLOSE message): then nothing is left to send.
+Not here: test code (``test*`` functions, ``Test*`` classes, files under ``tests/`` or named
+``test_*.py``/``*_test.py``/``conftest.py``) and cancels reached from ``__del__`` (WS003).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import re
+
+import libcst as cst
+
+from lint_ws.python.model import (
+    TASK_GROUP,
+    Function,
+    PythonModel,
+    Site,
+    dotted_name,
+    function_body,
+    graceful_closes,
+    in_destructor_reach,
+    in_test_function,
+    in_test_path,
+    is_connection_loop,
+    walk,
+)
+
+RULE_ID = "WS002"
+TRIGGERS = ("cancel",)
+
+_BOUNDED_WAITS = frozenset({"asyncio.wait_for", "asyncio.tasks.wait_for", "asyncio.wait", "asyncio.tasks.wait"})
+_TIMEOUT_EXCEPTIONS = frozenset({"TimeoutError", "asyncio.TimeoutError", "asyncio.exceptions.TimeoutError"})
+_GROUP_SPAWNS = frozenset({"start_soon", "start", "create_task"})
+# Exceptions that say the peer or the transport is already gone.
+_CLOSED_EXCEPTIONS = frozenset(
+    {
+        "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError", "WebSocketDisconnect",
+        "ClientConnectionError", "ServerDisconnectedError", "ConnectionResetError", "ConnectionError",
+        "BrokenResourceError", "ClosedResourceError", "EndOfStream", "WebSocketException",
+    }
+)
+# A branch taken on a close message: aiohttp WSMsgType.CLOSE/CLOSING/CLOSED, ASGI's disconnect.
+_CLOSE_MESSAGE = re.compile(r"\bCLOS(E|ED|ING)\b|websocket\.disconnect")
+
+
+def check(ctx) -> Iterator:
+    model: PythonModel = ctx.model
+    if in_test_path(ctx.source.path):
+        return
+    for site in model.sites:
+        if site.method != "cancel" or in_test_function(site.function):
+            continue
+        owned = connection_halves(model, site)
+        if not owned or in_destructor_reach(model, site.function):
+            continue
+        if _bounded_wait_first(model, site, owned) or _closed_on_path(model, site.function):
+            continue
+        if _connection_already_over(model, site):
+            continue
+        spawn = owned[0]
+        yield ctx.report(
+            RULE_ID,
+            site.node,
+            f"`{ctx.code(site.receiver)}.cancel()` hard-stops a task that runs a connection half "
+            f"(`{ctx.code(spawn)}`) with no graceful close on this path: messages still queued for "
+            "the peer are lost and the peer sees the connection drop without a Close frame",
+            related=[(node, "the task that runs the connection half") for node in owned],
+        )
+
+
+def connection_halves(model: PythonModel, site: Site) -> list[cst.CSTNode]:
+    """The spawning calls (``create_task(...)``, ``tg.start_soon(...)``) of the connection
+    halves the cancel at ``site`` stops; empty when it stops none."""
+    connections = model.connections
+    receiver = site.receiver
+    if isinstance(receiver, cst.Attribute) and receiver.attr.value == "cancel_scope":
+        return _group_halves(model, receiver.value, site.function)
+    tasks = connections.tasks_of(connections.value_of(receiver, site.function))
+    return [task.origin for task in tasks if task.origin is not None and connections.task_owns_connection(task)]
+
+
+def _group_halves(model: PythonModel, group: cst.BaseExpression, scope: Function | None) -> list[cst.CSTNode]:
+    connections = model.connections
+    if scope is None or connections.kind(group, scope) != TASK_GROUP:
+        return []
+    name = dotted_name(group)
+    halves = []
+    for node in walk(function_body(scope)):
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args):
+            continue
+        if node.func.attr.value in _GROUP_SPAWNS and dotted_name(node.func.value) == name:
+            target, *extra = (arg.value for arg in node.args)
+            if connections.runs_connection(target, tuple(extra), scope):
+                halves.append(node)
+    return halves
+
+
+def _bounded_wait_first(model: PythonModel, site: Site, owned: list[cst.CSTNode]) -> bool:
+    """Is the cancel the fallback of a bounded wait: in an ``except TimeoutError`` branch, or
+    in a function that waits for those tasks with a timeout?"""
+    for ancestor in site.ancestors:
+        if isinstance(ancestor, cst.ExceptHandler) and ancestor.type is not None:
+            names = ancestor.type.elements if isinstance(ancestor.type, cst.Tuple) else [ancestor.type]
+            for name in names:
+                if (model.qualified(getattr(name, "value", name)) or "") in _TIMEOUT_EXCEPTIONS:
+                    return True
+    if site.function is None:
+        return False
+    connections = model.connections
+    owned_ids = {id(node) for node in owned}
+    for node in walk(function_body(site.function)):
+        if not isinstance(node, cst.Call) or not node.args:
+            continue
+        qualified = model.qualified(node.func) or ""
+        if qualified not in _BOUNDED_WAITS:
+            continue
+        if qualified.endswith(".wait") and not any(arg.keyword and arg.keyword.value == "timeout" for arg in node.args):
+            continue
+        waited = connections.tasks_of(connections.value_of(node.args[0].value, site.function))
+        if any(id(task.origin) in owned_ids for task in waited):
+            return True
+    return False
+
+
+def _closed_on_path(model: PythonModel, function: Function | None) -> bool:
+    """Does the function close a connection, or does every in-file caller of it?"""
+    if function is None:
+        return False
+    if graceful_closes(model, function_body(function), function):
+        return True
+    callers = model.callers.get(function.name, [])
+    return bool(callers) and all(
+        caller is not function and graceful_closes(model, function_body(caller), caller) for caller in callers
+    )
+
+
+def _connection_already_over(model: PythonModel, site: Site) -> bool:
+    for ancestor in site.ancestors:
+        if isinstance(ancestor, cst.ExceptHandler) and ancestor.type is not None:
+            names = ancestor.type.elements if isinstance(ancestor.type, cst.Tuple) else [ancestor.type]
+            if any((dotted_name(getattr(n, "value", n)) or "").rpartition(".")[2] in _CLOSED_EXCEPTIONS for n in names):
+                return True
+        if isinstance(ancestor, (cst.If, cst.While)) and _CLOSE_MESSAGE.search(model.module.code_for_node(ancestor.test)):
+            return True
+    if site.function is None:
+        return False
+    connections = model.connections
+    for node in walk(function_body(site.function)):
+        if node is site.node:
+            return False
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "wait_closed":
+            if connections.is_connection(node.func.value, site.function):
+                return True
+        if isinstance(node, cst.For) and is_connection_loop(model, node, site.function):
+            if not any(inner is site.node for inner in walk([node])):
+                return True
+    return False
