@@ -16,12 +16,14 @@ owned by a supervisor and not flagged; neither are tests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 from tree_sitter import Node
 
+from lint_ws.rust.model import binding_chain
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
 
 RULE_ID = "WS005"
@@ -36,17 +38,12 @@ SEND_METHODS = frozenset({"send", "send_all", "feed", "flush", "write", "write_m
 CLIENT_TYPE_MARKER = "MaybeTlsStream"
 WEBSOCKET_TYPE_MARKERS = ("WebSocketStream", "SplitStream", "SplitSink", "WebSocket")
 SHUTDOWN_WORDS = frozenset(
-    {"shutdown", "cancel", "cancelled", "canceled", "cancellation", "stop", "quit", "terminate", "kill", "exit", "halt"}
+    {"shutdown", "cancel", "cancelled", "canceled", "cancellation", "stop", "quit", "terminate", "kill", "exit", "halt",
+     "running"}
 )
 SHUTDOWN_CALLS = frozenset({"cancelled", "is_cancelled", "ctrl_c"})
 RESTART_WORDS = frozenset({"reconnect", "connect", "retry", "restart", "resubscribe", "reconnecting"})
 MAX_CALL_DEPTH = 6
-# Methods that hand the same socket on: `connect_async(..).await.unwrap()`, `ws.expect(..)`.
-PASS_THROUGH_METHODS = frozenset({"unwrap", "expect", "unwrap_or_else"})
-# Accessors between a binding and the socket in it: `self.read.as_mut().unwrap().lock().await`.
-ACCESSOR_METHODS = frozenset(
-    {"unwrap", "expect", "unwrap_or_else", "as_mut", "as_ref", "lock", "borrow_mut", "get_mut", "write", "clone"}
-)
 PANICKING_METHODS = frozenset({"unwrap", "expect"})
 # Methods that keep a received result's failure as it is (unlike `msg.into_text()`).
 RESULT_ADAPTERS = frozenset(
@@ -54,7 +51,9 @@ RESULT_ADAPTERS = frozenset(
 )
 
 
-def _is_client_connect(call: Node) -> bool:
+def _is_client_connect(call: Node, tungstenite_imports: frozenset[str]) -> bool:
+    """``connect_async(..)``, ``client_async(..)``, ``tungstenite::connect(..)``, or a bare
+    ``connect(..)`` imported from tungstenite."""
     path = callee_path(call)
     if path is None:
         return False
@@ -62,15 +61,9 @@ def _is_client_connect(call: Node) -> bool:
     last = segments[-1]
     if last.startswith(("connect_async", "client_async")):
         return True
-    return last in ("connect", "client") and any("tungstenite" in s for s in segments[:-1])
-
-
-@dataclass(frozen=True)
-class _Declaration:
-    end_byte: int  # the binding is visible after this offset
-    scope: Node  # ... inside this block (or function, for parameters)
-    names: frozenset[str]
-    client: bool  # bound to a client websocket (or one of its halves)
+    if last not in ("connect", "client"):
+        return False
+    return any("tungstenite" in s for s in segments[:-1]) or (len(segments) == 1 and last in tungstenite_imports)
 
 
 @dataclass(frozen=True)
@@ -104,7 +97,7 @@ def _loop_keyword(loop: Node) -> Node:
 class _Analysis:
     def __init__(self, model):
         self.model = model
-        self._declarations: dict[int, list[_Declaration]] = {}
+        self._client: dict[tuple[int, int], bool] = {}
 
     # --- what is a client websocket ---------------------------------------------------
 
@@ -118,20 +111,21 @@ class _Analysis:
         return aliases
 
     def expand_type(self, type_text: str) -> str:
+        """``type_text`` with this file's type aliases replaced, whole names only (``Socket``
+        must not match inside ``WebSocket``)."""
         for _ in range(3):
             for alias, value in self.aliases.items():
-                if alias in type_text:
-                    type_text = type_text.replace(alias, value)
+                type_text = re.sub(rf"\b{re.escape(alias)}\b", lambda _match, value=value: value, type_text)
         return type_text
 
     @cached_property
-    def client_fields(self) -> frozenset[str]:
-        fields = set()
-        for declaration in descendants_of_type(self.model.root, "field_declaration"):
-            name, type_node = declaration.child_by_field_name("name"), declaration.child_by_field_name("type")
-            if name is not None and type_node is not None and CLIENT_TYPE_MARKER in self.expand_type(text(type_node)):
-                fields.add(text(name))
-        return frozenset(fields)
+    def tungstenite_imports(self) -> frozenset[str]:
+        """Names this file imports from a tungstenite crate: `use tungstenite::{connect, Message};`."""
+        names = set()
+        for declaration in descendants_of_type(self.model.root, "use_declaration"):
+            if "tungstenite" in text(declaration):
+                names.update(text(i) for i in descendants_of_type(declaration, "identifier"))
+        return frozenset(names)
 
     @cached_property
     def client_returning_functions(self) -> frozenset[str]:
@@ -142,105 +136,66 @@ class _Analysis:
                 names.add(function.name)
         return frozenset(names)
 
-    def declarations(self, function, depth: int = 0) -> list[_Declaration]:
-        """The bindings of ``function`` in source order, each known to be a client socket or not."""
-        key = function.node.id
-        if key in self._declarations:
-            return self._declarations[key]
-        declarations: list[_Declaration] = []
-        self._declarations[key] = declarations  # recursion guard while callers are followed
-        declarations.extend(self._parameters(function, depth))
-        body = function.body
-        if body is not None:
-            for declaration in descendants_of_type(body, "let_declaration"):
-                value = declaration.child_by_field_name("value")
-                pattern = declaration.child_by_field_name("pattern")
-                if value is None or pattern is None or declaration.parent is None:
-                    continue
-                names = frozenset(text(i) for i in descendants_of_type(pattern, "identifier"))
-                client = self._yields_client(value, function, declarations)
-                declarations.append(_Declaration(declaration.end_byte, declaration.parent, names, client))
-        return declarations
+    def is_client(self, expression: Node, depth: int = 0) -> bool:
+        """Whether ``expression`` (a receiver such as ``read``, ``self.ws``, ``reader.lock().await``)
+        is a client websocket or one of its halves, by where its name was bound."""
+        key = (expression.start_byte, expression.end_byte)
+        if key in self._client:
+            return self._client[key]
+        self._client[key] = False  # recursion guard while split halves and callers are followed
+        result = depth <= MAX_CALL_DEPTH and self._is_client(expression, depth)
+        self._client[key] = result
+        return result
 
-    def is_client_name(self, identifier: Node, function, declarations=None) -> bool:
-        """True when the binding ``identifier`` refers to at its position is a client socket."""
-        name = text(identifier)
-        best = None
-        for declaration in declarations if declarations is not None else self.declarations(function):
-            if name in declaration.names and declaration.end_byte <= identifier.start_byte:
-                if _contains(declaration.scope, identifier) and (best is None or declaration.end_byte > best.end_byte):
-                    best = declaration
-        return best is not None and best.client
+    def _is_client(self, expression: Node, depth: int) -> bool:
+        if self._yields_client(expression, depth):
+            return True
+        while expression.type == "field_expression" and text(expression.child_by_field_name("field")).isdigit():
+            expression = expression.child_by_field_name("value")  # `socket.0` of a (socket, response) pair
+        for binding in binding_chain(self.model, expression):
+            if binding.type is not None:
+                type_text = self.expand_type(text(binding.type))
+                if CLIENT_TYPE_MARKER in type_text:
+                    return True
+                if binding.value is None and binding.struct is None and any(m in type_text for m in WEBSOCKET_TYPE_MARKERS):
+                    return self._callers_pass_client(expression, binding.name, depth + 1)
+            if binding.value is not None and self._yields_client(binding.value, depth):
+                return True
+        return False
 
-    def _yields_client(self, value: Node, function, declarations) -> bool:
+    def _yields_client(self, value: Node, depth: int) -> bool:
+        """A value that opens a client socket, splits one, or calls a function returning one."""
         for call in descendants_of_type(value, "call_expression"):
-            if _is_client_connect(call):
+            if _is_client_connect(call, self.tungstenite_imports) or _called_name(call) in self.client_returning_functions:
                 return True
             parts = method_call_parts(call)
-            if parts is not None and parts[1] == "split" and self._is_client_receiver(parts[0], function, declarations):
+            if parts is not None and parts[1] == "split" and self.is_client(parts[0], depth + 1):
                 return True
-            if _called_name(call) in self.client_returning_functions:
-                return True
-        return self._is_client_receiver(value, function, declarations)
+        return False
 
-    def _parameters(self, function, depth: int) -> list[_Declaration]:
-        parameters = function.node.child_by_field_name("parameters")
+    def _callers_pass_client(self, use: Node, parameter_name: str, depth: int) -> bool:
+        """For a parameter typed only as a websocket: whether a caller in this file passes a client."""
+        function = self.model.function_at(use)
+        parameters = function.node.child_by_field_name("parameters") if function is not None else None
         if parameters is None:
-            return []
-        declarations = []
-        for index, parameter in enumerate(p for p in parameters.named_children if p.type == "parameter"):
-            pattern, type_node = parameter.child_by_field_name("pattern"), parameter.child_by_field_name("type")
-            if pattern is None or type_node is None:
-                continue
-            type_text = self.expand_type(text(type_node))
-            client = CLIENT_TYPE_MARKER in type_text
-            if not client and any(marker in type_text for marker in WEBSOCKET_TYPE_MARKERS) and depth < MAX_CALL_DEPTH:
-                client = self._callers_pass_client(function, index, depth + 1)
-            names = frozenset(text(i) for i in descendants_of_type(pattern, "identifier"))
-            declarations.append(_Declaration(parameter.end_byte, function.node, names, client))
-        return declarations
-
-    def _callers_pass_client(self, function, index: int, depth: int) -> bool:
-        for site, caller in self._call_sites(function):
+            return False
+        positional = [p for p in parameters.named_children if p.type == "parameter"]
+        index = next(
+            (i for i, p in enumerate(positional) if parameter_name in text(p.child_by_field_name("pattern") or p).split()),
+            None,
+        )
+        if index is None:
+            return False
+        for site, _caller in self._call_sites(function):
             arguments = site.child_by_field_name("arguments")
-            if arguments is None or caller is None:
-                continue
-            values = arguments.named_children
-            if index >= len(values):
-                continue
-            base = _spine_base(values[index])
-            if base is not None and base.type == "identifier":
-                if self.is_client_name(base, caller, self.declarations(caller, depth)):
-                    return True
+            values = arguments.named_children if arguments is not None else []
+            if index < len(values) and self.is_client(values[index], depth):
+                return True
         return False
 
-    def _is_client_receiver(self, receiver: Node, function, declarations=None) -> bool:
-        while True:
-            if receiver.type in ("reference_expression", "parenthesized_expression", "unary_expression"):
-                if not receiver.named_children:
-                    return False
-                receiver = receiver.named_children[-1]
-            elif receiver.type in ("await_expression", "try_expression") and receiver.named_children:
-                receiver = receiver.named_children[0]
-            elif receiver.type == "field_expression" and text(receiver.child_by_field_name("field")).isdigit():
-                receiver = receiver.child_by_field_name("value")  # `connect_async(..).await?.0`
-            elif receiver.type == "call_expression":
-                parts = method_call_parts(receiver)  # `self.read.as_mut().unwrap().lock().await`
-                if parts is None or parts[1] not in ACCESSOR_METHODS:
-                    return False
-                receiver = parts[0]
-            else:
-                break
-        if receiver.type == "identifier":
-            return self.is_client_name(receiver, function, declarations)
-        if receiver.type == "field_expression":
-            value, field = receiver.child_by_field_name("value"), receiver.child_by_field_name("field")
-            return value is not None and value.type == "self" and text(field) in self.client_fields
-        return False
-
-    def network_call(self, call: Node, function, methods) -> bool:
+    def network_call(self, call: Node, methods) -> bool:
         parts = method_call_parts(call)
-        return parts is not None and parts[1] in methods and self._is_client_receiver(parts[0], function)
+        return parts is not None and parts[1] in methods and self.is_client(parts[0])
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -250,16 +205,16 @@ class _Analysis:
             return None
         if _enclosing_loop(loop) is not None:
             return None  # an outer loop in this function runs the session again
-        if not self.client_fields and not any(d.client for d in self.declarations(function)):
-            return None
         calls = list(descendants_of_type(loop, "call_expression"))
-        receives = [c for c in calls if self.network_call(c, function, RECEIVE_METHODS)]
-        sends = [c for c in calls if self.network_call(c, function, SEND_METHODS)]
+        receives = [c for c in calls if self.network_call(c, RECEIVE_METHODS)]
+        sends = [c for c in calls if self.network_call(c, SEND_METHODS)]
         if not receives and not sends:
             return None
         if _watches_shutdown(loop):
             return None
         derived = self._received_names(loop, receives)
+        if _answers_once(loop, derived):
+            return None
         exits = self._exits(loop, receives, sends, derived)
         if not exits:
             return None
@@ -278,7 +233,7 @@ class _Analysis:
                     continue
                 pattern, value = binding
                 if _network_source(value, receives, (), derived) == "receive":
-                    derived.update(text(i) for i in descendants_of_type(pattern, "identifier"))
+                    derived.update(_bound_names(pattern))
             if len(derived) == before:
                 break
         return derived
@@ -329,7 +284,7 @@ class _Analysis:
             if name is None:
                 continue
             words = set(name.lower().split("_"))
-            if words & RESTART_WORDS or name == function.name or _is_client_connect(call):
+            if words & RESTART_WORDS or name == function.name or _is_client_connect(call, self.tungstenite_imports):
                 return True
         return False
 
@@ -376,28 +331,6 @@ class _Analysis:
 
 
 # --- syntax helpers -----------------------------------------------------------------
-
-
-def _spine_base(value: Node) -> Node | None:
-    """``ws`` for ``ws``, ``ws?``, ``ws.unwrap()``, ``ws.expect(..).0``, ``&mut ws``, ``ws.await``."""
-    while True:
-        if value.type == "identifier":
-            return value
-        if value.type in ("await_expression", "try_expression", "reference_expression", "parenthesized_expression"):
-            if not value.named_children:
-                return None
-            value = value.named_children[-1] if value.type == "reference_expression" else value.named_children[0]
-            continue
-        if value.type == "field_expression" and text(value.child_by_field_name("field")).isdigit():
-            value = value.child_by_field_name("value")
-            continue
-        if value.type == "call_expression":
-            parts = method_call_parts(value)
-            if parts is None or parts[1] not in PASS_THROUGH_METHODS:
-                return None
-            value = parts[0]
-            continue
-        return None
 
 
 def _enclosing_loop(node: Node) -> Node | None:
@@ -462,6 +395,21 @@ def _binding(node: Node) -> tuple[Node, Node] | None:
     if pattern is None or value is None:
         return None
     return pattern, value
+
+
+def _bound_names(pattern: Node) -> set[str]:
+    """The names a pattern binds: ``msg`` in ``Some(Ok(msg))``, not ``Some``/``Ok``/paths."""
+    names = set()
+    for node in descendants_of_type(pattern, "identifier"):
+        parent = node.parent
+        if parent is not None and parent.type == "scoped_identifier":
+            continue
+        if parent is not None and parent.type in ("tuple_struct_pattern", "struct_pattern") and parent.child_by_field_name("type") == node:
+            continue
+        if text(node)[:1].isupper():
+            continue  # a unit variant or constant such as `None`
+        names.add(text(node))
+    return names
 
 
 def _network_source(expression: Node | None, receives, sends, derived) -> str | None:
@@ -587,6 +535,19 @@ def _network_try(operand: Node | None, receives, sends, derived) -> str | None:
     if source == "send":
         return "a failed send"
     return "a receive error" if source == "receive" else None
+
+
+def _answers_once(loop: Node, derived: set[str]) -> bool:
+    """A loop that hands back what it received (`return Ok(text)`, `break reply`) waits for one
+    reply to a request; it is not a long-lived session."""
+    for node in walk(loop):
+        if node.type == "return_expression" and _in_same_body(node, loop) or (
+            node.type == "break_expression" and _break_target(node) == loop
+        ):
+            for identifier in descendants_of_type(node, "identifier"):
+                if text(identifier) in derived:
+                    return True
+    return False
 
 
 def _watches_shutdown(loop: Node) -> bool:
