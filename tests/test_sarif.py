@@ -431,6 +431,13 @@ def test_output_is_deterministic(synthetic):
     assert sarif_text(report) == sarif_text(report)
 
 
+def test_output_is_ascii_whatever_the_source_text(synthetic):
+    text = sarif_text(synthetic[0])
+    assert text.isascii()
+    assert "the na\\u00efve binding" in text
+    assert "[the naïve binding](1)" in json.loads(text)["runs"][0]["results"][-1]["message"]["text"]
+
+
 def test_path_outside_the_working_directory_is_an_absolute_uri(tmp_path, sarif_validator):
     root = tmp_path / "project"
     root.mkdir()

@@ -39,7 +39,8 @@ ALWAYS_WRITTEN = frozenset({"level"})
 
 def render(report, stream: TextIO) -> None:
     log = build_log(report)
-    stream.write(json.dumps(to_json(log), indent=2, sort_keys=True, ensure_ascii=False))
+    # ASCII with JSON escapes: the log is for machines, and stdout may not be UTF-8 (Windows).
+    stream.write(json.dumps(to_json(log), indent=2, sort_keys=True, ensure_ascii=True))
     stream.write("\n")
 
 
