@@ -121,7 +121,9 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     else:
         fix_note = fixes.summary(result.findings, None, unsafe=False)
     allow_problems = [p for p in result.problems if isinstance(p, suppression.AllowCommentProblem)]
-    analysis_problems = [p for p in result.problems if not isinstance(p, suppression.AllowCommentProblem)]
+    analysis_problems = [
+        p for p in result.problems if not isinstance(p, (suppression.AllowCommentProblem, fixes.FixProblem))
+    ]
     click.echo(_summary(len(active), len(files), analysis_problems, fix_note), err=True)
 
     if result.failed or found.missing:

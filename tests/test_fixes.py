@@ -380,6 +380,7 @@ def test_a_fix_that_breaks_parsing_is_not_applied_and_reported(marker_rules, wor
     assert FIXED_CALL in text and "break_me" in text  # the good fix is kept, the bad one is not
     assert re.search(rf"^lint-ws: {name}:\d+: warning: fix for WS003 not applied", result.stderr, re.M), result.stderr
     assert "marker break_me" in result.stdout
+    assert "not fully analysed" not in result.stderr  # the file was analysed; a fix was refused
     assert result.exit_code == 1
 
 

@@ -235,15 +235,20 @@ def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
 CONNECTION_WORDS = frozenset(
     {
         "ws", "wss", "websocket", "websockets", "socket", "sock", "conn", "connection",
-        "sink", "stream", "framed", "peer", "session", "transport", "tungstenite", "upgraded", "tcp",
+        "sink", "framed", "peer", "session", "transport", "tungstenite", "upgraded", "tcp",
     }
 )
+# `stream` alone is as often a futures Stream of events (`progress_stream`) as a socket;
+# it names a connection after a transport word: `TcpStream`, `ws_stream`, `SplitStream`.
+STREAM_QUALIFIERS = frozenset({"tcp", "unix", "tls", "ssl", "ws", "websocket", "split", "duplex", "io", "net", "quic", "raw"})
 # A name ending in one of these denotes an attribute of a connection, not the connection:
 # `conn_id`, `stream_name`, `session_config`.
 ATTRIBUTE_WORDS = frozenset(
     {"id", "ids", "name", "names", "info", "config", "cfg", "count", "len", "state", "status", "kind",
      "type", "key", "url", "uri", "addr", "opts", "options", "settings", "stats", "metrics", "timeout",
-     "limit", "size", "builder", "error", "err", "ext", "prefix", "sequence", "seq"}
+     "limit", "size", "builder", "error", "err", "ext", "prefix", "sequence", "seq",
+     # what accepts or serves connections is not one of them
+     "listener", "acceptor", "server", "endpoint", "pool"}
 )
 # Trait names as bare types (`impl Stream for X`, `dyn Sink<T>`) say nothing about connections.
 BARE_TRAITS = frozenset({"Stream", "Sink", "StreamExt", "SinkExt"})
@@ -273,8 +278,11 @@ def words(name: str) -> list[str]:
 
 def names_connection(name: str) -> bool:
     name_words = words(name)
-    return bool(name_words) and name_words[-1] not in ATTRIBUTE_WORDS and any(
-        word in CONNECTION_WORDS for word in name_words
+    if not name_words or name_words[-1] in ATTRIBUTE_WORDS:
+        return False
+    return any(
+        word in CONNECTION_WORDS or (word == "stream" and index > 0 and name_words[index - 1] in STREAM_QUALIFIERS)
+        for index, word in enumerate(name_words)
     )
 
 
@@ -285,11 +293,12 @@ def names_task_half(name: str) -> bool:
 def mentions_connection(node: Node) -> bool:
     """Whether any name inside ``node`` names a connection (``ws``, ``sink``, ``TcpStream``...).
 
-    Module path segments (``crate::connection::State``, ``futures::stream::iter``) and bare
-    trait names do not count: they name code, not a connection this code holds.
+    Module path segments (``crate::connection::State``, ``axum_server::from_tcp``), called
+    function and method names and bare trait names do not count: they name code, not a
+    connection this code holds.
     """
     for name in descendants_of_type(node, *NAME_NODE_TYPES):
-        if _is_path_segment(name):
+        if _is_path_segment(name) or _is_callee(name):
             continue
         if name.type == "type_identifier" and text(name) in BARE_TRAITS:
             continue
@@ -299,7 +308,10 @@ def mentions_connection(node: Node) -> bool:
 
 
 def _is_path_segment(name: Node) -> bool:
-    """``connection`` in ``crate::connection::State``: a module on the way to the named item."""
+    """``connection`` in ``crate::connection::State``: a module on the way to the named item.
+    Type segments (``TcpStream`` in ``TcpStream::connect``) still name what is built."""
+    if text(name)[:1].isupper():
+        return False
     scoped = ("scoped_identifier", "scoped_type_identifier")
     child, parent = name, name.parent
     while parent is not None and parent.type in scoped:
@@ -307,6 +319,17 @@ def _is_path_segment(name: Node) -> bool:
             return True
         child, parent = parent, parent.parent
     return False
+
+
+def _is_callee(name: Node) -> bool:
+    """``from_tcp`` in ``axum_server::from_tcp(l)``, ``split`` in ``ws.split()``."""
+    node = name
+    parent = node.parent
+    if parent is not None and parent.type == "field_expression" and parent.child_by_field_name("field") == node:
+        node, parent = parent, parent.parent
+    elif parent is not None and parent.type == "scoped_identifier" and parent.child_by_field_name("name") == node:
+        node, parent = parent, parent.parent
+    return parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == node
 
 
 @dataclass
@@ -604,16 +627,29 @@ def _future_uses_connection(model: RustModel, future: Node) -> bool:
     if mentions_connection(future):
         return True
     # A captured variable bound to a connection half: `let (sender, receiver) = socket.split();`
-    for identifier in descendants_of_type(future, "identifier"):
-        binding = local_binding(text(identifier), identifier)
-        if binding is not None and any(
-            node is not None and mentions_connection(node) for node in (binding.type, binding.value)
-        ):
-            return True
+    if any(_bound_to_connection(identifier, 2) for identifier in descendants_of_type(future, "identifier")):
+        return True
     for call in descendants_of_type(future, "call_expression"):
         if any(mentions_connection(function.node) for function in callees(model, call)):
             return True
     return False
+
+
+def _bound_to_connection(identifier: Node, depth: int) -> bool:
+    """Whether a variable's type or initialiser is a connection, following the variables the
+    initialiser is made of (``receiver`` <- ``stream.split()`` <- ``stream: WebSocket``)."""
+    binding = local_binding(text(identifier), identifier)
+    if binding is None:
+        return False
+    if any(node is not None and mentions_connection(node) for node in (binding.type, binding.value)):
+        return True
+    if depth <= 1 or binding.value is None:
+        return False
+    return any(
+        _bound_to_connection(inner, depth - 1)
+        for inner in descendants_of_type(binding.value, "identifier")
+        if text(inner) != text(identifier) and not _is_callee(inner) and not _is_path_segment(inner)
+    )
 
 
 def is_datagram_socket(model: RustModel, receiver: Node) -> bool:

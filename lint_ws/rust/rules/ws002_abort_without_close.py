@@ -48,7 +48,7 @@ def check(ctx) -> Iterator:
             continue
         if not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
             continue
-        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(function.node if function else None):
+        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(function.node if function else None, call):
             continue
         name = text(receiver)
         message = (
@@ -129,15 +129,18 @@ def _select_arm_future(handler: Node) -> Node | None:
     return assignment.child_by_field_name("right")
 
 
-def _closes_gracefully(function: Node | None) -> bool:
+def _closes_gracefully(function: Node | None, abort: Node) -> bool:
     """Whether the function closes the connection itself (a Close frame, ``close()``,
     ``shutdown()``) or joins with a timeout, outside the futures it spawns."""
     if function is None:
         return False
+    # Code in other spawned tasks runs elsewhere; the task holding the abort is this path.
     spawned = [
         arguments
         for call in descendants_of_type(function, "call_expression")
-        if _is_spawn(call) and (arguments := call.child_by_field_name("arguments")) is not None
+        if _is_spawn(call)
+        and (arguments := call.child_by_field_name("arguments")) is not None
+        and not (arguments.start_byte <= abort.start_byte and abort.end_byte <= arguments.end_byte)
     ]
     for node in descendants_of_type(function, "call_expression", "scoped_identifier"):
         if any(s.start_byte <= node.start_byte and node.end_byte <= s.end_byte for s in spawned):
