@@ -6,6 +6,7 @@ import difflib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,7 @@ def assert_consistent(log: dict) -> None:
         assert rule["properties"]["tags"] == list(doc.tags)
         assert rule["properties"]["precision"] == doc.precision
     assert run["columnKind"] == "unicodeCodePoints"
+    assert_uris_well_formed(log)
     root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
     assert root.startswith("file:///") and root.endswith("/")
     artifacts = run.get("artifacts", [])
@@ -96,6 +98,29 @@ def assert_consistent(log: dict) -> None:
     for notification in notifications:
         assert notification["message"]["text"]
         assert_artifact_reference(notification["locations"][0]["physicalLocation"]["artifactLocation"], artifacts)
+
+
+URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def uris(value):
+    """Every ``uri`` property anywhere in a SARIF document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "uri":
+                yield item
+            else:
+                yield from uris(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from uris(item)
+
+
+def assert_uris_well_formed(log: dict) -> None:
+    """The schema's "uri" formats are not checked by jsonschema without extra packages."""
+    for uri in uris(log):
+        assert URI_CHARACTERS.fullmatch(uri), f"not an RFC 3986 URI reference: {uri!r}"
+        assert not re.search(r"%(?![0-9A-F]{2})", uri), uri
 
 
 def assert_artifact_reference(location: dict, artifacts: list) -> None:
