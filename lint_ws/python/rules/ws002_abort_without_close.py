@@ -8,7 +8,9 @@ the file) or the cancel is the fallback after a bounded wait (``asyncio.wait_for
 ``asyncio.wait(tasks, timeout=t)``, an ``except TimeoutError`` branch), or the connection is
 already over when the cancel runs (after ``await ws.wait_closed()`` or a finished
 ``async for msg in ws`` loop, in an ``except ConnectionClosed``/``WebSocketDisconnect``
-handler, in a branch taken on a CLOSE message): then nothing is left to send.
+handler, in a branch taken on a CLOSE message): then nothing is left to send. A task whose
+coroutine holds its connection in ``async with connect(...)`` or closes it in a ``finally``
+closes it gracefully when cancelled; cancelling it is how such a client is stopped.
 Not here: test code (``test*`` functions, ``Test*`` classes, files under ``tests/`` or named
 ``test_*.py``/``*_test.py``/``conftest.py``) and cancels reached from ``__del__`` (WS003).
 """
@@ -87,7 +89,36 @@ def connection_halves(model: PythonModel, site: Site) -> list[cst.CSTNode]:
     if isinstance(receiver, cst.Attribute) and receiver.attr.value == "cancel_scope":
         return _group_halves(model, receiver.value, site.function)
     tasks = connections.tasks_of(connections.value_of(receiver, site.function))
-    return [task.origin for task in tasks if task.origin is not None and connections.task_owns_connection(task)]
+    return [
+        task.origin
+        for task in tasks
+        if isinstance(task.origin, cst.Call)
+        and connections.task_owns_connection(task)
+        and not closes_on_exit(model, task.origin.args[0].value, task.scope)
+    ]
+
+
+def closes_on_exit(model: PythonModel, target: cst.BaseExpression, scope: Function | None, depth: int = 0) -> bool:
+    """Does the coroutine ``target`` close its connection however it ends: ``async with
+    connect(...)``/``ws_connect(...)``, a ``finally``/``except CancelledError`` that closes
+    (in it or in a function of this file it calls)?"""
+    connections = model.connections
+    function = connections.function_named(target.func if isinstance(target, cst.Call) else target, scope)
+    if function is None:
+        return False
+    for node in walk(function_body(function)):
+        if isinstance(node, cst.With) and any(connections.is_connection(item.item, function) for item in node.items):
+            return True
+        if isinstance(node, cst.Try) and node.finalbody is not None:
+            if graceful_closes(model, node.finalbody.body.body, function):
+                return True
+        if isinstance(node, cst.ExceptHandler) and node.type is not None:
+            if "CancelledError" in model.module.code_for_node(node.type) and graceful_closes(model, node.body.body, function):
+                return True
+        if depth < 2 and isinstance(node, cst.Call) and connections.function_named(node.func, function) not in (None, function):
+            if closes_on_exit(model, node, function, depth + 1):
+                return True
+    return False
 
 
 def _group_halves(model: PythonModel, group: cst.BaseExpression, scope: Function | None) -> list[cst.CSTNode]:
@@ -101,7 +132,7 @@ def _group_halves(model: PythonModel, group: cst.BaseExpression, scope: Function
             continue
         if node.func.attr.value in _GROUP_SPAWNS and dotted_name(node.func.value) == name:
             target, *extra = (arg.value for arg in node.args)
-            if connections.runs_connection(target, tuple(extra), scope):
+            if connections.runs_connection(target, tuple(extra), scope) and not closes_on_exit(model, target, scope):
                 halves.append(node)
     return halves
 
