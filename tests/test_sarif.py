@@ -567,6 +567,9 @@ def test_cli_bad_input_becomes_notifications(tmp_path, sarif_validator):
     (project / "binary.py").write_bytes(b"\x00\x01\x02 binary")
     (project / "latin1.rs").write_bytes(b"fn main() {}\n// caf\xe9\n")
     (project / "dangling.py").symlink_to(project / "missing-target.py")
+    # Files no rule could flag are not parsed at all; this one names what the rules look for.
+    (project / "syntax.py").write_text("task.cancel()\nawait ws.send(x)\nq.put_nowait(m)\ndef broken(:\n", encoding="utf-8")
+    (project / "pipe.py").touch() if not hasattr(os, "mkfifo") else os.mkfifo(project / "pipe.py")
     completed, output = cli_sarif(tmp_path, ".", "does-not-exist.rs", cwd=project)
     assert completed.returncode == 2
     log = json.loads(output)
@@ -578,7 +581,10 @@ def test_cli_bad_input_becomes_notifications(tmp_path, sarif_validator):
         n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: n
         for n in invocation["toolExecutionNotifications"]
     }
-    assert {"binary.py", "latin1.rs", "dangling.py", "does-not-exist.rs"} <= notified.keys()
+    assert {"binary.py", "latin1.rs", "dangling.py", "syntax.py", "does-not-exist.rs"} <= notified.keys()
+    if hasattr(os, "mkfifo"):
+        assert "pipe.py" in notified
+    assert notified["syntax.py"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 4}
     assert notified["does-not-exist.rs"]["message"]["text"] == "no such file or directory"
     assert all(n["level"] == "error" for n in notified.values())
     assert notified["latin1.rs"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 2}
