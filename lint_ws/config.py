@@ -110,7 +110,10 @@ def _relative(path: Path, root: str) -> str | None:
 def find(paths: Sequence[str]) -> Path | None:
     """The configuration file for a run over ``paths``, or None."""
     absolute = [os.path.abspath(path) for path in paths] or [os.getcwd()]
-    start = Path(os.path.commonpath(absolute))
+    try:
+        start = Path(os.path.commonpath(absolute))
+    except ValueError:  # paths on different drives have no common parent
+        start = Path.cwd()
     if not start.is_dir():
         start = start.parent
     for directory in (start, *start.parents):
