@@ -65,7 +65,11 @@ PYPROJECT = '[tool.lint-ws]\nexclude = ["vendor/"]\n'
 
 def git_env(home: Path) -> dict[str, str]:
     """An environment where only the test decides git's and pre-commit's settings."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("GIT_", "PRE_COMMIT", "LINT_WS"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GIT_", "PRE_COMMIT", "LINT_WS")) and key != "SKIP"  # SKIP: hook ids not to run
+    }
     env.update(
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_CONFIG_NOSYSTEM="1",
@@ -78,6 +82,7 @@ def git_env(home: Path) -> dict[str, str]:
         GIT_COMMITTER_DATE="2000-01-01T00:00:00Z",
         PRE_COMMIT_HOME=str(home),
         PRE_COMMIT_COLOR="never",
+        LINT_WS_CACHE_DIR=str(home / "lint-ws-cache"),
     )
     return env
 
@@ -212,6 +217,7 @@ def test_hook_manifest():
 def imported_modules(*args: str, cwd: Path) -> set[str]:
     """The modules ``lint-ws ARGS`` imports, from CPython's own import-time log."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("LINT_WS")}
+    env["LINT_WS_CACHE_DIR"] = str(cwd / "empty-cache")  # a cache hit would skip the parse
     result = run(sys.executable, "-X", "importtime", "-m", "lint_ws", *args, cwd=cwd, env=env)
     assert result.returncode in (0, 1), result.stderr
     return {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
@@ -219,14 +225,14 @@ def imported_modules(*args: str, cwd: Path) -> set[str]:
 
 def test_a_rust_file_set_does_not_import_the_python_parser(tmp_path):
     (tmp_path / "conn.rs").write_text(BAD_RUST, encoding="utf-8")
-    modules = imported_modules("check", "--no-cache", "conn.rs", cwd=tmp_path)
+    modules = imported_modules("check", "conn.rs", cwd=tmp_path)
     assert "tree_sitter" in modules  # the run did parse
     assert not any(name == "libcst" or name.startswith("libcst.") for name in modules)
 
 
 def test_a_python_file_set_does_not_import_the_rust_parser(tmp_path):
     (tmp_path / "conn.py").write_text(BAD_PYTHON, encoding="utf-8")
-    modules = imported_modules("check", "--no-cache", "conn.py", cwd=tmp_path)
+    modules = imported_modules("check", "conn.py", cwd=tmp_path)
     assert "libcst" in modules
     assert not any(name.startswith("tree_sitter") for name in modules)
 

@@ -41,8 +41,12 @@ def _text_rule(rule_id: str):
 
 
 @pytest.fixture
-def test_rules(monkeypatch):
-    """Replace the registered rules by the text-pattern test rules."""
+def test_rules(monkeypatch, tmp_path_factory):
+    """Replace the registered rules by the text-pattern test rules.
+
+    Their findings must not reach the user's results cache, nor real cached ones reach them.
+    """
+    monkeypatch.setenv("LINT_WS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
     def checks_for(language, selected):
         return [
