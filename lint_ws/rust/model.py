@@ -137,6 +137,8 @@ class RustModel:
         surface one round at a time.
         """
         model = self
+        if b"select" not in self.encoded:  # nothing to expand; spare the walk over the tree
+            return model
         for _ in range(MAX_SELECT_NESTING):
             rewritten = _expand_select_macros(model.root, model.encoded)
             if rewritten == model.encoded:
@@ -485,8 +487,8 @@ def binding_chain(model: RustModel, expression: Node, depth: int = 4) -> list[Bi
         elif node.type == "field_expression":
             field = node.child_by_field_name("field")
             owner = node.child_by_field_name("value")
-            function = model.function_at(node)
-            struct_name = function.impl_type if function is not None and owner is not None and owner.type == "self" else None
+            impl = enclosing(node, "impl_item") if owner is not None and owner.type == "self" else None
+            struct_name = _type_name(impl.child_by_field_name("type")) if impl is not None else None
             struct = structs(model).get(struct_name) if struct_name else None
             if field is not None:
                 binding = Binding(
@@ -671,6 +673,36 @@ def is_datagram_socket(model: RustModel, receiver: Node) -> bool:
     return False
 
 
+def item_functions(model: RustModel) -> list[Function]:
+    """The functions declared at item level (free functions, methods of ``impl`` blocks, in
+    modules), without walking function bodies: cheaper than ``model.functions`` when only
+    methods matter. ``calls`` is left empty."""
+    found = model.__dict__.get("_item_functions")
+    if found is not None:
+        return found
+    found = []
+
+    def visit(container: Node | None, impl_type: str | None, trait: str | None, in_test: bool) -> None:
+        for item in container.named_children if container is not None else ():
+            test = in_test or any(_is_test_attribute(a) for a in _attributes_before(item))
+            if item.type == "function_item":
+                name = item.child_by_field_name("name")
+                found.append(Function(item, text(name) if name else "", impl_type, trait, test))
+            elif item.type == "impl_item":
+                visit(
+                    item.child_by_field_name("body"),
+                    _type_name(item.child_by_field_name("type")),
+                    _type_name(item.child_by_field_name("trait")),
+                    test,
+                )
+            elif item.type == "mod_item":
+                visit(item.child_by_field_name("body"), None, None, test)
+
+    visit(model.root, None, None, False)
+    model.__dict__["_item_functions"] = found
+    return found
+
+
 def reachable_from_drop(model: RustModel) -> dict[int, Function]:
     """Functions run by a destructor: each ``Drop::drop`` and, transitively, the methods of
     the same type it calls. Keyed by the function node's id; values are the ``drop`` fns."""
@@ -678,7 +710,10 @@ def reachable_from_drop(model: RustModel) -> dict[int, Function]:
     if found is not None:
         return found
     found = {}
-    for destructor in model.functions:
+    methods: dict[tuple[str | None, str], list[Function]] = {}
+    for function in item_functions(model):
+        methods.setdefault((function.impl_type, function.name), []).append(function)
+    for destructor in item_functions(model):
         if destructor.trait != "Drop" or destructor.name != "drop":
             continue
         pending = [destructor]
@@ -687,10 +722,10 @@ def reachable_from_drop(model: RustModel) -> dict[int, Function]:
             if function.node.id in found:
                 continue
             found[function.node.id] = destructor
-            for name in function.calls:
+            body = function.body
+            for name in _called_names(body) if body is not None else ():
                 pending.extend(
-                    callee for callee in model.functions_by_name.get(name, ())
-                    if callee.impl_type == destructor.impl_type and callee.trait != "Drop"
+                    callee for callee in methods.get((destructor.impl_type, name), ()) if callee.trait != "Drop"
                 )
     model.__dict__["_reachable_from_drop"] = found
     return found

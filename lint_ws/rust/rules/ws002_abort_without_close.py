@@ -7,6 +7,7 @@ Aborts reached from a destructor are WS003's; aborts in tests are test scaffoldi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tree_sitter import Node
@@ -28,12 +29,15 @@ RULE_ID = "WS002"
 TRIGGERS = ("abort",)
 
 ABORT_METHODS = ("abort", "abort_all")
+ABORT_CALL = re.compile(rb"\.\s*abort(?:_all)?\s*\(\s*\)")
 # A timer in the condition (or select! arm) guarding an abort: the graceful join ran out of time.
 TIMERS = frozenset({"timeout", "timeout_at", "sleep", "sleep_until"})
 GRACEFUL_WORDS = frozenset({"close", "shutdown", "graceful"})
 
 
 def check(ctx) -> Iterator:
+    if not ABORT_CALL.search(ctx.source.encoded):  # no task abort: spare building the model
+        return
     model = ctx.model.expanded
     original = ctx.model.encoded
     destructor_path = reachable_from_drop(model)

@@ -15,6 +15,7 @@ from lint_ws.rust.model import (
     RustModel,
     after_failed_send,
     is_task_handle,
+    item_functions,
     reachable_from_drop,
     struct_field_type,
     structs,
@@ -27,6 +28,7 @@ RULE_ID = "WS003"
 TRIGGERS = ("Drop",)
 
 ABORT_METHODS = ("abort", "abort_all")
+DROP_IMPL = re.compile(rb"\bDrop\s+for\b")
 CLOSE_WORDS = frozenset({"close", "shutdown"})
 SEND_METHODS = frozenset({"send", "try_send", "blocking_send", "send_blocking", "unbounded_send", "force_send"})
 # A message that asks the pump to close: `Command::Close`, `Msg::Shutdown`, `Message::Close(..)`.
@@ -34,15 +36,17 @@ CLOSE_MESSAGE = re.compile(r"\b(Close|Shutdown|Stop|Disconnect)\b")
 
 
 def check(ctx) -> Iterator:
+    if not DROP_IMPL.search(ctx.source.encoded):  # no destructor: spare building the model
+        return
     model = ctx.model.expanded
     path = reachable_from_drop(model)
-    functions = {function.node.id: function for function in model.functions}
+    functions = {function.node.id: function for function in item_functions(model)}
     destructors: dict[int, list[Function]] = {}
     for function_id, destructor in path.items():
         destructors.setdefault(destructor.node.id, []).append(functions[function_id])
     for destructor_id, run_by_drop in destructors.items():
         destructor = functions[destructor_id]
-        if destructor.is_test or model.in_test(destructor.node) or any(_asks_to_close(f) for f in run_by_drop):
+        if destructor.is_test or any(_asks_to_close(f) for f in run_by_drop):
             continue
         for function in run_by_drop:
             for call, receiver, method in _aborts(function):
