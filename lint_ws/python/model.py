@@ -225,16 +225,21 @@ class _Indexer(cst.CSTVisitor):
         return None
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._bind(target.target, Binding(self._scope(), node.value))
         if not self._functions and self._class_infos:
             info = self._class_infos[-1]
             for target in node.targets:
+                if not isinstance(target.target, cst.Name):
+                    continue
+                # A class attribute is what ``self.<name>`` reads until a method rebinds it.
+                info.attrs.setdefault(target.target.value, []).append(Binding(None, node.value))
                 # ``__del__ = close``: the class's destructor is that method.
-                if isinstance(target.target, cst.Name) and isinstance(node.value, cst.Name):
+                if isinstance(node.value, cst.Name):
                     method = info.methods.get(node.value.value)
                     if method is not None:
                         info.methods.setdefault(target.target.value, method)
+            return
+        for target in node.targets:
+            self._bind(target.target, Binding(self._scope(), node.value))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         binding = Binding(self._scope(), node.value, annotation=node.annotation.annotation)
@@ -826,9 +831,21 @@ class ConnectionModel:
         if qualified:
             value = self.type_value(qualified)
             # An unknown callable says nothing about what it returns; a class of the file does.
+            if value is not None and value.kind == QUEUE:
+                return Value(QUEUE, value.flavour, origin=call)  # the constructor tells the bound
             if value is not None and value.kind != OTHER and (value.kind != INSTANCE or isinstance(func, cst.Name)):
                 return value
         return None
+
+    def is_unbounded_queue(self, expr: cst.BaseExpression, scope: Function | None) -> bool:
+        """``asyncio.Queue()`` / ``queue.Queue(maxsize=0)``: its put_nowait never raises Full."""
+        value = self.value_of(expr, scope)
+        if value is None or value.kind != QUEUE or value.flavour not in (ASYNCIO, THREAD):
+            return False
+        if not isinstance(value.origin, cst.Call):
+            return False
+        size = _argument(value.origin, 0, "maxsize")
+        return size is None or (isinstance(size, cst.Integer) and size.evaluated_value <= 0)
 
     # -- questions the rules ask -------------------------------------------------------------
 
