@@ -137,7 +137,7 @@ def parse_allows(source: SourceFile) -> tuple[list[Allow], list[Problem]]:
             rule_ids: frozenset[str] | None = frozenset(ids).intersection(known)
             if not rule_ids:
                 continue
-        elif rest and not rest[0].isspace():
+        elif rest.lstrip().startswith(("(", "[")) or (rest and not rest[0].isspace()):
             # "allow: WS002", "allow{WS002}", "allowWS002", an unclosed bracket: taking these
             # as a bare allow would silently suppress every rule.
             problems.append(_problem(source.path, line, f"malformed lint-ws allow comment, ignored: {_SYNTAX}"))
