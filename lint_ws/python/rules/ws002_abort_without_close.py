@@ -10,7 +10,9 @@ already over when the cancel runs (after ``await ws.wait_closed()`` or a finishe
 ``async for msg in ws`` loop, in an ``except ConnectionClosed``/``WebSocketDisconnect``
 handler, in a branch taken on a CLOSE message): then nothing is left to send. A task whose
 coroutine holds its connection in ``async with connect(...)`` or closes it in a ``finally``
-closes it gracefully when cancelled; cancelling it is how such a client is stopped.
+closes it gracefully when cancelled; cancelling it is how such a client is stopped. A cancel
+inside the connection's receive loop that does not leave the loop is not a teardown: the
+connection goes on being served (a "stop streaming" command).
 Not here: test code (``test*`` functions, ``Test*`` classes, files under ``tests/`` or named
 ``test_*.py``/``*_test.py``/``conftest.py``) and cancels reached from ``__del__`` (WS003).
 """
@@ -28,6 +30,7 @@ from lint_ws.python.model import (
     Function,
     PythonModel,
     Site,
+    child_nodes,
     dotted_name,
     function_body,
     graceful_closes,
@@ -44,6 +47,7 @@ TRIGGERS = ("cancel",)
 _BOUNDED_WAITS = frozenset({"asyncio.wait_for", "asyncio.tasks.wait_for", "asyncio.wait", "asyncio.tasks.wait"})
 _TIMEOUT_EXCEPTIONS = frozenset({"TimeoutError", "asyncio.TimeoutError", "asyncio.exceptions.TimeoutError"})
 _GROUP_SPAWNS = frozenset({"start_soon", "start", "create_task"})
+_EXITS = (cst.Return, cst.Break, cst.Raise)
 # Exceptions that say the peer or the transport is already gone.
 _CLOSED_EXCEPTIONS = frozenset(
     {
@@ -68,7 +72,7 @@ def check(ctx) -> Iterator:
             continue
         if _bounded_wait_first(model, site, owned) or _closed_on_path(model, site.function):
             continue
-        if _connection_already_over(model, site):
+        if _connection_already_over(model, site) or _connection_keeps_going(model, site):
             continue
         spawn = owned[0]
         yield ctx.report(
@@ -141,11 +145,9 @@ def _bounded_wait_first(model: PythonModel, site: Site, owned: list[cst.CSTNode]
     """Is the cancel the fallback of a bounded wait: in an ``except TimeoutError`` branch, or
     in a function that waits for those tasks with a timeout?"""
     for ancestor in site.ancestors:
-        if isinstance(ancestor, cst.ExceptHandler) and ancestor.type is not None:
-            names = ancestor.type.elements if isinstance(ancestor.type, cst.Tuple) else [ancestor.type]
-            for name in names:
-                if (model.qualified(getattr(name, "value", name)) or "") in _TIMEOUT_EXCEPTIONS:
-                    return True
+        if isinstance(ancestor, cst.ExceptHandler):
+            if any((model.qualified(name) or "") in _TIMEOUT_EXCEPTIONS for name in _caught(ancestor)):
+                return True
     if site.function is None:
         return False
     connections = model.connections
@@ -178,9 +180,8 @@ def _closed_on_path(model: PythonModel, function: Function | None) -> bool:
 
 def _connection_already_over(model: PythonModel, site: Site) -> bool:
     for ancestor in site.ancestors:
-        if isinstance(ancestor, cst.ExceptHandler) and ancestor.type is not None:
-            names = ancestor.type.elements if isinstance(ancestor.type, cst.Tuple) else [ancestor.type]
-            if any((dotted_name(getattr(n, "value", n)) or "").rpartition(".")[2] in _CLOSED_EXCEPTIONS for n in names):
+        if isinstance(ancestor, cst.ExceptHandler):
+            if any((dotted_name(name) or "").rpartition(".")[2] in _CLOSED_EXCEPTIONS for name in _caught(ancestor)):
                 return True
         if isinstance(ancestor, (cst.If, cst.While)) and _CLOSE_MESSAGE.search(model.module.code_for_node(ancestor.test)):
             return True
@@ -197,3 +198,37 @@ def _connection_already_over(model: PythonModel, site: Site) -> bool:
             if not any(inner is site.node for inner in walk([node])):
                 return True
     return False
+
+
+def _connection_keeps_going(model: PythonModel, site: Site) -> bool:
+    """Is the cancel inside the connection's receive loop, on a path that stays in it?"""
+    ancestors = list(site.ancestors)
+    loops = [
+        index
+        for index, ancestor in enumerate(ancestors)
+        if isinstance(ancestor, (cst.For, cst.While)) and is_connection_loop(model, ancestor, site.function)
+    ]
+    if not loops:
+        return False
+    current: cst.CSTNode = site.node
+    for ancestor in reversed(ancestors[loops[-1] :]):
+        for child in child_nodes(ancestor):
+            if not isinstance(child, cst.IndentedBlock):
+                continue
+            for index, statement in enumerate(child.body):
+                if any(node is current for node in walk([statement])):
+                    # Only what runs after the cancel: its own line, then the statements that follow.
+                    after = child.body[index:] if current is site.node else child.body[index + 1 :]
+                    if any(isinstance(node, _EXITS) for node in walk(after)):
+                        return False
+        current = ancestor
+    return True
+
+
+def _caught(handler: cst.ExceptHandler) -> list[cst.BaseExpression]:
+    """The exception expressions an ``except`` clause names (none for a bare ``except:``)."""
+    if handler.type is None:
+        return []
+    if isinstance(handler.type, cst.Tuple):
+        return [element.value for element in handler.type.elements]
+    return [handler.type]
