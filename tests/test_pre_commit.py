@@ -110,10 +110,12 @@ def hook_repo(cache_dir) -> tuple[Path, str]:
     """A git repository holding the working tree of this project, and its commit id."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
-    env = git_env(cache_dir / "home")
-    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=REPO, env=env)
-    if listed.returncode != 0:
+    if not (REPO / ".git").exists():
         pytest.skip("the project is not a git checkout: nothing for pre-commit to clone")
+    # The user's own git settings (e.g. safe.directory on a CI runner) apply to their checkout.
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=REPO, env=dict(os.environ))
+    assert listed.returncode == 0, listed.stderr
+    env = git_env(cache_dir / "home")
     snapshot = cache_dir / "hook-repo"
     shutil.rmtree(snapshot, ignore_errors=True)
     snapshot.mkdir()
