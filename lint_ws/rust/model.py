@@ -489,6 +489,10 @@ def binding_chain(model: RustModel, expression: Node, depth: int = 4) -> list[Bi
             owner = node.child_by_field_name("value")
             impl = enclosing(node, "impl_item") if owner is not None and owner.type == "self" else None
             struct_name = _type_name(impl.child_by_field_name("type")) if impl is not None else None
+            if struct_name is None and field is not None:
+                # `conn.writer`, `self.inner.pump`: the one struct of this file with that field.
+                owners = [name for name, item in structs(model).items() if struct_field_type(item, text(field)) is not None]
+                struct_name = owners[0] if len(owners) == 1 else None
             struct = structs(model).get(struct_name) if struct_name else None
             if field is not None:
                 binding = Binding(
