@@ -342,6 +342,7 @@ class Binding:
     type: Node | None = None
     value: Node | None = None  # initialiser, iterated collection, scrutinee or receiver chain
     struct: str | None = None  # for a struct field: the struct's name
+    pattern_owner: Node | None = None  # the `let` declaration, parameter, `for`... that binds it
 
 
 def base_expression(node: Node) -> Node:
@@ -393,7 +394,10 @@ def local_binding(name: str, at: Node) -> Binding | None:
                 if statement.start_byte >= child.start_byte:
                     break
                 if statement.type == "let_declaration" and _binds(statement.child_by_field_name("pattern"), name):
-                    found = Binding(name, statement.child_by_field_name("type"), statement.child_by_field_name("value"))
+                    found = Binding(
+                        name, statement.child_by_field_name("type"), statement.child_by_field_name("value"),
+                        pattern_owner=statement,
+                    )
             if found is not None:
                 return found
         elif scope.type in ("if_expression", "while_expression") and child == scope.child_by_field_name(

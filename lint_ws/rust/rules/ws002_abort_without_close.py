@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
+from lint_ws.findings import Applicability, Edit, Fix
 from lint_ws.rust.model import (
     RustModel,
     after_failed_send,
@@ -60,7 +61,56 @@ def check(ctx) -> Iterator:
             "close on this path: its queued messages are lost and the peer sees a reset instead of a Close frame"
         )
         related = [(spawn, "the aborted task is spawned here") for spawn in spawn_calls(model, receiver)[:1]]
-        yield ctx.report(RULE_ID, call, message, related=related)
+        yield ctx.report(RULE_ID, call, message, related=related, fix=_bounded_join_fix(ctx, call, parts))
+
+
+GRACE_SECONDS = 5
+
+
+def _bounded_join_fix(ctx, call: Node, parts: tuple[Node, str]) -> Fix | None:
+    """Replace ``h.abort()`` by a join bounded by a timeout that aborts only on timeout.
+
+    Only where that compiles: ``h`` is a ``let mut`` JoinHandle from a spawn, and the abort
+    runs in async code (an ``async fn`` or ``async`` block, not a closure)."""
+    receiver, method = parts
+    if method != "abort" or receiver.type != "identifier":
+        return None
+    binding = local_binding(text(receiver), receiver)
+    declaration = binding.pattern_owner if binding is not None else None
+    if (
+        declaration is None
+        or declaration.type != "let_declaration"
+        or not any(child.type == "mutable_specifier" for child in declaration.children)
+        or binding.value is None
+        or not any(_is_spawn(spawn) for spawn in descendants_of_type(binding.value, "call_expression"))
+        or "abort_handle" in text(binding.value)
+        or not _in_async_code(call)
+    ):
+        return None
+    name = text(receiver)
+    replacement = (
+        f"if tokio::time::timeout(std::time::Duration::from_secs({GRACE_SECONDS}), &mut {name}).await.is_err() "
+        f"{{ {name}.abort(); }}"
+    )
+    start = ctx.source.char_offset_of_byte(call.start_byte)
+    end = ctx.source.char_offset_of_byte(call.end_byte)
+    return Fix(
+        f"join `{name}` for up to {GRACE_SECONDS} s and abort it only if it does not finish",
+        Applicability.UNSAFE,
+        (Edit(start, end, replacement),),
+    )
+
+
+def _in_async_code(node: Node) -> bool:
+    for ancestor in ancestors(node):
+        if ancestor.type == "async_block":
+            return True
+        if ancestor.type == "closure_expression":
+            return False
+        if ancestor.type == "function_item":
+            modifiers = next((child for child in ancestor.children if child.type == "function_modifiers"), None)
+            return modifiers is not None and "async" in text(modifiers).split()
+    return False
 
 
 def _after_timed_out_join(model: RustModel, call: Node, original: bytes) -> bool:

@@ -49,7 +49,7 @@ def check(ctx) -> Iterator:
         if destructor.is_test or any(_asks_to_close(f) for f in run_by_drop):
             continue
         for function in run_by_drop:
-            for call, receiver, method in _aborts(function):
+            for call, receiver in _aborts(function):
                 if after_failed_send(call) or not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
                     continue
                 owner = destructor.impl_type or "this type"
@@ -63,13 +63,13 @@ def check(ctx) -> Iterator:
                 yield ctx.report(RULE_ID, call, message, related=related, fix=_fix(ctx, model, destructor, call))
 
 
-def _aborts(function: Function) -> Iterator[tuple[Node, Node, str]]:
+def _aborts(function: Function) -> Iterator[tuple[Node, Node]]:
     body = function.body
     for call in descendants_of_type(body, "call_expression") if body is not None else ():
         parts = method_call_parts(call)
         arguments = call.child_by_field_name("arguments")
         if parts is not None and parts[1] in ABORT_METHODS and arguments is not None and not arguments.named_children:
-            yield call, parts[0], parts[1]
+            yield call, parts[0]
 
 
 def _asks_to_close(function: Function) -> bool:
