@@ -262,6 +262,9 @@ TASK_HALF_WORDS = frozenset(
 DATAGRAM_TYPES = ("UdpSocket", "UnixDatagram")
 TASK_HANDLE_TYPES = ("JoinHandle", "AbortHandle", "JoinSet")
 SPAWN_FUNCTIONS = frozenset({"spawn", "spawn_local", "spawn_blocking", "spawn_on", "spawn_local_on"})
+SPAWN_IN_TOKENS = re.compile(r"\bspawn(?:_local|_blocking)?\s*\(")
+# Methods that put a task handle into a collection of handles.
+COLLECTION_ADDERS = frozenset({"push", "push_back", "insert", "extend"})
 # Calls that only reshape a value on the way from the name it came from.
 PASS_THROUGH_METHODS = frozenset(
     {"take", "unwrap", "expect", "as_ref", "as_mut", "clone", "lock", "read", "write",
@@ -527,31 +530,42 @@ def _same_name_argument(value: Node, name: str) -> Node:
 
 
 def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = None) -> list[Node]:
-    """The ``spawn(..)`` calls that started the task ``receiver`` names (JoinHandle, AbortHandle,
-    JoinSet): in its initialisers, or ``set.spawn(fut)`` calls on a JoinSet."""
+    """The ``spawn(..)`` calls that started the task(s) ``receiver`` names (JoinHandle,
+    AbortHandle, JoinSet, a collection of handles): in its initialisers, ``set.spawn(fut)``
+    on a JoinSet, ``handles.push(spawn(fut))`` on a collection. A ``vec![spawn(..), ..]``
+    is returned as the macro invocation itself (its body is a token tree, not calls)."""
     if chain is None:
         chain = binding_chain(model, receiver)
     sources = [binding.value for binding in chain if binding.value is not None]
     for binding in chain:
         if binding.struct is not None:
             sources.extend(field_initialisers(model, binding.name))
-    calls = [call for source in sources for call in descendants_of_type(source, "call_expression") if _spawn_name(call)]
-    for binding in chain[:1]:
+    found: list[Node] = []
+    for binding in chain:
         scope = model.root if binding.struct is not None else enclosing(receiver, "function_item")
         for call in descendants_of_type(scope, "call_expression") if scope is not None else ():
             parts = method_call_parts(call)
-            if parts is not None and parts[1] in SPAWN_FUNCTIONS and _last_name(parts[0]) == binding.name:
-                calls.append(call)
-    return calls
+            if parts is None or _last_name(parts[0]) != binding.name:
+                continue
+            if parts[1] in SPAWN_FUNCTIONS:
+                found.append(call)
+            elif parts[1] in COLLECTION_ADDERS:
+                sources.append(call.child_by_field_name("arguments") or call)
+    for source in sources:
+        found.extend(call for call in descendants_of_type(source, "call_expression") if _spawn_name(call))
+        found.extend(
+            macro for macro in descendants_of_type(source, "macro_invocation") if SPAWN_IN_TOKENS.search(text(macro))
+        )
+    return found
 
 
 def spawned_futures(model: RustModel, receiver: Node, chain: list[Binding]) -> list[Node]:
-    """The arguments of the spawn calls of ``receiver``'s task: the futures it runs."""
+    """What the spawn calls of ``receiver``'s task(s) run: their arguments (or macro body)."""
     futures = []
-    for call in spawn_calls(model, receiver, chain):
-        arguments = call.child_by_field_name("arguments")
-        if arguments is not None:
-            futures.append(arguments)
+    for spawn in spawn_calls(model, receiver, chain):
+        body = spawn.child_by_field_name("arguments") if spawn.type == "call_expression" else spawn.named_children[-1]
+        if body is not None:
+            futures.append(body)
     return futures
 
 
@@ -578,23 +592,15 @@ def _spawn_name(call: Node) -> str | None:
 
 
 def is_task_handle(model: RustModel, receiver: Node) -> bool:
-    """Whether ``receiver`` is a task handle (JoinHandle, AbortHandle, JoinSet) by type or origin."""
+    """Whether ``receiver`` is a task handle (JoinHandle, AbortHandle, JoinSet, or a
+    collection of them) by type or origin."""
     chain = binding_chain(model, receiver)
     for binding in chain:
         if binding.type is not None and any(name in text(binding.type) for name in TASK_HANDLE_TYPES):
             return True
-        if binding.value is not None and (
-            "JoinSet::new" in text(binding.value)
-            or "abort_handle" in text(binding.value)
-            or any(_spawn_name(call) for call in descendants_of_type(binding.value, "call_expression"))
-        ):
+        if binding.value is not None and ("JoinSet::new" in text(binding.value) or "abort_handle" in text(binding.value)):
             return True
-        if binding.struct is not None and any(
-            _spawn_name(call) for value in field_initialisers(model, binding.name)
-            for call in descendants_of_type(value, "call_expression")
-        ):
-            return True
-    return False
+    return bool(spawn_calls(model, receiver, chain))
 
 
 def task_owns_connection(model: RustModel, receiver: Node) -> bool:

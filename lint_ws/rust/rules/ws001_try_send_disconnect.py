@@ -85,7 +85,8 @@ def check(ctx) -> Iterator:
         )
         related = [(teardown.node, "teardown on a full queue")]
         if branch is not None:
-            related.append((branch.outcome, "queue-full outcome handled here"))
+            label = "queue-full outcome handled here" if branch.explicit else "every send error, Full included, handled here"
+            related.append((branch.outcome, label))
         fix = _fix(ctx, branch, teardown) or (None if analysis.adapted else _full_arm_fix(ctx, branch))
         yield ctx.report(RULE_ID, call, message, related=related, fix=fix)
 
