@@ -689,14 +689,14 @@ class ConnectionModel:
         return None
 
     def _first_value(self, bindings, depth: int) -> Value | None:
-        """The first binding that tells what the name is; for tasks, one that tells what they run
-        (``self._task: asyncio.Task | None = None`` first, ``create_task(...)`` later)."""
+        """The first binding that tells what the name is; for tasks and futures, one that tells
+        what they run (``self._task: asyncio.Task | None = None`` first, ``create_task(...)`` later)."""
         first = None
         for binding in bindings:
             value = self._binding_value(binding, depth)
             if value is None:
                 continue
-            if value.kind not in (TASK, TASKS) or value.origin is not None:
+            if value.kind not in (TASK, TASKS, FUTURE) or value.origin is not None:
                 return value
             first = first or value
         return first
@@ -707,7 +707,8 @@ class ConnectionModel:
         value = None
         if binding.annotation is not None:
             value = self.annotation_value(binding.annotation)
-        vague = value is None or value.kind == OTHER or (value.kind in (TASK, TASKS) and value.origin is None)
+        # ``Optional[asyncio.Future]`` holding ``ensure_future(coro)``: the call tells what runs.
+        vague = value is None or value.kind == OTHER or (value.kind in (TASK, TASKS, FUTURE) and value.origin is None)
         if vague and binding.value is not None:
             value = self.value_of(binding.value, binding.scope, depth) or value
         if value is None or binding.index is None:
