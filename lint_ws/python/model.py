@@ -1002,7 +1002,6 @@ CLOSE_METHODS = frozenset({"close", "aclose", "close_connection"})
 RECEIVE_METHODS = frozenset(
     {"recv", "receive", "receive_text", "receive_bytes", "receive_json", "receive_str", "get_message", "receive_message"}
 )
-_TEST_DIRECTORIES = {"tests", "test", "testing"}
 _STATE_ATTRIBUTES = frozenset({"closed", "open", "client_state", "application_state", "state"})
 
 
@@ -1024,12 +1023,10 @@ def function_body(function: Function) -> list[cst.CSTNode]:
 
 
 def in_test_path(path: str) -> bool:
-    parts = path.replace("\\", "/").split("/")
-    name = parts[-1]
-    return (
-        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-        or any(part in _TEST_DIRECTORIES for part in parts[:-1])
-    )
+    """A test module by its name. Directories are not asked: ``tests/`` also holds helpers,
+    fixtures and sample code that is meant to be linted like the product."""
+    name = path.replace("\\", "/").rpartition("/")[2]
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
 def in_test_function(function: Function | None) -> bool:
