@@ -25,6 +25,8 @@ RULE_MODULES: dict[str, tuple[str, ...]] = {
         "lint_ws.python.rules.ws001_try_send_disconnect",
         "lint_ws.python.rules.ws002_abort_without_close",
         "lint_ws.python.rules.ws003_drop_without_close",
+        "lint_ws.python.rules.ws004_check_then_send",
+        "lint_ws.python.rules.ws005_no_reconnect",
     ),
 }
 

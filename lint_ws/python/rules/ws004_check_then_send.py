@@ -1,0 +1,386 @@
+"""WS004 check-then-send (Python): a send guarded by a separate closed/open state check.
+
+Guards recognised: ``if <open>: send``, ``if <closed>: ... else: send``, ``if <closed>:
+return/raise/continue/break`` followed by the send, ``while <open>: send`` (the loop
+condition is the same race: the socket can close between the test and the send), and
+``assert <open>``. A check is ``ws.closed``, ``ws.open``, ``ws.connected``,
+``ws.client_state``/``application_state`` compared with a ``WebSocketState`` member, or
+``ws.state`` compared with a websockets ``State`` member, possibly negated or one operand
+of ``and`` (``or`` for the closed forms).
+
+Not flagged: the send inside ``try`` (or ``contextlib.suppress``) handling the closed
+error, a lock held across check and send, a check before ``close()`` or a receive, and
+objects that are not websockets (files, pipes, multiprocessing connections, transports).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.python.model import child_nodes, dotted_name, unawaited
+
+RULE_ID = "WS004"
+# Every check needs one of these attribute names in the text.
+TRIGGERS = ("closed", ".open", "state", "connected")
+
+SEND_METHODS = frozenset(
+    {"send", "send_str", "send_bytes", "send_json", "send_text", "send_frame", "send_message",
+     "ping", "pong", "write_message", "emit"}
+)
+# Exceptions whose handler covers a send on a closed connection, by last name component.
+CLOSED_ERRORS = frozenset(
+    {
+        "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError", "WebSocketException",
+        "InvalidState", "WebSocketDisconnect", "RuntimeError", "ConnectionResetError",
+        "ConnectionError", "ConnectionAbortedError", "BrokenPipeError", "OSError", "IOError",
+        "ClientConnectionError", "ClientConnectionResetError", "ClientError", "ClientOSError",
+        "WebSocketConnectionClosedException", "WebSocketClosedError", "StreamClosedError",
+        "BadNamespaceError", "Exception", "BaseException",
+    }
+)
+_STATE_ENUMS = {"WebSocketState": {"CONNECTED": True, "DISCONNECTED": False}, "State": {"OPEN": True, "CLOSED": False, "CLOSING": False}}
+_STATE_ATTRIBUTES = {"client_state", "application_state", "state"}
+_FLAG_ATTRIBUTES = {"closed": False, "open": True, "connected": True}
+_LOCK_NAME = re.compile(r"lock|mutex|semaphore", re.IGNORECASE)
+_JUMPS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
+@dataclass(frozen=True)
+class Check:
+    node: cst.BaseExpression  # the whole check expression, for the related location
+    subject: str  # dotted name of the connection checked
+    subject_node: cst.BaseExpression
+    means_open: bool  # True: the check is true while the connection is open
+    by_websocket_state: bool  # compared with a websocket library's state enum
+
+
+def check(ctx) -> Iterator:
+    model = ctx.model
+    for function in model.functions:
+        finder = _GuardFinder(ctx, function)
+        finder.block(function.node.body)
+        yield from finder.findings
+    finder = _GuardFinder(ctx, None)
+    finder.block(model.module)
+    yield from finder.findings
+
+
+# Nodes that hold statements; expressions are never entered when looking for guards.
+_STATEMENT_HOLDERS = (
+    cst.BaseCompoundStatement, cst.BaseSuite, cst.Module, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler,
+    cst.Finally, cst.MatchCase,
+)
+
+
+class _GuardFinder:
+    """Walks the statements of one function (nested functions are their own scopes)."""
+
+    def __init__(self, ctx, function) -> None:
+        self.ctx = ctx
+        self.model = ctx.model
+        self.function = function
+        self.ancestors: list[cst.CSTNode] = []
+        self.findings: list = []
+        self._reported: set[int] = set()
+
+    def block(self, node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and self.ancestors:
+            return
+        if isinstance(node, cst.If):
+            self._if_guard(node)
+        elif isinstance(node, cst.While):
+            self._guarded(node, node.test, True, [node.body])
+        elif isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                if isinstance(small, cst.Assert):
+                    self._early_exit_guard(node, small.test, True)
+            return
+        self.ancestors.append(node)
+        for child in child_nodes(node):
+            if isinstance(child, (*_STATEMENT_HOLDERS, cst.SimpleStatementLine)):
+                self.block(child)
+        self.ancestors.pop()
+
+    # -- guards ----------------------------------------------------------------------------
+
+    def _if_guard(self, node: cst.If) -> None:
+        self._guarded(node, node.test, True, [node.body])
+        if isinstance(node.orelse, cst.Else):
+            self._guarded(node, node.test, False, [node.orelse.body])
+        elif node.orelse is None and _always_exits(node.body):
+            self._early_exit_guard(node, node.test, False)
+
+    def _early_exit_guard(self, node: cst.CSTNode, test: cst.BaseExpression, when: bool) -> None:
+        """Statements after ``node`` in its block run only when ``test`` is ``when``."""
+        parent = self.ancestors[-1] if self.ancestors else None
+        block = getattr(parent, "body", None)
+        if not isinstance(block, (list, tuple)) or node not in block:
+            return
+        following = list(block[block.index(node) + 1 :])
+        self._guarded(node, test, when, following)
+
+    def _guarded(self, guard: cst.CSTNode, test: cst.BaseExpression, when: bool, region: list) -> None:
+        """Report sends in ``region``, which runs only when ``test`` evaluates to ``when``."""
+        checks = _guarding_checks(self.model, test, when)
+        if not checks:
+            return
+        outside = _context_protection(self.model, self.ancestors)
+        if outside.handled:
+            return
+        for check_ in checks:
+            if not self._is_websocket(check_):
+                continue
+            for send, handled, locked in _sends(self.model, region, check_.subject):
+                if handled or (locked or outside.locked) or id(send) in self._reported:
+                    continue
+                self._reported.add(id(send))
+                fix = _fix(self.ctx, guard, test, region, send, check_) if when else None
+                self.findings.append(self._report(send, check_, fix))
+
+    def _is_websocket(self, check_: Check) -> bool:
+        if check_.by_websocket_state:
+            return True
+        return self.model.connections.is_connection(check_.subject_node, self.function)
+
+    def _report(self, send: cst.Call, check_: Check, fix: Fix | None):
+        method = send.func.attr.value
+        message = (
+            f"`{check_.subject}.{method}()` relies on the separate check `{self.ctx.code(check_.node)}`: "
+            "the connection can close in between, and the send's own failure is then unhandled; "
+            "handle the send's error instead of checking first"
+        )
+        return self.ctx.report(RULE_ID, send, message, related=[(check_.node, "the state check")], fix=fix)
+
+
+def _always_exits(body: cst.BaseSuite) -> bool:
+    if isinstance(body, cst.SimpleStatementSuite):
+        return bool(body.body) and isinstance(body.body[-1], _JUMPS)
+    last = body.body[-1] if body.body else None
+    return isinstance(last, cst.SimpleStatementLine) and bool(last.body) and isinstance(last.body[-1], _JUMPS)
+
+
+# -- recognising checks -------------------------------------------------------------------
+
+
+def _guarding_checks(model, test: cst.BaseExpression, when: bool) -> list[Check]:
+    """The state checks that must hold their open meaning when ``test`` is ``when``."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _guarding_checks(model, test.expression, not when)
+    if isinstance(test, cst.BooleanOperation):
+        # ``a and b`` true -> both hold; ``a or b`` false -> both fail.
+        if isinstance(test.operator, cst.And) == when:
+            return _guarding_checks(model, test.left, when) + _guarding_checks(model, test.right, when)
+        return []
+    single = _state_check(model, test)
+    if single is None:
+        return []
+    # The region runs while the connection looks open.
+    return [single] if single.means_open == when else []
+
+
+def _state_check(model, expr: cst.BaseExpression) -> Check | None:
+    if isinstance(expr, cst.Attribute) and expr.attr.value in _FLAG_ATTRIBUTES:
+        subject = dotted_name(expr.value)
+        if subject is None:
+            return None
+        return Check(expr, subject, expr.value, _FLAG_ATTRIBUTES[expr.attr.value], False)
+    if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
+        target = expr.comparisons[0]
+        left, right = expr.left, target.comparator
+        if not (isinstance(left, cst.Attribute) and left.attr.value in _STATE_ATTRIBUTES):
+            left, right = right, left
+        if not (isinstance(left, cst.Attribute) and left.attr.value in _STATE_ATTRIBUTES):
+            return None
+        subject = dotted_name(left.value)
+        member = _state_member(model, right)
+        if subject is None or member is None:
+            return None
+        means_open, library_enum = member
+        if isinstance(target.operator, (cst.NotEqual, cst.IsNot)):
+            means_open = not means_open
+        elif not isinstance(target.operator, (cst.Equal, cst.Is)):
+            return None
+        return Check(expr, subject, left.value, means_open, library_enum)
+    return None
+
+
+def _state_member(model, expr: cst.BaseExpression) -> tuple[bool, bool] | None:
+    """(member means open, the enum is a websocket library's) for ``State.OPEN`` & co."""
+    if not isinstance(expr, cst.Attribute):
+        return None
+    enum = dotted_name(expr.value)
+    if enum is None:
+        return None
+    enum_name = enum.rpartition(".")[2]
+    qualified = model.qualified(expr.value) or enum
+    if enum_name not in _STATE_ENUMS:
+        # ``S.CONNECTED`` after ``from starlette.websockets import WebSocketState as S``.
+        enum_name = qualified.rpartition(".")[2]
+    meanings = _STATE_ENUMS.get(enum_name)
+    if meanings is None or expr.attr.value not in meanings:
+        return None
+    library = qualified.partition(".")[0] in ("websockets", "starlette", "fastapi") or enum_name == "WebSocketState"
+    return meanings[expr.attr.value], library
+
+
+# -- the sends in a guarded region ----------------------------------------------------------
+
+
+@dataclass
+class _Protection:
+    handled: bool = False
+    locked: bool = False
+
+
+def _context_protection(model, ancestors: list[cst.CSTNode]) -> _Protection:
+    """What the statements around a guard do for sends inside it."""
+    protection = _Protection()
+    for index, node in enumerate(ancestors):
+        below = ancestors[index + 1] if index + 1 < len(ancestors) else None
+        if isinstance(node, cst.Try) and below is node.body and _catches_closed(model, node.handlers):
+            protection.handled = True
+        elif isinstance(node, cst.With):
+            protection.handled |= _suppresses_closed(model, node)
+            protection.locked |= _holds_lock(node)
+    return protection
+
+
+def _sends(model, region: list, subject: str) -> Iterator[tuple[cst.Call, bool, bool]]:
+    """(send call, its failure is handled, a lock is held) for every send on ``subject``."""
+    stack = [(node, False, False) for node in reversed(region)]
+    while stack:
+        node, handled, locked = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue  # runs later, elsewhere
+        if isinstance(node, cst.Try):
+            parts = [(node.body, handled or _catches_closed(model, node.handlers), locked)]
+            parts += [(part, handled, locked) for part in (*node.handlers, node.orelse, node.finalbody) if part]
+            stack.extend(reversed(parts))
+            continue
+        if isinstance(node, cst.With):
+            stack.append((node.body, handled or _suppresses_closed(model, node), locked or _holds_lock(node)))
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value in SEND_METHODS and dotted_name(node.func.value) == subject:
+                yield node, handled, locked
+        stack.extend((child, handled, locked) for child in reversed(child_nodes(node)))
+
+
+def _catches_closed(model, handlers) -> bool:
+    for handler in handlers:
+        if handler.type is None:
+            return True
+        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        for element in types:
+            value = element.value if isinstance(element, cst.Element) else element
+            name = dotted_name(value)
+            if name and name.rpartition(".")[2] in CLOSED_ERRORS:
+                return True
+            qualified = model.qualified(value) if name else None
+            if qualified and qualified.rpartition(".")[2] in CLOSED_ERRORS:
+                return True
+    return False
+
+
+def _suppresses_closed(model, node: cst.With) -> bool:
+    for item in node.items:
+        call = unawaited(item.item)
+        if isinstance(call, cst.Call) and (model.qualified(call.func) or "").endswith("suppress"):
+            if _catches_closed(model, [cst.ExceptHandler(body=cst.IndentedBlock([]), type=cst.Tuple([cst.Element(a.value) for a in call.args]))]):
+                return True
+    return False
+
+
+def _holds_lock(node: cst.With) -> bool:
+    for item in node.items:
+        target = unawaited(item.item)
+        target = target.func if isinstance(target, cst.Call) else target
+        name = dotted_name(target)
+        if name and _LOCK_NAME.search(name.rpartition(".")[2]):
+            return True
+    return False
+
+
+def _without_not(expr: cst.BaseExpression) -> cst.BaseExpression:
+    while isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+        expr = expr.expression
+    return expr
+
+
+# -- the fix --------------------------------------------------------------------------------
+
+
+def _closed_exception(model) -> str | None:
+    """How this file can name the exception a send on a closed connection raises."""
+    imports = model.imports
+    libraries = {qualified.partition(".")[0] for qualified in imports.values()} & {
+        "websockets", "aiohttp", "starlette", "fastapi"
+    }
+    if libraries == {"websockets"}:
+        for local, qualified in imports.items():
+            if qualified in ("websockets.ConnectionClosed", "websockets.exceptions.ConnectionClosed"):
+                return local
+        for local, qualified in imports.items():
+            if qualified in ("websockets", "websockets.exceptions"):
+                return f"{local}.ConnectionClosed"
+        return None
+    if libraries == {"aiohttp"}:
+        # aiohttp raises ClientConnectionResetError, a ConnectionResetError, on a closed socket.
+        return "ConnectionResetError"
+    if libraries and libraries <= {"starlette", "fastapi"}:
+        for local, qualified in imports.items():
+            if qualified.rpartition(".")[2] == "WebSocketDisconnect" and "." not in local:
+                # Starlette raises RuntimeError for a send after the close was sent.
+                return f"({local}, RuntimeError)"
+    return None
+
+
+def _fix(ctx, guard, test, region, send: cst.Call, check_: Check) -> Fix | None:
+    """Drop ``if <open>:`` and wrap its lone send in try/except of the library's closed error."""
+    if not isinstance(guard, cst.If) or guard.orelse is not None or _without_not(test) is not check_.node:
+        return None
+    body = guard.body
+    statements = body.body if isinstance(body, cst.SimpleStatementSuite) else None
+    if isinstance(body, cst.IndentedBlock) and len(body.body) == 1 and isinstance(body.body[0], cst.SimpleStatementLine):
+        statements = body.body[0].body
+    if statements is None or len(statements) != 1 or not isinstance(statements[0], cst.Expr):
+        return None
+    if unawaited(statements[0].value) is not send:
+        return None
+    exception = _closed_exception(ctx.model)
+    if exception is None:
+        return None
+    if isinstance(body, cst.IndentedBlock):
+        try_body = body
+    else:  # ``if ok: send()`` on one line: the send moves to its own line, with its comment
+        try_body = cst.IndentedBlock([cst.SimpleStatementLine(statements, trailing_whitespace=body.trailing_whitespace)])
+    replacement = cst.Try(
+        body=try_body,
+        handlers=[
+            cst.ExceptHandler(
+                body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Pass()])]),
+                type=cst.parse_expression(exception),
+            )
+        ],
+        leading_lines=guard.leading_lines,
+    )
+    module = ctx.module
+    before = module.code
+    after = module.deep_replace(guard, replacement).code
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end_before, end_after = len(before), len(after)
+    while end_before > start and end_after > start and before[end_before - 1] == after[end_after - 1]:
+        end_before -= 1
+        end_after -= 1
+    return Fix(
+        description=f"Drop the `{check_.subject}` state check and handle `{exception}` from the send",
+        applicability=Applicability.UNSAFE,
+        edits=(Edit(start, end_before, after[start:end_after]),),
+    )

@@ -1,0 +1,352 @@
+"""WS005 no-reconnect (Python): a client session loop that ends for good on a disconnect.
+
+A session loop reads from a client websocket (one the file opens with ``websockets.connect``,
+``session.ws_connect``, ``websocket.create_connection``..., or annotates as a client
+connection): ``async for msg in ws`` (ends when the connection closes), or a ``while`` loop
+around ``ws.recv()``/``ws.receive*()`` that breaks or returns on the closed error or a
+Close/Error frame, or (``while True``) lets the closed error escape.
+
+Not flagged: the loop, or a call leading to it, sits in a loop that (re)connects
+(``async for ws in websockets.connect(uri)``, ``while True: ... connect ... sleep``), its
+function is retried by a decorator (backoff, tenacity) or by calling itself, the connection
+is a server-side one (``serve()`` handlers, ``WebSocketResponse``, starlette/fastapi
+endpoints: the client reconnects), or the exit is a deliberate shutdown (a stop flag,
+cancellation).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from lint_ws.python.model import CLIENT, CONNECTION, Function, call_side, child_nodes, dotted_name, in_test_function
+
+RULE_ID = "WS005"
+# A client connection comes from a connect call or a client type named in the file.
+TRIGGERS = ("connect", "ClientWebSocketResponse", "WebSocketClientProtocol", "ClientConnection", "WebSocketApp",
+            "WebSocketClientConnection", "AsyncClient")
+
+RECEIVE_METHODS = frozenset(
+    {"recv", "receive", "receive_str", "receive_bytes", "receive_json", "receive_text", "get_message"}
+)
+# Receives that raise on a closed connection (aiohttp's receive() returns a CLOSED message).
+RAISING_RECEIVES = frozenset({"recv", "receive_str", "receive_bytes", "receive_json", "receive_text"})
+# Handlers of these end the loop on a dropped connection (by last name component).
+CLOSED_ERRORS = frozenset(
+    {
+        "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError", "WebSocketException",
+        "WebSocketDisconnect", "ConnectionResetError", "ConnectionError", "ConnectionAbortedError",
+        "BrokenPipeError", "OSError", "IOError", "ClientConnectionError", "ClientConnectionResetError",
+        "ClientError", "ClientOSError", "ServerDisconnectedError", "WebSocketConnectionClosedException",
+        "WebSocketClosedError", "StreamClosedError", "Exception", "BaseException",
+    }
+)
+# Close/Error frames of aiohttp's ``WSMsgType``.
+_CLOSE_FRAMES = frozenset({"CLOSE", "CLOSED", "CLOSING", "ERROR"})
+_SHUTDOWN_NAME = re.compile(r"stop|shut|closing|running|cancel|exit|quit|terminat|alive", re.IGNORECASE)
+_RETRY_DECORATOR = re.compile(r"(^|\.)(retry\w*|on_exception|on_predicate|reconnect\w*)$")
+_MAX_CALL_DEPTH = 4
+_SPAWNERS = frozenset({"create_task", "ensure_future", "start_soon", "spawn", "run_coroutine_threadsafe", "submit"})
+_CONNECT_NAMES = frozenset({"connect", "ws_connect", "unix_connect", "create_connection", "websocket_connect", "reconnect"})
+
+
+def check(ctx) -> Iterator:
+    model = ctx.model
+    scopes: list[tuple[Function | None, cst.CSTNode]] = [(f, f.node.body) for f in model.functions]
+    scopes.append((None, model.module))
+    for function, body in scopes:
+        for loop, ancestors in _loops(body):
+            finding = _session_finding(ctx, function, loop, ancestors)
+            if finding is not None:
+                yield finding
+
+
+def _session_finding(ctx, function: Function | None, loop, ancestors):
+    model = ctx.model
+    if _test_file(ctx.source.path) or in_test_function(function):
+        return None  # a test's session is meant to end with the test
+    subject, exits = _session(model, function, loop)
+    if subject is None or not exits:
+        return None
+    if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set()):
+        return None
+    if _shutdown_by_signal(model, function) or _interactive(model):
+        return None
+    if isinstance(loop, cst.For):
+        message = (
+            f"this client session loop over `{subject}` ends for good when the connection drops "
+            "and nothing reconnects; run the session in a reconnect loop with backoff"
+        )
+        node = loop.iter
+    else:
+        message = (
+            f"this client session loop on `{subject}` ends for good on a receive error or Close "
+            "and nothing reconnects; run the session in a reconnect loop with backoff"
+        )
+        node = loop.test
+    related = [(exit_node, label) for exit_node, label in exits if exit_node is not node]
+    opened = _opened_at(model, function, subject)
+    if opened is not None:
+        related.insert(0, (opened, "connected here, once"))
+    return ctx.report(RULE_ID, node, message, related=related)
+
+
+def _test_file(path: str) -> bool:
+    # By file name only: fixture and example trees under tests/ hold non-test code too.
+    name = path.rpartition("/")[2]
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+
+
+def _shutdown_by_signal(model, function: Function | None) -> bool:
+    """The program closes the session from a signal handler: the loop's end is its shutdown."""
+    while function is not None:
+        for node, _ in _walk(function.node.body, into_loops=True):
+            if isinstance(node, cst.Call):
+                name = dotted_name(node.func) or ""
+                if name.rpartition(".")[2] == "add_signal_handler" or model.qualified(node.func) == "signal.signal":
+                    return True
+        function = function.parent
+    return False
+
+
+def _interactive(model) -> bool:
+    """A console program (``input()``, ``sys.stdin``): the person at the console sees the
+    session end and decides whether to reconnect; nothing dies silently."""
+    for node, _ in _walk(model.module, into_loops=True, into_functions=True):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "input":
+            return True
+        if isinstance(node, cst.Attribute) and model.qualified(node) == "sys.stdin":
+            return True
+    return False
+
+
+def _opened_at(model, function: Function | None, subject: str) -> cst.Call | None:
+    """The connect call whose connection is bound to ``subject`` in this function."""
+    body = function.node.body if function is not None else model.module
+    for node, _ in _walk(body, into_loops=True):
+        bound, value = None, None
+        if isinstance(node, cst.WithItem) and node.asname is not None:
+            bound, value = node.asname.name, node.item
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1:
+            bound, value = node.targets[0].target, node.value
+        value = value.expression if isinstance(value, cst.Await) else value
+        if isinstance(value, cst.Call) and dotted_name(bound) == subject and call_side(model, value) == CLIENT:
+            return value
+    return None
+
+
+# -- session loops and their exits -------------------------------------------------------
+
+
+def _session(model, function: Function | None, loop) -> tuple[str | None, list]:
+    """The client connection the loop reads, and how a disconnect ends the loop."""
+    if isinstance(loop, cst.For):
+        subject = dotted_name(loop.iter)
+        if subject is None or not _is_client(model, function, loop.iter):
+            return None, []
+        return subject, [(loop.iter, "the loop ends when the connection closes"), *_explicit_exits(model, loop)]
+    for call, protected in _receives(model, loop):
+        subject = dotted_name(call.func.value)
+        if subject is None or not _is_client(model, function, call.func.value):
+            continue
+        exits = _explicit_exits(model, loop)
+        if not protected and _runs_forever(loop) and call.func.attr.value in RAISING_RECEIVES:
+            exits.append((call, "the closed error raised here ends the loop"))
+        return subject, exits
+    return None, []
+
+
+def _runs_forever(loop: cst.While) -> bool:
+    test = loop.test
+    return (isinstance(test, cst.Name) and test.value == "True") or (
+        isinstance(test, cst.Integer) and test.value != "0"
+    )
+
+
+def _receives(model, loop: cst.While) -> list[tuple[cst.Call, bool]]:
+    """Receive calls directly in the loop, and whether a handler of the closed error covers each."""
+    found: list[tuple[cst.Call, bool]] = []
+    for node, ancestors in _walk(loop.body, into_loops=False):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in RECEIVE_METHODS:
+            found.append((node, any(_in_try_body_catching(model, a, ancestors) for a in ancestors)))
+    return found
+
+
+def _in_try_body_catching(model, node, ancestors) -> bool:
+    if not isinstance(node, cst.Try):
+        return False
+    index = ancestors.index(node)
+    below = ancestors[index + 1] if index + 1 < len(ancestors) else None
+    return below is node.body and _catches(model, node.handlers)
+
+
+def _explicit_exits(model, loop: cst.For | cst.While) -> list:
+    """``break``/``return``/``raise`` reached because the connection closed or failed."""
+    exits = []
+    for node, ancestors in _walk(loop.body, into_loops=True):
+        if not isinstance(node, (cst.Break, cst.Return, cst.Raise)):
+            continue
+        if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
+            continue  # leaves an inner loop only
+        error_driven = False
+        for index, ancestor in enumerate(ancestors):
+            if isinstance(ancestor, cst.ExceptHandler) and _catches(model, [ancestor]):
+                error_driven = True
+            elif isinstance(ancestor, cst.If):
+                below = ancestors[index + 1] if index + 1 < len(ancestors) else None
+                if below is ancestor.body and _names_close_frame(ancestor.test, _CLOSE_FRAMES):
+                    error_driven = True
+                elif below is ancestor.orelse and isinstance(below, cst.Else) and _names_close_frame(ancestor.test, None):
+                    error_driven = True  # the fall-through of a ``msg.type`` dispatch gets the Close frames
+                elif _names_shutdown(ancestor.test) and error_driven:
+                    error_driven = False  # the disconnect was asked for
+                    break
+        if error_driven:
+            exits.append((node, "the session ends here"))
+    return exits
+
+
+def _catches(model, handlers) -> bool:
+    for handler in handlers:
+        if handler.type is None:
+            return True
+        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        for element in types:
+            value = element.value if isinstance(element, cst.Element) else element
+            for name in (dotted_name(value), model.qualified(value)):
+                if name and name.rpartition(".")[2] in CLOSED_ERRORS:
+                    return True
+    return False
+
+
+def _names_close_frame(test: cst.BaseExpression, members: frozenset[str] | None) -> bool:
+    """The test names a ``WSMsgType`` member (one of ``members``; None: any)."""
+    return any(
+        isinstance(node, cst.Attribute) and (members is None or node.attr.value in members)
+        and (dotted_name(node.value) or "").endswith("WSMsgType")
+        for node, _ in _walk(test, into_loops=True)
+    )
+
+
+def _names_shutdown(test: cst.BaseExpression) -> bool:
+    for node, _ in _walk(test, into_loops=True):
+        if isinstance(node, cst.Name) and _SHUTDOWN_NAME.search(node.value):
+            return True
+    return False
+
+
+# -- which connections are clients ---------------------------------------------------------
+
+
+def _is_client(model, function: Function | None, subject: cst.BaseExpression) -> bool:
+    """Positive evidence only: a connect call, a client type; server handlers never are."""
+    value = model.connections.value_of(subject, function)
+    return value is not None and value.kind == CONNECTION and value.flavour == CLIENT
+
+
+# -- reconnecting --------------------------------------------------------------------------
+
+
+def _reconnected(model, function: Function | None, ancestors: tuple, depth: int, visited: set) -> bool:
+    """Whether the code at ``ancestors`` in ``function`` is re-run by a reconnect loop."""
+    if any(isinstance(a, (cst.For, cst.While)) and _reconnects(model, a) for a in ancestors):
+        return True
+    if function is None or depth >= _MAX_CALL_DEPTH or function.name in visited:
+        return False
+    if _retried_by_decorator(model, function) or function.name in function.calls:
+        return True
+    visited = visited | {function.name}
+    sites = [
+        # A session spawned as a task is not re-run by a loop around the spawn: that loop
+        # starts more sessions side by side (N clients), it does not wait to reconnect one.
+        (caller, () if _spawned(call_ancestors) else call_ancestors)
+        for caller in model.callers.get(function.name, ())
+        if caller is not function
+        for _, call_ancestors in _call_sites(caller, function.name)
+    ]
+    return bool(sites) and all(
+        _reconnected(model, caller, call_ancestors, depth + 1, visited) for caller, call_ancestors in sites
+    )
+
+
+def _spawned(ancestors: tuple) -> bool:
+    """The call is handed to a task spawner that nothing awaits."""
+    for index in range(len(ancestors) - 1, -1, -1):
+        node = ancestors[index]
+        if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in _SPAWNERS:
+            return not (index > 0 and isinstance(ancestors[index - 1], cst.Await))
+    return False
+
+
+def _reconnects(model, loop) -> bool:
+    """The loop opens a client connection on each pass (itself or via a function of the file)."""
+    connecting = _connecting_functions(model)
+    for node, _ in _walk(loop, into_loops=True):
+        if isinstance(node, cst.Call):
+            if call_side(model, node) == CLIENT:
+                return True
+            name = dotted_name(node.func)
+            if name is not None and name.rpartition(".")[2] in connecting:
+                return True
+    return False
+
+
+def _connecting_functions(model) -> set[str]:
+    """Names of the file's functions that (re)connect, directly or through each other.
+
+    By called name: ``self._connect()``, ``sock.connect()`` and ``websockets.connect()``
+    alike; a loop calling any of them is taken to re-establish its session.
+    """
+    connecting = {f.name for f in model.functions if f.calls & _CONNECT_NAMES} | _CONNECT_NAMES
+    pending = list(connecting)
+    while pending:
+        for caller in model.callers.get(pending.pop(), ()):
+            if caller.name not in connecting:
+                connecting.add(caller.name)
+                pending.append(caller.name)
+    return connecting
+
+
+def _retried_by_decorator(model, function: Function) -> bool:
+    for decorator in function.node.decorators:
+        target = decorator.decorator
+        target = target.func if isinstance(target, cst.Call) else target
+        name = model.qualified(target) or dotted_name(target) or ""
+        if _RETRY_DECORATOR.search(name) or name.partition(".")[0] in ("backoff", "tenacity", "retrying"):
+            return True
+    return False
+
+
+# -- walking -------------------------------------------------------------------------------
+
+
+def _loops(body: cst.CSTNode) -> Iterator[tuple[cst.For | cst.While, tuple]]:
+    for node, ancestors in _walk(body, into_loops=True):
+        if isinstance(node, (cst.For, cst.While)):
+            yield node, ancestors
+
+
+def _call_sites(function: Function, name: str) -> Iterator[tuple[cst.Call, tuple]]:
+    for node, ancestors in _walk(function.node.body, into_loops=True):
+        if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] == name:
+            yield node, ancestors
+
+
+def _walk(root: cst.CSTNode, into_loops: bool, into_functions: bool = False) -> Iterator[tuple[cst.CSTNode, tuple]]:
+    """Every node under ``root`` with its ancestors below ``root``; nested functions excluded."""
+    if isinstance(root, cst.Module) and not into_functions:
+        children = [c for c in root.body if not isinstance(c, (cst.FunctionDef, cst.ClassDef))]
+    else:
+        children = child_nodes(root)
+    stack: list[tuple[cst.CSTNode, tuple]] = [(child, ()) for child in reversed(children)]
+    while stack:
+        node, ancestors = stack.pop()
+        yield node, ancestors
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and not into_functions:
+            continue
+        if not into_loops and isinstance(node, (cst.For, cst.While)):
+            continue
+        below = (*ancestors, node)
+        stack.extend((child, below) for child in reversed(child_nodes(node)))
