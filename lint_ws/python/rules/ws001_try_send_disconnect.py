@@ -4,7 +4,8 @@ The non-blocking sends are ``put_nowait`` (asyncio.Queue -> asyncio.QueueFull, q
 -> queue.Full) and ``send_nowait`` (anyio memory streams and trio channels -> WouldBlock).
 Their full outcome is the first ``except`` clause around the send that catches the
 overflow exception (by itself, in a tuple, or lumped into ``Exception``/a bare ``except``),
-or, for ``contextlib.suppress(...)``, the code that runs only when the send was skipped.
+or, for ``contextlib.suppress(...)``, the code that runs only when the send was skipped, or
+the branch of an ``if queue.full():`` (``qsize() >= maxsize``) check made before the send.
 That outcome tears down when it closes a connection, calls a disconnect helper, cancels a
 task that runs a connection half, removes a connection from a registry, or leaves the
 connection's receive loop (``break``/``return``/``raise``), directly or through a helper of
@@ -80,12 +81,16 @@ def check(ctx) -> Iterator:
             continue
         if model.connections.is_unbounded_queue(site.receiver, site.function):
             continue  # never full: the handler is dead code, not a disconnect
-        outcome = _full_outcome(model, site)
-        if outcome is None:
+        found = [
+            (outcome, teardowns)
+            for outcome in (_full_outcome(model, site), _full_precheck(site))
+            if outcome is not None
+            for teardowns in [[t for t in _teardowns(model, outcome.statements, site) if not _retires_the_item(site, t)]]
+            if teardowns
+        ]
+        if not found:
             continue
-        teardowns = [t for t in _teardowns(model, outcome.statements, site) if not _retires_the_item(site, t)]
-        if not teardowns:
-            continue
+        outcome, teardowns = found[0]
         first = teardowns[0]
         queue = ctx.code(site.receiver)
         yield ctx.report(
@@ -125,6 +130,56 @@ def _full_outcome(model: PythonModel, site: Site) -> FullOutcome | None:
                 if skipped:
                     return FullOutcome(tuple(skipped), suppress, None, False)
                 return None
+    return None
+
+
+def _full_precheck(site: Site) -> FullOutcome | None:
+    """``if q.full(): <outcome>`` before ``q.put_nowait(..)`` (or with the send in its
+    ``else``; or ``if not q.full(): send else: <outcome>``): the branch taken when full."""
+    queue = dotted_name(site.receiver)
+    if queue is None:
+        return None
+    current: cst.CSTNode = site.node
+    for ancestor in reversed(site.ancestors):
+        if isinstance(ancestor, cst.If) and _tests_full(ancestor.test, queue) is not None:
+            negated = _tests_full(ancestor.test, queue)
+            in_body = any(node is current for node in walk([ancestor.body]))
+            if negated and in_body and isinstance(ancestor.orelse, cst.Else):
+                return FullOutcome(tuple(ancestor.orelse.body.body), ancestor.test, None, False)
+            if not negated and not in_body:
+                return FullOutcome(tuple(ancestor.body.body), ancestor.test, None, False)
+        for child in child_nodes(ancestor):
+            if not isinstance(child, cst.IndentedBlock):
+                continue
+            for index, statement in enumerate(child.body):
+                if any(node is current for node in walk([statement])):
+                    for earlier in reversed(child.body[:index]):
+                        if isinstance(earlier, cst.If) and _tests_full(earlier.test, queue) is False:
+                            return FullOutcome(tuple(earlier.body.body), earlier.test, None, False)
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+            return None
+        current = ancestor
+    return None
+
+
+def _tests_full(test: cst.BaseExpression, queue: str) -> bool | None:
+    """False for a test that is true when ``queue`` is full, True for its negation, None else."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return None if _tests_full(test.expression, queue) is None else True
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute):
+        if test.func.attr.value == "full" and dotted_name(test.func.value) == queue:
+            return False
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left = test.left
+        operator = test.comparisons[0].operator
+        if (
+            isinstance(left, cst.Call)
+            and isinstance(left.func, cst.Attribute)
+            and left.func.attr.value == "qsize"
+            and dotted_name(left.func.value) == queue
+            and isinstance(operator, (cst.GreaterThanEqual, cst.GreaterThan, cst.Equal))
+        ):
+            return False
     return None
 
 
