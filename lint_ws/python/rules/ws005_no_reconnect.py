@@ -249,26 +249,104 @@ def _is_client(model, function: Function | None, subject: cst.BaseExpression) ->
 # -- reconnecting --------------------------------------------------------------------------
 
 
-def _reconnected(model, function: Function | None, ancestors: tuple, depth: int, visited: set) -> bool:
-    """Whether the code at ``ancestors`` in ``function`` is re-run by a reconnect loop."""
-    if any(isinstance(a, (cst.For, cst.While)) and _reconnects(model, a) for a in ancestors):
+def _reconnected(
+    model, function: Function | None, ancestors: tuple, depth: int, visited: set, passed_as: frozenset = frozenset()
+) -> bool:
+    """Whether the code at ``ancestors`` in ``function`` is re-run by a reconnect loop.
+
+    ``passed_as``: parameter names through which the session function was handed to this
+    one (``run_forever(self._listen)``); calling them re-runs the session.
+    """
+    if any(isinstance(a, (cst.For, cst.While)) and _reconnects(model, a, passed_as) for a in ancestors):
         return True
     if function is None or depth >= _MAX_CALL_DEPTH or function.name in visited:
         return False
-    if _retried_by_decorator(model, function) or function.name in function.calls:
+    if _retried_by_decorator(model, function) or _calls_itself(function):
         return True
     visited = visited | {function.name}
-    sites = [
-        # A session spawned as a task is not re-run by a loop around the spawn: that loop
-        # starts more sessions side by side (N clients), it does not wait to reconnect one.
-        (caller, () if _spawned(call_ancestors) else call_ancestors)
-        for caller in model.callers.get(function.name, ())
-        if caller is not function
-        for _, call_ancestors in _call_sites(caller, function.name)
-    ]
+    sites = list(_uses(model, function))
     return bool(sites) and all(
-        _reconnected(model, caller, call_ancestors, depth + 1, visited) for caller, call_ancestors in sites
+        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2]) for site in sites
     )
+
+
+def _calls_itself(function: Function) -> bool:
+    """Retry by recursion: ``await self.run()`` from inside ``run``."""
+    if function.name not in function.calls:
+        return False
+    own = {function.name, f"self.{function.name}", f"cls.{function.name}"}
+    return any(
+        isinstance(node, cst.Call) and dotted_name(node.func) in own
+        for node, _ in _walk(function.node.body, into_loops=True)
+    )
+
+
+# A use of the session function that the file cannot follow (handed to another module).
+_UNKNOWN_USE = object()
+# Callables that run what they are given once: a thread, an executor, a timer.
+_ONE_SHOT_RUNNERS = frozenset(
+    {"Thread", "Process", "Timer", "run_in_executor", "submit", "call_soon", "call_later", "call_soon_threadsafe",
+     "start_new_thread", "create_task", "ensure_future", "run", "run_until_complete", "start_soon", "spawn"}
+)
+
+
+def _uses(model, target: Function):
+    """Where ``target`` runs from: (function, ancestors there, names it is called through)
+    for each call of it and each call of a parameter it is passed to; ``_UNKNOWN_USE`` for a
+    hand-off the file cannot follow."""
+    by_node = {f.node: f for f in model.functions}
+    for node, ancestors in _walk(model.module, into_loops=True, into_functions=True):
+        if not isinstance(node, (cst.Name, cst.Attribute)) or (dotted_name(node) or "").rpartition(".")[2] != target.name:
+            continue
+        parent = ancestors[-1] if ancestors else None
+        owner, local = _owner(by_node, ancestors)
+        if isinstance(parent, cst.Call) and parent.func is node:
+            if owner is not target:
+                # A session spawned as a task is not re-run by a loop around the spawn: that
+                # loop starts sessions side by side (N clients); it does not reconnect one.
+                yield (owner, () if _spawned(local) else local, frozenset())
+        elif isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
+            yield from _hand_off(model, by_node, parent, ancestors[-2], owner, local)
+
+
+def _owner(by_node, ancestors: tuple) -> tuple[Function | None, tuple]:
+    """The innermost function around a node, and the node's ancestors inside it."""
+    for index in range(len(ancestors) - 1, -1, -1):
+        if isinstance(ancestors[index], cst.FunctionDef):
+            return by_node.get(ancestors[index]), ancestors[index + 1 :]
+    return None, ancestors
+
+
+def _hand_off(model, by_node, arg: cst.Arg, call: cst.Call, owner, local):
+    """The session function passed to ``call``: follow it into a function of this file."""
+    callee_name = (dotted_name(call.func) or "").rpartition(".")[2]
+    if callee_name in _ONE_SHOT_RUNNERS:
+        yield (owner, (), frozenset())  # runs once, from wherever ``owner`` runs
+        return
+    callee = next((f for f in model.functions if f.name == callee_name), None)
+    if callee is None:
+        yield _UNKNOWN_USE
+        return
+    params = [p.name.value for p in (*callee.node.params.posonly_params, *callee.node.params.params)]
+    if callee.class_name is not None and params and isinstance(call.func, cst.Attribute):
+        params = params[1:]
+    positional = [a for a in call.args if a.keyword is None]
+    if arg.keyword is not None:
+        name = arg.keyword.value
+    elif arg in positional and positional.index(arg) < len(params):
+        name = params[positional.index(arg)]
+    else:
+        yield _UNKNOWN_USE
+        return
+    calls = [
+        local_ancestors
+        for node, local_ancestors in _walk(callee.node.body, into_loops=True)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == name
+    ]
+    if not calls:
+        yield _UNKNOWN_USE
+    for local_ancestors in calls:
+        yield (callee, local_ancestors, frozenset({name}))
 
 
 def _spawned(ancestors: tuple) -> bool:
@@ -280,9 +358,9 @@ def _spawned(ancestors: tuple) -> bool:
     return False
 
 
-def _reconnects(model, loop) -> bool:
+def _reconnects(model, loop, passed_as: frozenset = frozenset()) -> bool:
     """The loop opens a client connection on each pass (itself or via a function of the file)."""
-    connecting = _connecting_functions(model)
+    connecting = _connecting_functions(model) | passed_as
     for node, _ in _walk(loop, into_loops=True):
         if isinstance(node, cst.Call):
             if call_side(model, node) == CLIENT:
@@ -325,12 +403,6 @@ def _retried_by_decorator(model, function: Function) -> bool:
 def _loops(body: cst.CSTNode) -> Iterator[tuple[cst.For | cst.While, tuple]]:
     for node, ancestors in _walk(body, into_loops=True):
         if isinstance(node, (cst.For, cst.While)):
-            yield node, ancestors
-
-
-def _call_sites(function: Function, name: str) -> Iterator[tuple[cst.Call, tuple]]:
-    for node, ancestors in _walk(function.node.body, into_loops=True):
-        if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] == name:
             yield node, ancestors
 
 
