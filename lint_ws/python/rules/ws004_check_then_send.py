@@ -43,7 +43,11 @@ CLOSED_ERRORS = frozenset(
         "BadNamespaceError", "Exception", "BaseException",
     }
 )
-_STATE_ENUMS = {"WebSocketState": {"CONNECTED": True, "DISCONNECTED": False}, "State": {"OPEN": True, "CLOSED": False, "CLOSING": False}}
+# Enum members -> whether they mean "open": starlette's WebSocketState, websockets' State.
+_STATE_ENUMS = {
+    "WebSocketState": {"CONNECTED": True, "DISCONNECTED": False},
+    "State": {"OPEN": True, "CLOSED": False, "CLOSING": False},
+}
 _STATE_ATTRIBUTES = {"client_state", "application_state", "state"}
 _FLAG_ATTRIBUTES = {"closed": False, "open": True, "connected": True}
 _LOCK_NAME = re.compile(r"lock|mutex|semaphore", re.IGNORECASE)
@@ -139,7 +143,7 @@ class _GuardFinder:
                 if handled or (locked or outside.locked) or id(send) in self._reported:
                     continue
                 self._reported.add(id(send))
-                fix = _fix(self.ctx, guard, test, region, send, check_) if when else None
+                fix = _fix(self.ctx, guard, test, send, check_) if when else None
                 self.findings.append(self._report(send, check_, fix))
 
     def _is_websocket(self, check_: Check) -> bool:
@@ -276,22 +280,25 @@ def _catches_closed(model, handlers) -> bool:
         if handler.type is None:
             return True
         types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
-        for element in types:
-            value = element.value if isinstance(element, cst.Element) else element
-            name = dotted_name(value)
+        if _names_closed_error(model, [t.value if isinstance(t, cst.Element) else t for t in types]):
+            return True
+    return False
+
+
+def _names_closed_error(model, types: list[cst.BaseExpression]) -> bool:
+    for value in types:
+        for name in (dotted_name(value), model.qualified(value)):
             if name and name.rpartition(".")[2] in CLOSED_ERRORS:
-                return True
-            qualified = model.qualified(value) if name else None
-            if qualified and qualified.rpartition(".")[2] in CLOSED_ERRORS:
                 return True
     return False
 
 
 def _suppresses_closed(model, node: cst.With) -> bool:
+    """``with contextlib.suppress(ConnectionClosed, ...)``."""
     for item in node.items:
         call = unawaited(item.item)
         if isinstance(call, cst.Call) and (model.qualified(call.func) or "").endswith("suppress"):
-            if _catches_closed(model, [cst.ExceptHandler(body=cst.IndentedBlock([]), type=cst.Tuple([cst.Element(a.value) for a in call.args]))]):
+            if _names_closed_error(model, [arg.value for arg in call.args]):
                 return True
     return False
 
@@ -306,13 +313,13 @@ def _holds_lock(node: cst.With) -> bool:
     return False
 
 
+# -- the fix --------------------------------------------------------------------------------
+
+
 def _without_not(expr: cst.BaseExpression) -> cst.BaseExpression:
     while isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
         expr = expr.expression
     return expr
-
-
-# -- the fix --------------------------------------------------------------------------------
 
 
 def _closed_exception(model) -> str | None:
@@ -340,14 +347,15 @@ def _closed_exception(model) -> str | None:
     return None
 
 
-def _fix(ctx, guard, test, region, send: cst.Call, check_: Check) -> Fix | None:
+def _fix(ctx, guard, test, send: cst.Call, check_: Check) -> Fix | None:
     """Drop ``if <open>:`` and wrap its lone send in try/except of the library's closed error."""
     if not isinstance(guard, cst.If) or guard.orelse is not None or _without_not(test) is not check_.node:
         return None
     body = guard.body
     statements = body.body if isinstance(body, cst.SimpleStatementSuite) else None
-    if isinstance(body, cst.IndentedBlock) and len(body.body) == 1 and isinstance(body.body[0], cst.SimpleStatementLine):
-        statements = body.body[0].body
+    lines = body.body if isinstance(body, cst.IndentedBlock) else ()
+    if len(lines) == 1 and isinstance(lines[0], cst.SimpleStatementLine):
+        statements = lines[0].body
     if statements is None or len(statements) != 1 or not isinstance(statements[0], cst.Expr):
         return None
     if unawaited(statements[0].value) is not send:
@@ -358,7 +366,8 @@ def _fix(ctx, guard, test, region, send: cst.Call, check_: Check) -> Fix | None:
     if isinstance(body, cst.IndentedBlock):
         try_body = body
     else:  # ``if ok: send()`` on one line: the send moves to its own line, with its comment
-        try_body = cst.IndentedBlock([cst.SimpleStatementLine(statements, trailing_whitespace=body.trailing_whitespace)])
+        line = cst.SimpleStatementLine(statements, trailing_whitespace=body.trailing_whitespace)
+        try_body = cst.IndentedBlock([line])
     replacement = cst.Try(
         body=try_body,
         handlers=[

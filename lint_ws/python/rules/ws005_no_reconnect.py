@@ -21,12 +21,22 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from lint_ws.python.model import CLIENT, CONNECTION, Function, call_side, child_nodes, dotted_name, in_test_function
+from lint_ws.python.model import (
+    CLIENT,
+    CONNECTION,
+    Function,
+    call_side,
+    child_nodes,
+    dotted_name,
+    in_test_function,
+)
 
 RULE_ID = "WS005"
 # A client connection comes from a connect call or a client type named in the file.
-TRIGGERS = ("connect", "ClientWebSocketResponse", "WebSocketClientProtocol", "ClientConnection", "WebSocketApp",
-            "WebSocketClientConnection", "AsyncClient")
+TRIGGERS = (
+    "connect", "ClientWebSocketResponse", "WebSocketClientProtocol", "ClientConnection", "WebSocketApp",
+    "WebSocketClientConnection", "AsyncClient",
+)
 
 RECEIVE_METHODS = frozenset(
     {"recv", "receive", "receive_str", "receive_bytes", "receive_json", "receive_text", "get_message"}
@@ -49,7 +59,9 @@ _SHUTDOWN_NAME = re.compile(r"stop|shut|closing|running|cancel|exit|quit|termina
 _RETRY_DECORATOR = re.compile(r"(^|\.)(retry\w*|on_exception|on_predicate|reconnect\w*)$")
 _MAX_CALL_DEPTH = 4
 _SPAWNERS = frozenset({"create_task", "ensure_future", "start_soon", "spawn", "run_coroutine_threadsafe", "submit"})
-_CONNECT_NAMES = frozenset({"connect", "ws_connect", "unix_connect", "create_connection", "websocket_connect", "reconnect"})
+_CONNECT_NAMES = frozenset(
+    {"connect", "ws_connect", "unix_connect", "create_connection", "websocket_connect", "reconnect"}
+)
 
 
 def check(ctx) -> Iterator:
@@ -169,7 +181,9 @@ def _receives(model, loop: cst.While) -> list[tuple[cst.Call, bool]]:
     """Receive calls directly in the loop, and whether a handler of the closed error covers each."""
     found: list[tuple[cst.Call, bool]] = []
     for node, ancestors in _walk(loop.body, into_loops=False):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in RECEIVE_METHODS:
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            continue
+        if node.func.attr.value in RECEIVE_METHODS:
             found.append((node, any(_in_try_body_catching(model, a, ancestors) for a in ancestors)))
     return found
 
@@ -198,8 +212,9 @@ def _explicit_exits(model, loop: cst.For | cst.While) -> list:
                 below = ancestors[index + 1] if index + 1 < len(ancestors) else None
                 if below is ancestor.body and _names_close_frame(ancestor.test, _CLOSE_FRAMES):
                     error_driven = True
-                elif below is ancestor.orelse and isinstance(below, cst.Else) and _names_close_frame(ancestor.test, None):
-                    error_driven = True  # the fall-through of a ``msg.type`` dispatch gets the Close frames
+                elif below is ancestor.orelse and isinstance(below, cst.Else) and _names_close_frame(ancestor.test):
+                    # The fall-through of a ``msg.type`` dispatch gets the Close frames.
+                    error_driven = True
                 elif _names_shutdown(ancestor.test) and error_driven:
                     error_driven = False  # the disconnect was asked for
                     break
@@ -221,7 +236,7 @@ def _catches(model, handlers) -> bool:
     return False
 
 
-def _names_close_frame(test: cst.BaseExpression, members: frozenset[str] | None) -> bool:
+def _names_close_frame(test: cst.BaseExpression, members: frozenset[str] | None = None) -> bool:
     """The test names a ``WSMsgType`` member (one of ``members``; None: any)."""
     return any(
         isinstance(node, cst.Attribute) and (members is None or node.attr.value in members)
@@ -296,7 +311,9 @@ def _uses(model, target: Function):
     hand-off the file cannot follow."""
     by_node = {f.node: f for f in model.functions}
     for node, ancestors in _walk(model.module, into_loops=True, into_functions=True):
-        if not isinstance(node, (cst.Name, cst.Attribute)) or (dotted_name(node) or "").rpartition(".")[2] != target.name:
+        if not isinstance(node, (cst.Name, cst.Attribute)):
+            continue
+        if (dotted_name(node) or "").rpartition(".")[2] != target.name:
             continue
         parent = ancestors[-1] if ancestors else None
         owner, local = _owner(by_node, ancestors)
@@ -400,13 +417,33 @@ def _retried_by_decorator(model, function: Function) -> bool:
 # -- walking -------------------------------------------------------------------------------
 
 
+# Nodes that hold statements: loops are found without entering any expression.
+_STATEMENT_HOLDERS = (
+    cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally,
+    cst.MatchCase,
+)
+
+
 def _loops(body: cst.CSTNode) -> Iterator[tuple[cst.For | cst.While, tuple]]:
-    for node, ancestors in _walk(body, into_loops=True):
+    """The loops of one scope (nested functions excluded), with their enclosing statements."""
+    if isinstance(body, cst.Module):
+        top = [c for c in body.body if not isinstance(c, (cst.FunctionDef, cst.ClassDef))]
+    else:
+        top = child_nodes(body)
+    stack: list[tuple[cst.CSTNode, tuple]] = [(c, ()) for c in reversed(top) if isinstance(c, _STATEMENT_HOLDERS)]
+    while stack:
+        node, ancestors = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
         if isinstance(node, (cst.For, cst.While)):
             yield node, ancestors
+        below = (*ancestors, node)
+        stack.extend((c, below) for c in reversed(child_nodes(node)) if isinstance(c, _STATEMENT_HOLDERS))
 
 
-def _walk(root: cst.CSTNode, into_loops: bool, into_functions: bool = False) -> Iterator[tuple[cst.CSTNode, tuple]]:
+def _walk(
+    root: cst.CSTNode, into_loops: bool, into_functions: bool = False
+) -> Iterator[tuple[cst.CSTNode, tuple]]:
     """Every node under ``root`` with its ancestors below ``root``; nested functions excluded."""
     if isinstance(root, cst.Module) and not into_functions:
         children = [c for c in root.body if not isinstance(c, (cst.FunctionDef, cst.ClassDef))]
