@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+import dataclasses
 from dataclasses import dataclass
 
 import libcst as cst
@@ -61,6 +62,7 @@ class Check:
     subject_node: cst.BaseExpression
     means_open: bool  # True: the check is true while the connection is open
     by_websocket_state: bool  # compared with a websocket library's state enum
+    via: cst.BaseExpression | None = None  # the ``self.is_open()`` call the check is made through
 
 
 def check(ctx) -> Iterator:
@@ -130,7 +132,8 @@ class _GuardFinder:
 
     def _guarded(self, guard: cst.CSTNode, test: cst.BaseExpression, when: bool, region: list) -> None:
         """Report sends in ``region``, which runs only when ``test`` evaluates to ``when``."""
-        checks = _guarding_checks(self.model, test, when)
+        owner = self.model.classes.get(self.function.owner_class or "") if self.function else None
+        checks = _guarding_checks(self.model, test, when, owner)
         if not checks:
             return
         outside = _context_protection(self.model, self.ancestors)
@@ -158,7 +161,10 @@ class _GuardFinder:
             "the connection can close in between, and the send's own failure is then unhandled; "
             "handle the send's error instead of checking first"
         )
-        return self.ctx.report(RULE_ID, send, message, related=[(check_.node, "the state check")], fix=fix)
+        related = [(check_.node, "the state check")]
+        if check_.via is not None:
+            related.append((check_.via, "made here, through a helper"))
+        return self.ctx.report(RULE_ID, send, message, related=related, fix=fix)
 
 
 def _always_exits(body: cst.BaseSuite) -> bool:
@@ -171,20 +177,58 @@ def _always_exits(body: cst.BaseSuite) -> bool:
 # -- recognising checks -------------------------------------------------------------------
 
 
-def _guarding_checks(model, test: cst.BaseExpression, when: bool) -> list[Check]:
-    """The state checks that must hold their open meaning when ``test`` is ``when``."""
+def _guarding_checks(model, test: cst.BaseExpression, when: bool, owner, depth: int = 0) -> list[Check]:
+    """The state checks that must hold their open meaning when ``test`` is ``when``.
+
+    ``owner``: the class whose ``self.<predicate>()`` helpers (``return not self.ws.closed``)
+    count as the check they return.
+    """
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return _guarding_checks(model, test.expression, not when)
+        return _guarding_checks(model, test.expression, not when, owner, depth)
     if isinstance(test, cst.BooleanOperation):
         # ``a and b`` true -> both hold; ``a or b`` false -> both fail.
         if isinstance(test.operator, cst.And) == when:
-            return _guarding_checks(model, test.left, when) + _guarding_checks(model, test.right, when)
+            return _guarding_checks(model, test.left, when, owner, depth) + _guarding_checks(
+                model, test.right, when, owner, depth
+            )
         return []
+    returned = _predicate_result(test, owner) if depth < 2 else None
+    if returned is not None:
+        found = _guarding_checks(model, returned, when, owner, depth + 1)
+        return [dataclasses.replace(check_, via=check_.via or test) for check_ in found]
     single = _state_check(model, test)
     if single is None:
         return []
     # The region runs while the connection looks open.
     return [single] if single.means_open == when else []
+
+
+def _predicate_result(test: cst.BaseExpression, owner) -> cst.BaseExpression | None:
+    """What ``self.is_open()`` returns when the method is a one-line ``return <expr>``."""
+    call = unawaited(test)
+    if owner is None or not isinstance(call, cst.Call) or call.args:
+        return None
+    name = dotted_name(call.func) or ""
+    if not name.startswith("self.") or name.count(".") != 1:
+        return None
+    method = owner.methods.get(name.partition(".")[2])
+    body = method.node.body if method is not None else None
+    lines = body.body if isinstance(body, cst.IndentedBlock) else ()
+    # A docstring may come first; the return must be the only other statement.
+    statements = [line for line in lines if not _is_docstring(line)]
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return None
+    only = statements[0].body
+    if len(only) == 1 and isinstance(only[0], cst.Return) and only[0].value is not None:
+        return only[0].value
+    return None
+
+
+def _is_docstring(line: cst.BaseStatement) -> bool:
+    return (
+        isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 and isinstance(line.body[0], cst.Expr)
+        and isinstance(line.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
 
 
 def _state_check(model, expr: cst.BaseExpression) -> Check | None:
