@@ -104,6 +104,15 @@ def test_deeply_nested_python_is_reported_without_traceback(tmp_path):
     assert_one_line_error(result, "deep.py")
 
 
+def test_python_past_cpythons_parser_limits_is_a_warning_not_a_crash(tmp_path):
+    # CPython runs out of memory on this valid expression; libcst would overflow its stack.
+    (tmp_path / "unary.py").write_text(CONNECTION_CODE + "x = " + "-" * 10000 + "1\n")
+    result = lint_tree(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_one_line_error(result, "unary.py")
+    assert "warning: valid Python that libcst cannot parse" in result.stderr
+
+
 def test_deeply_nested_rust_is_linted_without_traceback(tmp_path):
     (tmp_path / "deep.rs").write_text("fn f() { let x = " + "(" * 5000 + "1" + ")" * 5000 + "; }\n")
     result = lint_tree(tmp_path)
