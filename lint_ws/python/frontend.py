@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ast
 import threading
-from collections.abc import Iterable
 from functools import cached_property
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from lint_ws.findings import Finding, Fix, Related, Severity, Span
+from lint_ws.findings import Finding, Severity, Span
 from lint_ws.python.model import PythonModel
+from lint_ws.rule_context import RuleContext, run_checks
 from lint_ws.source import SourceError, SourceFile
 
 
@@ -65,7 +65,7 @@ def _parser_limit(reason: str) -> SourceError:
     return SourceError(f"valid Python that libcst cannot parse ({reason}); not linted", severity=Severity.WARNING)
 
 
-class PythonContext:
+class PythonContext(RuleContext):
     """What a Python rule sees: the source, its module, the model, and how to report."""
 
     def __init__(self, source: SourceFile, module: cst.Module):
@@ -91,27 +91,6 @@ class PythonContext:
         end = self.source.offset_of(code_range.end.line, code_range.end.column)
         return self.source.span_from_offsets(start, end)
 
-    def report(
-        self,
-        rule_id: str,
-        node: cst.CSTNode,
-        message: str,
-        related: Iterable[tuple[cst.CSTNode, str]] = (),
-        fix: Fix | None = None,
-    ) -> Finding:
-        return Finding(
-            rule_id=rule_id,
-            path=self.source.path,
-            span=self.span(node),
-            message=message,
-            related=tuple(Related(self.span(n), text) for n, text in related),
-            fix=fix,
-        )
-
 
 def analyse(source: SourceFile, checks) -> list[Finding]:
-    context = PythonContext(source, parse(source))
-    findings: list[Finding] = []
-    for rule in checks:
-        findings.extend(rule.check(context))
-    return findings
+    return run_checks(PythonContext(source, parse(source)), checks)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import cache, cached_property
 
 import tree_sitter
 import tree_sitter_rust
 
-from lint_ws.findings import Finding, Fix, Related
+from lint_ws.findings import Finding, Span
 from lint_ws.rust.model import RustModel
+from lint_ws.rule_context import RuleContext, run_checks
 from lint_ws.source import SourceFile
 
 
@@ -24,7 +24,7 @@ def parse(source: SourceFile) -> tree_sitter.Tree:
     return parser().parse(source.encoded)
 
 
-class RustContext:
+class RustContext(RuleContext):
     """What a Rust rule sees: the source, its tree, the model, and how to report."""
 
     def __init__(self, source: SourceFile, tree: tree_sitter.Tree):
@@ -39,30 +39,9 @@ class RustContext:
     def text(self, node: tree_sitter.Node) -> str:
         return self.source.encoded[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
-    def span(self, node: tree_sitter.Node):
+    def span(self, node: tree_sitter.Node) -> Span:
         return self.source.span_from_bytes(node.start_byte, node.end_byte)
-
-    def report(
-        self,
-        rule_id: str,
-        node: tree_sitter.Node,
-        message: str,
-        related: Iterable[tuple[tree_sitter.Node, str]] = (),
-        fix: Fix | None = None,
-    ) -> Finding:
-        return Finding(
-            rule_id=rule_id,
-            path=self.source.path,
-            span=self.span(node),
-            message=message,
-            related=tuple(Related(self.span(n), text) for n, text in related),
-            fix=fix,
-        )
 
 
 def analyse(source: SourceFile, checks) -> list[Finding]:
-    context = RustContext(source, parse(source))
-    findings: list[Finding] = []
-    for rule in checks:
-        findings.extend(rule.check(context))
-    return findings
+    return run_checks(RustContext(source, parse(source)), checks)
