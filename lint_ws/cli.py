@@ -42,6 +42,7 @@ def cli() -> None:
 @click.option("--ignore", help="Comma-separated rule ids not to run.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes to use (default: number of cores).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option("--show-source/--no-show-source", default=None, help="Show source frames (default: on a terminal).")
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
@@ -58,7 +59,7 @@ def cli() -> None:
     default=None,
     help="Report allow comments that suppress nothing, and exit 1 for them.",
 )
-def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source, fix, unsafe_fixes, diff, config_file, report_unused_allows) -> None:
+def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source, fix, unsafe_fixes, diff, config_file, report_unused_allows, no_cache) -> None:
     """Lint PATHS (default: the current directory)."""
     from lint_ws import config, discovery, engine, fixes, suppression
 
@@ -84,7 +85,17 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
         per_file_ignores=configuration.per_file_ignores,
         report_unused_allows=report_unused_allows,
     )
-    result = engine.run(files, options, jobs=jobs)
+    results_cache = None
+    if not no_cache:
+        from lint_ws import cache
+
+        results_cache = cache.for_run(options)
+    from lint_ws.progress import Progress
+
+    with Progress(len(files)) as progress:
+        result = engine.run(files, options, jobs=jobs, cache=results_cache, progress=progress.advance)
+    if results_cache is not None:
+        results_cache.prune()
     fixing = fix or unsafe_fixes or diff
     if fixing:
         fixed = fixes.fix_run(result, files, options, unsafe=unsafe_fixes, write=not diff)

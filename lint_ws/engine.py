@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lint_ws import registry, suppression
 from lint_ws.config import PerFileIgnores
 from lint_ws.findings import FileResult, Finding, Problem, Severity
-from lint_ws.source import SourceError, decode, language_of
+from lint_ws.source import SourceError, SourceFile, decode, language_of
+
+if TYPE_CHECKING:
+    from lint_ws.cache import ResultCache
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,11 @@ class RunResult:
         return any(p.severity is Severity.ERROR for p in self.problems)
 
 
-def lint_file(fs_path: Path, display: str, options: RunOptions, raw: bytes | None = None) -> FileResult:
+def lint_file(
+    fs_path: Path, display: str, options: RunOptions, raw: bytes | None = None, cache: ResultCache | None = None
+) -> FileResult:
     """Lint one file; ``raw`` is its content when the caller already has it (the fix
-    loop lints each candidate text before writing it)."""
+    loop lints each candidate text before writing it); ``cache`` holds earlier analyses."""
     result = FileResult(display)
     language = language_of(fs_path.name)
     try:
@@ -61,7 +66,7 @@ def lint_file(fs_path: Path, display: str, options: RunOptions, raw: bytes | Non
             if not options.prefilter or check.may_fire(source.text)
         ]
         if checks:
-            result.findings = registry.frontend(language).analyse(source, checks)
+            result.findings = _analyse(source, checks, cache)
         result.findings, allow_problems = suppression.apply(
             source, result.findings, selected, options.report_unused_allows
         )
@@ -93,20 +98,62 @@ def _read(path: Path) -> bytes:
         raise SourceError(f"cannot read: {error.strerror or error}") from None
 
 
-def _lint_batch(batch: Sequence[tuple[Path, str]], options: RunOptions) -> list[FileResult]:
-    return [lint_file(path, display, options) for path, display in batch]
+def _analyse(source: SourceFile, checks: list[registry.RuleCheck], cache: ResultCache | None) -> list[Finding]:
+    if cache is None:
+        return registry.frontend(source.language).analyse(source, checks)
+    key = cache.key(source.path, source.raw, (check.rule_id for check in checks))
+    findings = cache.get(key)
+    if findings is None:
+        # Only a completed analysis gets here: a file that cannot be read, decoded or
+        # parsed raised before, so its problem is reported afresh on every run.
+        findings = registry.frontend(source.language).analyse(source, checks)
+        cache.put(key, findings)
+    return findings
 
 
-def run(files: Sequence[tuple[Path, str]], options: RunOptions, jobs: int | None = None) -> RunResult:
-    """Lint ``files`` (filesystem path, display path) on ``jobs`` processes."""
+def _lint_batch(batch: Sequence[tuple[Path, str]], options: RunOptions, cache: ResultCache | None) -> list[FileResult]:
+    return [lint_file(path, display, options, cache=cache) for path, display in batch]
+
+
+# Tasks are handed out to workers as they become free, so the workers finish within one
+# task of each other: at least 8 tasks per worker, and at most 16 files per task, which
+# keeps the per-task pickling round trip far below the work on a large tree.
+MAX_FILES_PER_TASK = 16
+
+
+def run(
+    files: Sequence[tuple[Path, str]],
+    options: RunOptions,
+    jobs: int | None = None,
+    cache: ResultCache | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Lint ``files`` (filesystem path, display path) on ``jobs`` processes; ``progress``
+    is called with the number of files each time some are done."""
     jobs = jobs or os.cpu_count() or 1
     # A process pool costs more to start than a handful of files take to lint.
     if jobs == 1 or len(files) < 4 * jobs:
-        return RunResult(_lint_batch(files, options))
-    batches = [files[index::jobs * 4] for index in range(jobs * 4)]
-    results: list[FileResult] = []
+        results = []
+        for path, display in files:
+            results.append(lint_file(path, display, options, cache=cache))
+            if progress:
+                progress(1)
+        return RunResult(results)
+
+    # Imported here: a pre-commit run on a few files never pays for multiprocessing.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    per_task = max(1, min(MAX_FILES_PER_TASK, len(files) // (8 * jobs)))
+    results = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for batch_results in pool.map(_lint_batch, batches, [options] * len(batches)):
+        tasks = [
+            pool.submit(_lint_batch, files[start : start + per_task], options, cache)
+            for start in range(0, len(files), per_task)
+        ]
+        for task in as_completed(tasks):
+            batch_results = task.result()
             results.extend(batch_results)
+            if progress:
+                progress(len(batch_results))
     results.sort(key=lambda result: result.path)
     return RunResult(results)

@@ -1,0 +1,232 @@
+"""The results cache: a re-run on unchanged files skips the parse and the rule checks.
+
+What is cached is the output of a front end's ``analyse(source, checks)``, the costly step:
+the findings (with their fixes) of one file. Everything around it runs every time because
+it costs less than a cache look-up: reading and decoding the file, the trigger prefilter
+(most files never reach the parse, so they never touch the cache), suppression comments
+and per-file configuration. A file that cannot be read, decoded or parsed raises before
+``analyse`` returns, so its problem is never cached and is reported afresh on every run.
+
+The key of an entry is a hash of
+- the file: its display path (findings carry it) and its content;
+- the run: every field of ``RunOptions`` and the rule ids left after the prefilter;
+- the tool: the lint-ws version, the Python version, the size and modification time of
+  every module of the installed ``lint_ws`` package (so editing a rule in a development
+  install invalidates what it cached, without waiting for a version bump) and of the
+  parsers' installed packages (an upgraded parser may parse a file differently).
+
+Entries live in the user cache directory (``$LINT_WS_CACHE_DIR``, else
+``$XDG_CACHE_HOME/lint-ws``, else ``~/.cache/lint-ws``; ``~/Library/Caches/lint-ws`` on
+macOS, ``%LOCALAPPDATA%\\lint-ws\\Cache`` on Windows), not in the repository: a cache
+directory committed to a repository could otherwise tell a CI run that a file has no
+findings. One file per entry, in 256 shard directories, written to a private temporary
+file and moved into place with ``os.replace``, so two runs writing at once each leave a
+complete entry. An entry that cannot be read or decoded is a miss and gets rewritten.
+Entries not used for ``MAX_AGE_DAYS`` are deleted, at most once a day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import hashlib
+import io
+import json
+import os
+import pickle
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from lint_ws import __version__, findings
+
+FORMAT = "1"  # bump when the layout or the pickled types change incompatibly
+MAX_AGE_DAYS = 30
+_DAY = 24 * 3600
+# Installed packages whose version can change what a front end reports.
+_PARSER_PACKAGES = ("libcst", "tree_sitter", "tree_sitter_rust")
+
+
+def default_directory() -> Path:
+    override = os.environ.get("LINT_WS_CACHE_DIR")
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "lint-ws" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "lint-ws"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lint-ws"
+
+
+class ResultCache:
+    """Findings of ``analyse`` per file, for one run's options; picklable for the workers."""
+
+    def __init__(self, directory: Path, options: object):
+        self.directory = Path(directory)
+        self._scope = _digest(json.dumps([FORMAT, tool_fingerprint(), canonical(options)], sort_keys=True))
+
+    def key(self, path: str, content: bytes, rule_ids: Iterable[str]) -> str:
+        digest = hashlib.blake2b(digest_size=20)
+        for part in (self._scope, path, ",".join(sorted(rule_ids))):
+            digest.update(part.encode("utf-8", "surrogateescape"))
+            digest.update(b"\0")
+        digest.update(content)
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / f"v{FORMAT}" / key[:2] / key[2:]
+
+    def get(self, key: str) -> list[findings.Finding] | None:
+        """The cached findings, or None on a miss (absent, unreadable or corrupt entry)."""
+        entry = self._entry(key)
+        try:
+            with open(entry, "rb") as stream:
+                data = stream.read()
+                modified = os.fstat(stream.fileno()).st_mtime
+            loaded = _Unpickler(io.BytesIO(data)).load()
+        except Exception:  # absent, unreadable, truncated or foreign data: all are misses
+            return None
+        if not isinstance(loaded, list) or not all(isinstance(f, findings.Finding) for f in loaded):
+            return None
+        if time.time() - modified > _DAY:
+            _touch(entry)  # mark it as in use, so pruning keeps it
+        return loaded
+
+    def put(self, key: str, value: list[findings.Finding]) -> None:
+        """Store ``value``; a cache that cannot be written only makes the next run slower."""
+        entry = self._entry(key)
+        temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as stream:
+                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, entry)
+        except OSError:
+            try:
+                temporary.unlink()
+            except OSError:
+                pass
+
+    def prune(self) -> None:
+        """Delete entries unused for MAX_AGE_DAYS; does the walk at most once a day."""
+        root = self.directory / f"v{FORMAT}"
+        marker = root / "last-pruned"
+        now = time.time()
+        try:
+            if now - marker.stat().st_mtime < _DAY:
+                return
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            shards = list(os.scandir(root))
+        except OSError:
+            return
+        for shard in shards:
+            if not shard.is_dir(follow_symlinks=False):
+                continue
+            try:
+                entries = list(os.scandir(shard.path))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if now - entry.stat(follow_symlinks=False).st_mtime > MAX_AGE_DAYS * _DAY:
+                        os.unlink(entry.path)
+                except OSError:
+                    continue  # another run pruned or replaced it first
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+class _Unpickler(pickle.Unpickler):
+    """Loads only the finding types: an entry can never make lint-ws run other code."""
+
+    def find_class(self, module: str, name: str):
+        if module == findings.__name__:
+            value = getattr(findings, name, None)
+            if isinstance(value, type) and (dataclasses.is_dataclass(value) or issubclass(value, enum.Enum)):
+                return value
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+
+
+def canonical(value: object) -> object:
+    """A JSON-able form of ``value`` that is the same in every process.
+
+    Sets are sorted (their iteration order changes with the string hash seed) and
+    dataclasses are taken field by field (``repr`` would include cached properties' keys
+    or object addresses).
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            "__class__": type(value).__qualname__,
+            **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
+    if isinstance(value, enum.Enum):
+        return canonical(value.value)
+    if isinstance(value, (set, frozenset)):
+        return sorted((canonical(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(value, dict):
+        return sorted(([canonical(k), canonical(v)] for k, v in value.items()), key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [canonical(item) for item in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return repr(value)
+
+
+@functools.cache
+def tool_fingerprint() -> str:
+    """What identifies the code that produced an entry (see the module doc)."""
+    parts = [__version__, sys.version, *_stamps(Path(__file__).parent)]
+    parts.extend(_package_stamp(name) for name in _PARSER_PACKAGES)
+    return _digest("\n".join(parts))
+
+
+def _stamps(directory: Path) -> list[str]:
+    stamps = []
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError:
+        return stamps
+    for entry in entries:
+        if entry.is_dir() and entry.name != "__pycache__":
+            stamps.extend(_stamps(Path(entry.path)))
+        elif entry.name.endswith(".py"):
+            stat = entry.stat()
+            stamps.append(f"{entry.path} {stat.st_size} {stat.st_mtime_ns}")
+    return stamps
+
+
+def _package_stamp(name: str) -> str:
+    # find_spec locates the package without importing it: a run over Rust files must not
+    # pay for importing libcst just to name its version.
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(name)
+        stat = os.stat(spec.origin) if spec and spec.origin else None
+    except (ImportError, ValueError, OSError):
+        stat = None
+    return f"{name} {stat.st_size} {stat.st_mtime_ns}" if stat else f"{name} absent"
+
+
+def for_run(options: object) -> ResultCache:
+    """The cache of a command-line run, in the user cache directory."""
+    return ResultCache(default_directory(), options)
