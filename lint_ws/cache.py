@@ -30,11 +30,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-import hashlib
-import io
-import json
 import os
-import pickle
 import sys
 import time
 from collections.abc import Iterable
@@ -65,9 +61,17 @@ class ResultCache:
 
     def __init__(self, directory: Path, options: object):
         self.directory = Path(directory)
-        self._scope = _digest(json.dumps([FORMAT, tool_fingerprint(), canonical(options)], sort_keys=True))
+        self.options = options
+
+    @functools.cached_property
+    def _scope(self) -> str:
+        # Computed on the first look-up: a run whose files the prefilter all rejects (a
+        # typical pre-commit run) never pays for it, nor for importing hashlib or pickle.
+        return _digest(_json().dumps([FORMAT, tool_fingerprint(), canonical(self.options)], sort_keys=True))
 
     def key(self, path: str, content: bytes, rule_ids: Iterable[str]) -> str:
+        import hashlib
+
         digest = hashlib.blake2b(digest_size=20)
         for part in (self._scope, path, ",".join(sorted(rule_ids))):
             digest.update(part.encode("utf-8", "surrogateescape"))
@@ -80,12 +84,15 @@ class ResultCache:
 
     def get(self, key: str) -> list[findings.Finding] | None:
         """The cached findings, or None on a miss (absent, unreadable or corrupt entry)."""
+        import io
+        import pickle
+
         entry = self._entry(key)
         try:
             with open(entry, "rb") as stream:
                 data = stream.read()
                 modified = os.fstat(stream.fileno()).st_mtime
-            loaded = _Unpickler(io.BytesIO(data)).load()
+            loaded = _unpickler_class()(io.BytesIO(data)).load()
         except Exception:  # absent, unreadable, truncated or foreign data: all are misses
             return None
         if not isinstance(loaded, list) or not all(isinstance(f, findings.Finding) for f in loaded):
@@ -96,6 +103,8 @@ class ResultCache:
 
     def put(self, key: str, value: list[findings.Finding]) -> None:
         """Store ``value``; a cache that cannot be written only makes the next run slower."""
+        import pickle
+
         entry = self._entry(key)
         temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
         try:
@@ -149,18 +158,32 @@ def _touch(path: Path) -> None:
         pass
 
 
-class _Unpickler(pickle.Unpickler):
-    """Loads only the finding types: an entry can never make lint-ws run other code."""
+@functools.cache
+def _unpickler_class() -> type:
+    import pickle
 
-    def find_class(self, module: str, name: str):
-        if module == findings.__name__:
-            value = getattr(findings, name, None)
-            if isinstance(value, type) and (dataclasses.is_dataclass(value) or issubclass(value, enum.Enum)):
-                return value
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
+    class Unpickler(pickle.Unpickler):
+        """Loads only the finding types: an entry can never make lint-ws run other code."""
+
+        def find_class(self, module: str, name: str):
+            if module == findings.__name__:
+                value = getattr(findings, name, None)
+                if isinstance(value, type) and (dataclasses.is_dataclass(value) or issubclass(value, enum.Enum)):
+                    return value
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
+
+    return Unpickler
+
+
+def _json():
+    import json
+
+    return json
 
 
 def _digest(text: str) -> str:
+    import hashlib
+
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
 
 
@@ -179,9 +202,9 @@ def canonical(value: object) -> object:
     if isinstance(value, enum.Enum):
         return canonical(value.value)
     if isinstance(value, (set, frozenset)):
-        return sorted((canonical(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
+        return sorted((canonical(item) for item in value), key=lambda item: _json().dumps(item, sort_keys=True))
     if isinstance(value, dict):
-        return sorted(([canonical(k), canonical(v)] for k, v in value.items()), key=lambda item: json.dumps(item, sort_keys=True))
+        return sorted(([canonical(k), canonical(v)] for k, v in value.items()), key=lambda item: _json().dumps(item, sort_keys=True))
     if isinstance(value, (list, tuple)):
         return [canonical(item) for item in value]
     if value is None or isinstance(value, (bool, int, float, str)):

@@ -19,10 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from lint_ws.catalogue import all_rules
+
+if TYPE_CHECKING:
+    import pathspec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,6 +61,8 @@ class PerFileIgnores:
 
     @cached_property
     def _specs(self) -> list[tuple[pathspec.GitIgnoreSpec, frozenset[str]]]:
+        import pathspec  # on first use: a run without globs in its configuration never pays for it
+
         return [(pathspec.GitIgnoreSpec.from_lines([glob]), rule_ids) for glob, rule_ids in self.entries]
 
 
@@ -73,6 +77,8 @@ class Config:
 
     @cached_property
     def _exclude_spec(self) -> pathspec.GitIgnoreSpec:
+        import pathspec
+
         return pathspec.GitIgnoreSpec.from_lines(self.exclude)
 
     def is_excluded(self, path: Path) -> bool:

@@ -6,10 +6,12 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from lint_ws.source import language_of
+
+if TYPE_CHECKING:
+    import pathspec
 
 SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", "target", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".lint-ws-cache"})
 
@@ -33,6 +35,9 @@ def _is_virtualenv(directory: Path) -> bool:
 
 
 def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
+    # Imported on first use: files named on the command line (pre-commit) never need it.
+    import pathspec
+
     try:
         lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -40,7 +45,7 @@ def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-IgnoreRules = tuple[tuple[Path, pathspec.GitIgnoreSpec], ...]
+IgnoreRules = tuple[tuple[Path, "pathspec.GitIgnoreSpec"], ...]
 
 
 def _inherited_gitignores(directory: Path) -> IgnoreRules:

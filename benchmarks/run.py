@@ -1,0 +1,336 @@
+"""Time lint-ws against the parse floor and semgrep; print the figures and the ratios.
+
+    python benchmarks/run.py [--rust-tree PATH] [--python-tree PATH] [--jobs N]
+                             [--semgrep PATH | --no-semgrep] [--no-serial]
+
+With no tree given, a synthetic tree of each language is generated. Each tree's .rs / .py /
+.pyi files are copied into a scratch directory first, so that every tool sees the same
+files (no .gitignore above the tree hiding it, no semgrep default ignores) and the lint-ws
+cache lives there too. Timings are wall-clock, one run each; on a shared machine, run twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SUFFIXES = {"rust": (".rs",), "python": (".py", ".pyi")}
+SKIPPED = {".git", "target", "node_modules", "__pycache__", "site-packages"}
+
+
+def lint_ws_command() -> list[str]:
+    beside = Path(sys.executable).parent / "lint-ws"
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "lint_ws"]
+
+
+def snapshot(scratch: Path) -> Path:
+    """A copy of the lint_ws package being measured, to run the tree benchmarks from.
+
+    The cache key includes the modification times of lint-ws's modules (so that editing a
+    rule invalidates what it cached); in a development tree that others edit during the
+    benchmark, the warm run would otherwise measure a cold one.
+    """
+    import lint_ws
+    import lint_ws.catalogue
+
+    root = scratch / "snapshot"
+    package = Path(lint_ws.__file__).parent
+    shutil.copytree(package, root / "lint_ws", ignore=shutil.ignore_patterns("__pycache__"))
+    catalogue = Path(lint_ws.catalogue.__file__).parent
+    if not (root / "lint_ws" / "catalogue").exists():  # an editable install maps it from rules/
+        shutil.copytree(catalogue, root / "lint_ws" / "catalogue", ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def semgrep_command(given: str | None) -> str | None:
+    return given or shutil.which("semgrep")
+
+
+def child_env(cache_dir: Path) -> dict[str, str]:
+    env = {**os.environ, "LINT_WS_CACHE_DIR": str(cache_dir)}
+    # Byte-code files are what an installed lint-ws runs from; without them every start
+    # recompiles lint-ws, which is not what users see.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("LINT_WS_DEBUG", None)
+    return env
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB, largest process) of ``command``, run in a child."""
+    probe = (
+        "import resource, subprocess, sys, time;"
+        "t = time.perf_counter();"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    output = subprocess.run([sys.executable, "-c", probe, *command], env=env, capture_output=True, text=True, check=True)
+    seconds, rss_kib = output.stdout.split()
+    return float(seconds), int(rss_kib) // 1024
+
+
+def best_of(count: int, command: list[str], env: dict[str, str] | None = None) -> float:
+    return min(timed(command, env)[0] for _ in range(count))
+
+
+def copy_tree(source: Path, destination: Path, language: str) -> tuple[int, int]:
+    """Copy the ``language`` files of ``source``; return (files, lines)."""
+    files = lines = 0
+    for root, directories, names in os.walk(source):
+        directories[:] = sorted(d for d in directories if d not in SKIPPED)
+        for name in names:
+            if not name.endswith(SUFFIXES[language]):
+                continue
+            path = Path(root, name)
+            target = destination / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            target.write_bytes(data)
+            files += 1
+            lines += data.count(b"\n")
+    return files, lines
+
+
+RUST_TEMPLATE = """use tokio::sync::mpsc;
+
+pub struct Session{n} {{ tx: mpsc::Sender<String>, open: bool }}
+
+impl Session{n} {{
+    pub fn push(&mut self, line: String) -> Result<(), String> {{
+        match self.tx.try_send(line) {{
+            Ok(()) => Ok(()),
+            Err(error) => Err(format!("queue: {{error}}")),
+        }}
+    }}
+
+    pub fn total(values: &[u64]) -> u64 {{
+        let mut sum = 0;
+        for value in values {{
+            if *value > {n} {{ sum += value; }} else {{ sum += 1; }}
+        }}
+        sum
+    }}
+}}
+"""
+
+PYTHON_TEMPLATE = '''import asyncio
+
+
+class Session{n}:
+    def __init__(self, queue):
+        self.queue = queue
+        self.closed = False
+
+    async def push(self, message):
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            await asyncio.sleep(0)
+
+    def total(self, values):
+        return sum(value for value in values if value > {n})
+
+
+def helper_{n}(items):
+    return [item * 2 for item in items if item]
+'''
+
+
+def synthesize(destination: Path, language: str, files: int = 1000) -> None:
+    template, suffix = (RUST_TEMPLATE, ".rs") if language == "rust" else (PYTHON_TEMPLATE, ".py")
+    for index in range(files):
+        path = destination / f"pkg{index // 100}" / f"module{index}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(n=index) * 5)
+
+
+# --- parse only: run in a child process, all cores --------------------------------------
+
+
+def _parse_rust(path: str) -> None:
+    import tree_sitter
+    import tree_sitter_rust
+
+    tree_sitter.Parser(tree_sitter.Language(tree_sitter_rust.language())).parse(Path(path).read_bytes())
+
+
+def _parse_libcst(path: str) -> None:
+    import libcst
+
+    try:
+        libcst.parse_module(Path(path).read_bytes())
+    except Exception:  # the few files libcst rejects still cost their attempt
+        pass
+
+
+def _parse_tree_sitter_python(path: str) -> None:
+    import tree_sitter
+    import tree_sitter_python
+
+    tree_sitter.Parser(tree_sitter.Language(tree_sitter_python.language())).parse(Path(path).read_bytes())
+
+
+PARSERS = {"rust": _parse_rust, "libcst": _parse_libcst, "tree-sitter-python": _parse_tree_sitter_python}
+
+
+def parse_only(parser: str, directory: str, jobs: int) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    language = "rust" if parser == "rust" else "python"
+    paths = sorted(str(p) for p in Path(directory).rglob("*") if p.suffix in SUFFIXES[language])
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(PARSERS[parser], paths, chunksize=16))
+
+
+# --- the benchmark -----------------------------------------------------------------------
+
+
+def row(label: str, seconds: float, rss: int | None = None) -> None:
+    extra = f"   peak RSS {rss:>4} MiB" if rss is not None else ""
+    print(f"  {label:<44} {seconds:8.2f} s{extra}", flush=True)
+
+
+def ratio(label: str, value: float, target: str) -> None:
+    print(f"  {label:<44} {value:8.2f}x   (target {target})", flush=True)
+
+
+def bench_tree(language: str, tree: Path, scratch: Path, args, semgrep: str | None) -> None:
+    lint = [sys.executable, "-m", "lint_ws"]
+    env = child_env(scratch / f"cache-{language}")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(scratch / "snapshot"), env.get("PYTHONPATH")]))
+    if not tree:
+        tree = scratch / f"synthetic-{language}"
+        synthesize(tree, language)
+    files, lines = copy_tree(tree, scratch / language, language)
+    directory = scratch / language
+    (directory / ".semgrepignore").write_text("")  # no default ignores: the same files as lint-ws
+    print(f"\n{language}: {tree} ({files} files, {lines} lines), --jobs {args.jobs}", flush=True)
+
+    check = [*lint, "check", "--exit-zero", "--format", "json", "-o", os.devnull]
+    cold, cold_rss = timed([*check, "--jobs", str(args.jobs), str(directory)], env)
+    row("lint-ws cold (empty cache)", cold, cold_rss)
+    warm, warm_rss = timed([*check, "--jobs", str(args.jobs), str(directory)], env)
+    row("lint-ws warm (unchanged tree)", warm, warm_rss)
+    serial = None
+    if not args.no_serial:
+        serial, serial_rss = timed([*check, "--no-cache", "--jobs", "1", str(directory)], env)
+        row("lint-ws --jobs 1 --no-cache", serial, serial_rss)
+
+    parsers = ["rust"] if language == "rust" else ["libcst", "tree-sitter-python"]
+    floors = {}
+    for parser in parsers:
+        if parser == "tree-sitter-python" and subprocess.run(
+            [sys.executable, "-c", "import tree_sitter_python"], capture_output=True
+        ).returncode:
+            print("  (tree-sitter-python not installed: its parse is not measured)")
+            continue
+        floors[parser], _ = timed(
+            [sys.executable, str(Path(__file__).resolve()), "--parse-only", parser, str(directory), "--jobs", str(args.jobs)]
+        )
+        row(f"parse only: {parser}", floors[parser])
+
+    sem = None
+    if semgrep:
+        sem_command = [semgrep, "scan", "--config", str(HERE / "semgrep-rules.yml"), "--metrics", "off",
+                       "--disable-version-check", "--no-git-ignore", "-q", "--jobs", str(args.jobs)]
+        sem, sem_rss = timed([*sem_command, str(directory)])
+        row("semgrep, five rules", sem, sem_rss)
+
+    print("  ratios:")
+    parse_floor = floors.get("rust" if language == "rust" else "libcst")
+    if parse_floor and language == "rust":
+        ratio("cold / tree-sitter parse-only", cold / parse_floor, "<= 1.2")
+    if parse_floor and language == "python":
+        ratio("cold / libcst parse-only", cold / parse_floor, "as low as the prefilter allows")
+    if sem:
+        ratio("cold / semgrep", cold / sem, "<= 0.2" if language == "rust" else "<= 0.3")
+    ratio("warm / cold", warm / cold, "<= 0.1")
+    if serial:
+        ratio(f"speed-up --jobs {args.jobs} over --jobs 1", serial / cold, ">= 1.7 on 2 cores")
+    print(f"  peak RSS (largest process): {max(cold_rss, warm_rss)} MiB (target < 400)")
+
+
+def bench_startup(scratch: Path, semgrep: str | None) -> None:
+    print("\nstart-up: one small file (best of 5)", flush=True)
+    lint = lint_ws_command()
+    env = child_env(scratch / "cache-startup")
+    one = scratch / "one"
+    one.mkdir()
+    (one / "one_file.rs").write_text(RUST_TEMPLATE.format(n=1))
+    (one / "one_file.py").write_text(PYTHON_TEMPLATE.format(n=1))
+    base = best_of(5, [sys.executable, "-c", "pass"])
+    row("python -c pass", base)
+    floors = {
+        "one_file.rs": "import tree_sitter, tree_sitter_rust, sys;"
+        "tree_sitter.Parser(tree_sitter.Language(tree_sitter_rust.language())).parse(open(sys.argv[1], 'rb').read())",
+        "one_file.py": "import libcst, sys; libcst.parse_module(open(sys.argv[1], 'rb').read())",
+    }
+    for name, floor_script in floors.items():
+        timed([*lint, "check", str(one / name)], env)  # compiles byte code, fills the cache
+        parse = best_of(5, [sys.executable, "-c", floor_script, str(one / name)], env) - base
+        cold = best_of(5, [*lint, "check", "--no-cache", str(one / name)], env)
+        warm = best_of(5, [*lint, "check", str(one / name)], env)
+        row(f"parse {name} (parser import + parse)", parse)
+        row(f"lint-ws check {name} --no-cache", cold)
+        row(f"lint-ws check {name} (cached)", warm)
+        ratio(f"{name}: lint-ws / (python -c pass + parse)", cold / (base + parse), "<= 2")
+    if semgrep:
+        empty = scratch / "empty"
+        empty.mkdir()
+        sem = best_of(1, [semgrep, "scan", "--config", str(HERE / "semgrep-rules.yml"), "--metrics", "off",
+                          "--disable-version-check", "-q", str(empty)])
+        row("semgrep on an empty directory", sem)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rust-tree", type=Path, help="a Rust tree (default: a generated one)")
+    parser.add_argument("--python-tree", type=Path, help="a Python tree (default: a generated one)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--semgrep", help="the semgrep executable (default: semgrep on PATH)")
+    parser.add_argument("--no-semgrep", action="store_true")
+    parser.add_argument("--no-serial", action="store_true", help="skip the --jobs 1 run (slow on large trees)")
+    parser.add_argument("--only", choices=["rust", "python", "startup"], action="append")
+    parser.add_argument("--parse-only", nargs=2, metavar=("PARSER", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.parse_only:
+        parse_only(*args.parse_only, args.jobs)
+        return
+
+    semgrep = None if args.no_semgrep else semgrep_command(args.semgrep)
+    print(f"lint-ws benchmark: {os.cpu_count()} cores, {_cpu_model()}, Python {sys.version.split()[0]}")
+    if not semgrep:
+        print("semgrep not found (pass --semgrep PATH): semgrep is not measured")
+    only = set(args.only or ["rust", "python", "startup"])
+    with tempfile.TemporaryDirectory(prefix="lint-ws-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        snapshot(scratch)
+        if "startup" in only:
+            bench_startup(scratch, semgrep)
+        if "rust" in only:
+            bench_tree("rust", args.rust_tree, scratch, args, semgrep)
+        if "python" in only:
+            bench_tree("python", args.python_tree, scratch, args, semgrep)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
