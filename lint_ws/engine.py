@@ -73,6 +73,11 @@ def lint_file(
         result.problems.extend(allow_problems)
     except SourceError as error:
         result.problems.append(Problem(display, str(error), error.severity, error.line))
+    except RecursionError:
+        result.findings = []
+        result.problems.append(
+            Problem(display, "nesting too deep for lint-ws's analysis; not linted", Severity.WARNING)
+        )
     except Exception as error:  # a bug in lint-ws must not cost the user the other files
         if os.environ.get("LINT_WS_DEBUG"):
             raise
