@@ -42,9 +42,14 @@ class RuleCheck:
     # Substrings of which at least one must occur in a file for the rule to be able to
     # fire there; a file with none skips the rule, and with no rule left, the parse.
     triggers: tuple[str, ...]
+    # A second condition, for rules that need two things at once (a state check and a
+    # send): when given, at least one of these must occur too.
+    requires: tuple[str, ...] = ()
 
     def may_fire(self, text: str) -> bool:
-        return any(trigger in text for trigger in self.triggers)
+        return any(trigger in text for trigger in self.triggers) and (
+            not self.requires or any(word in text for word in self.requires)
+        )
 
 
 def checks_for(language: str, selected: frozenset[str]) -> list[RuleCheck]:
@@ -53,7 +58,9 @@ def checks_for(language: str, selected: frozenset[str]) -> list[RuleCheck]:
     for module_name in RULE_MODULES[language]:
         module = importlib.import_module(module_name)
         if module.RULE_ID in selected:
-            checks.append(RuleCheck(module.RULE_ID, language, module.check, module.TRIGGERS))
+            checks.append(
+                RuleCheck(module.RULE_ID, language, module.check, module.TRIGGERS, getattr(module, "REQUIRES", ()))
+            )
     return checks
 
 

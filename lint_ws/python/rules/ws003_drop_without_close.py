@@ -27,6 +27,7 @@ from lint_ws.python.rules.ws002_abort_without_close import connection_halves
 
 RULE_ID = "WS003"
 TRIGGERS = ("__del__",)
+REQUIRES = ("cancel",)  # the only teardown this rule reports
 
 _CLOSE_COMMANDS = frozenset({"put_nowait", "put", "send_nowait", "try_send", "send"})
 _STOP_EVENT = re.compile(r"clos|stop|shut|quit|exit|done|cancel|terminat", re.IGNORECASE)

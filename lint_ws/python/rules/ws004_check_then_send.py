@@ -28,6 +28,8 @@ from lint_ws.python.model import child_nodes, dotted_name, unawaited
 RULE_ID = "WS004"
 # Every check needs one of these attribute names in the text.
 TRIGGERS = ("closed", ".open", "state", "connected")
+# Every method of SEND_METHODS contains one of these.
+REQUIRES = ("send", "ping", "pong", "write_message", "emit")
 
 SEND_METHODS = frozenset(
     {"send", "send_str", "send_bytes", "send_json", "send_text", "send_frame", "send_message",
