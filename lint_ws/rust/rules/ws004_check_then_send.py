@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
+from lint_ws.rust.model import local_binding
 from lint_ws.rust.syntax import ancestors, descendants_of_type, method_call_parts, receiver_name, text
 
 RULE_ID = "WS004"
@@ -287,9 +288,9 @@ def _check_state(node: Node, model) -> tuple[str | None, Node]:
     if node.type == "macro_invocation" and _macro_name(node) == "matches":
         return _matches_state(node), node
     if node.type == "identifier":
-        bound = _let_value(node)
-        if bound is not None:
-            return _check_state(bound, model)
+        binding = local_binding(text(node), node)  # `let closed = flag.load(..); if closed {..}`
+        if binding is not None and binding.value is not None:
+            return _check_state(binding.value, model)[0], node
         return None, node
     if node.type == "field_expression":
         return _words_state(text(node.child_by_field_name("field"))), node
@@ -354,24 +355,6 @@ def _query_state(method: str, model) -> str | None:
         else:
             return None
     return states.pop() if len(states) == 1 else None
-
-
-def _let_value(identifier: Node) -> Node | None:
-    """The value of the nearest preceding ``let <identifier> = value`` in the same function."""
-    name = text(identifier)
-    function = next((a for a in ancestors(identifier) if a.type in ("function_item", "closure_expression")), None)
-    if function is None:
-        return None
-    found = None
-    for declaration in descendants_of_type(function, "let_declaration"):
-        if declaration.start_byte >= identifier.start_byte:
-            break
-        pattern = declaration.child_by_field_name("pattern")
-        if pattern is not None and pattern.type == "identifier" and text(pattern) == name:
-            found = declaration.child_by_field_name("value")
-        elif pattern is not None and pattern.type == "mut_pattern" and text(pattern).split()[-1] == name:
-            found = None  # a mutable local can change after the read; not a snapshot of the flag
-    return found
 
 
 def _variant_state(node: Node | None) -> str | None:

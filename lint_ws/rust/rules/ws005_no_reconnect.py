@@ -45,6 +45,9 @@ SHUTDOWN_CALLS = frozenset({"cancelled", "is_cancelled", "ctrl_c"})
 RESTART_WORDS = frozenset({"reconnect", "connect", "retry", "restart", "resubscribe", "reconnecting"})
 MAX_CALL_DEPTH = 6
 PANICKING_METHODS = frozenset({"unwrap", "expect"})
+WRAPPING_CONSTRUCTORS = frozenset({"new", "from", "wrap"})
+# Stream combinators that run until the stream ends: the combinator form of a `while let`.
+STREAM_DRAINS = frozenset({"for_each", "try_for_each", "for_each_concurrent", "try_for_each_concurrent", "forward"})
 # Methods that keep a received result's failure as it is (unlike `msg.into_text()`).
 RESULT_ADAPTERS = frozenset(
     {"as_ref", "as_mut", "transpose", "map_err", "ok_or", "ok_or_else", "context", "with_context", "err", "ok"}
@@ -88,6 +91,18 @@ def check(ctx) -> Iterator:
             "reconnect loop with backoff",
             related=[(network_call, "the session's connection"), (_loop_keyword(loop), "the loop that ends")],
         )
+    for call in descendants_of_type(analysis.model.root, "call_expression"):
+        drained = analysis.drained_client(call)
+        if drained is not None:
+            method = call.child_by_field_name("function").child_by_field_name("field")
+            yield ctx.report(
+                RULE_ID,
+                method,
+                f"client session `{text(method)}` ends for good when the stream ends (a Close or a "
+                "dropped connection) and nothing reconnects: a network hiccup or server restart kills "
+                "this session permanently; wrap the session in a reconnect loop with backoff",
+                related=[(drained, "the session's connection")],
+            )
 
 
 def _loop_keyword(loop: Node) -> Node:
@@ -171,6 +186,11 @@ class _Analysis:
             parts = method_call_parts(call)
             if parts is not None and parts[1] == "split" and self.is_client(parts[0], depth + 1):
                 return True
+            path = callee_path(call)
+            if path is not None and path.rsplit("::", 1)[-1] in WRAPPING_CONSTRUCTORS:
+                arguments = call.child_by_field_name("arguments")
+                if arguments is not None and any(self.is_client(a, depth + 1) for a in arguments.named_children):
+                    return True  # `FeedStream::new(conn)`: a stream wrapped around the socket
         return False
 
     def _callers_pass_client(self, use: Node, parameter_name: str, depth: int) -> bool:
@@ -221,6 +241,25 @@ class _Analysis:
         if self._restarted_after(loop, function, exits) or self._restarted_by_callers(function, set()):
             return None
         return exits[0], (receives or sends)[0]
+
+    def drained_client(self, call: Node) -> Node | None:
+        """For ``read.for_each(..)`` / ``read.forward(..)`` on a client stream that nothing
+        restarts (the combinator form of a `while let` loop): the drained stream."""
+        parts = method_call_parts(call)
+        if parts is None or parts[1] not in STREAM_DRAINS:
+            return None
+        stream = parts[0]
+        while stream.type == "call_expression" and method_call_parts(stream) is not None:
+            stream = method_call_parts(stream)[0]  # `read.map(..).filter(..)` drains `read`
+        function = self.model.function_at(call)
+        if function is None or function.is_test or self.model.in_test(call) or not self.is_client(stream):
+            return None
+        if _enclosing_loop(call) is not None or self._restarted_by_callers(function, set()):
+            return None
+        drain = Exit(call, "the end of the stream", False)
+        if self._restarted_after(call, function, [drain]) or _watches_shutdown(call):
+            return None
+        return stream
 
     def _received_names(self, loop: Node, receives: list[Node]) -> set[str]:
         """Names bound to what the loop received: `msg` in `while let Some(msg) = ws.next().await`."""
@@ -273,7 +312,7 @@ class _Analysis:
         return exits
 
     def _restarted_after(self, loop: Node, function, exits: list[Exit]) -> bool:
-        """A reconnect (or a recursive call) after the loop restarts what a `break` ended."""
+        """A reconnect (or a recursive call) after ``loop`` restarts what a `break` ended."""
         if all(e.leaves_function for e in exits):
             return False
         body = function.body
