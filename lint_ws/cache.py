@@ -85,7 +85,6 @@ class ResultCache:
     def get(self, key: str) -> list[findings.Finding] | None:
         """The cached findings, or None on a miss (absent, unreadable or corrupt entry)."""
         import io
-        import pickle
 
         entry = self._entry(key)
         try:

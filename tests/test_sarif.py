@@ -9,11 +9,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+
+from cli_runner import run_cli
 
 from lint_ws.catalogue import all_rules
 from lint_ws.findings import Applicability, Edit, Finding, Fix, Problem, Related, Severity
@@ -137,27 +138,6 @@ def sarif_text(report: Report) -> str:
 
 def sarif_log(report: Report) -> dict:
     return json.loads(sarif_text(report))
-
-
-def lint_ws_executable() -> str:
-    script = Path(sys.executable).parent / ("lint-ws.exe" if os.name == "nt" else "lint-ws")
-    if not script.exists():
-        pytest.skip(f"the lint-ws console script is not installed beside {sys.executable}")
-    return str(script)
-
-
-def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if key != "LINT_WS_DEBUG"}
-    environment.update(env or {})
-    return subprocess.run(
-        [lint_ws_executable(), *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 # --- synthetic findings: every field the reporter writes, independent of the rules ---
