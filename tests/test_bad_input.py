@@ -38,12 +38,31 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("format_name", ["text", "json", "sarif", "github"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_undecodable_or_invalid_file_is_one_line_exit_2(tmp_path, name):
+def test_undecodable_or_invalid_file_is_one_line_exit_2(tmp_path, name, format_name):
     (tmp_path / name).write_bytes(CASES[name])
-    result = lint_tree(tmp_path)
+    result = lint_tree(tmp_path, "--format", format_name, "-o", str(tmp_path / "report.out"))
     assert result.returncode == 2
     assert_one_line_error(result, name)
+    if format_name != "text":  # text keeps problems on stderr, beside the summary
+        assert name in (tmp_path / "report.out").read_text()
+
+
+def test_a_one_megabyte_line_is_linted(tmp_path):
+    (tmp_path / "long.py").write_text(CONNECTION_CODE + "s = '" + "x" * 1_000_000 + "'\n")
+    (tmp_path / "long.rs").write_text("fn f() { let s = \"" + "x" * 1_000_000 + "\"; tx.try_send(s); }\n")
+    result = lint_tree(tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    assert "3 files" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_20_megabyte_generated_file_is_skipped_in_every_format(tmp_path):
+    (tmp_path / "generated.rs").write_bytes(b"static X: u8 = 0;\n" * (20 * 1024 * 1024 // 18))
+    for format_name in ("text", "json", "sarif", "github"):
+        result = lint_tree(tmp_path, "--format", format_name)
+        assert result.returncode == 2
+        assert_one_line_error(result, "generated.rs")
 
 
 def test_python_syntax_error_names_the_line(tmp_path):
