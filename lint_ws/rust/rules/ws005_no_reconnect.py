@@ -77,6 +77,8 @@ class Exit:
 
 
 def check(ctx) -> Iterator:
+    if _interactive(ctx.root):
+        return
     analysis = _Analysis(ctx.model.expanded)
     for loop in descendants_of_type(analysis.model.root, *SESSION_LOOPS):
         found = analysis.dead_end(loop)
@@ -103,6 +105,15 @@ def check(ctx) -> Iterator:
                 "this session permanently; wrap the session in a reconnect loop with backoff",
                 related=[(drained, "the session's connection")],
             )
+
+
+def _interactive(root: Node) -> bool:
+    """A console program (it reads ``stdin()``): the person at the console sees the session
+    end and starts it again; the same exemption as the Python rule's."""
+    return any(
+        (callee_path(call) or "").rsplit("::", 1)[-1] == "stdin"
+        for call in descendants_of_type(root, "call_expression")
+    )
 
 
 def _loop_keyword(loop: Node) -> Node:
