@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from lint_ws.findings import Finding
@@ -52,8 +53,12 @@ class RuleCheck:
         )
 
 
-def checks_for(language: str, selected: frozenset[str]) -> list[RuleCheck]:
-    """The checks of ``language`` whose rule id is in ``selected``, in module order."""
+@cache
+def checks_for(language: str, selected: frozenset[str]) -> tuple[RuleCheck, ...]:
+    """The checks of ``language`` whose rule id is in ``selected``, in module order.
+
+    Asked once per file; cached, since a run has one selection (a few with per-file-ignores).
+    """
     checks = []
     for module_name in RULE_MODULES[language]:
         module = importlib.import_module(module_name)
@@ -61,7 +66,7 @@ def checks_for(language: str, selected: frozenset[str]) -> list[RuleCheck]:
             checks.append(
                 RuleCheck(module.RULE_ID, language, module.check, module.TRIGGERS, getattr(module, "REQUIRES", ()))
             )
-    return checks
+    return tuple(checks)
 
 
 def frontend(language: str):

@@ -71,9 +71,11 @@ def marker_rules(monkeypatch):
             monkeypatch.setitem(sys.modules, module.__name__, module)
             names.append(module.__name__)
         monkeypatch.setattr(registry, "RULE_MODULES", {"rust": tuple(names), "python": tuple(names)})
+        registry.checks_for.cache_clear()
 
     install()
-    return install
+    yield install
+    registry.checks_for.cache_clear()  # the real rules again for the tests that follow
 
 
 @pytest.fixture
