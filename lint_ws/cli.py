@@ -77,9 +77,7 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     found = discovery.discover(paths or (".",), excluded=configuration.is_excluded)
     for missing in found.missing:
         click.echo(f"lint-ws: {missing}: no such file or directory", err=True)
-    # `exclude` applies to named files too: pre-commit names every staged file, and a file the
-    # configuration excludes must not block a commit it would not fail in `lint-ws check .`.
-    files = [(path, discovery.display_path(path, cwd)) for path in found.files if not configuration.is_excluded(path)]
+    files = [(path, discovery.display_path(path, cwd)) for path in found.files]
     options = engine.RunOptions(
         selected=selected,
         per_file_ignores=configuration.per_file_ignores,

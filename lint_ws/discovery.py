@@ -73,8 +73,9 @@ def _ignored(path: Path, is_dir: bool, rules: IgnoreRules) -> bool:
 def discover(paths: Iterable[str], excluded: Callable[[Path], bool] = lambda path: False) -> Discovery:
     """Files to lint under ``paths``, deterministic order.
 
-    ``excluded`` is the user's exclude configuration; it applies to walked files only,
-    never to files named on the command line (pre-commit passes those).
+    ``excluded`` is the user's exclude configuration. Unlike .gitignore and the built-in
+    skips, it applies to named files too: pre-commit names every staged file, and a file
+    the configuration excludes must not block a commit it would not fail in a whole-tree run.
     """
     found: set[Path] = set()
     discovery = Discovery()
@@ -84,10 +85,11 @@ def discover(paths: Iterable[str], excluded: Callable[[Path], bool] = lambda pat
             root = path.absolute()
             found.update(_walk(root, _inherited_gitignores(root), excluded))
         elif path.is_file() or path.is_symlink():
-            if language_of(path.name) is not None:
+            if language_of(path.name) is not None and not excluded(path.absolute()):
                 found.add(path.absolute())
         elif os.path.lexists(given):
-            found.add(path.absolute())  # e.g. a socket or fifo: reported as unreadable
+            if not excluded(path.absolute()):
+                found.add(path.absolute())  # e.g. a socket or fifo: reported as unreadable
         else:
             discovery.missing.append(given)
     discovery.files = sorted(found)
