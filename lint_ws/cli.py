@@ -96,7 +96,7 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
         results_cache.prune()
     fixing = fix or unsafe_fixes or diff
     if fixing:
-        fixed = fixes.fix_run(result, files, options, unsafe=unsafe_fixes, write=not diff)
+        fixed = fixes.fix_run(result, files, options, unsafe=unsafe_fixes, write=not diff, cache=results_cache)
 
     stream = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
     to_terminal = stream.isatty()

@@ -17,10 +17,14 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lint_ws import engine, registry
 from lint_ws.findings import Applicability, FileResult, Finding, Fix, Problem, Severity
 from lint_ws.source import SourceError, SourceFile, decode, language_of
+
+if TYPE_CHECKING:
+    from lint_ws.cache import ResultCache
 
 # A pass applies every non-overlapping fix, so only fixes that overlap each other need
 # another pass; more passes than this means a rule's fix does not remove its finding.
@@ -178,9 +182,12 @@ class FileFix:
         return self.fixed.raw != self.original.raw
 
 
-def fix_file(fs_path: Path, display: str, options: engine.RunOptions, unsafe: bool) -> FileFix | None:
+def fix_file(
+    fs_path: Path, display: str, options: engine.RunOptions, unsafe: bool, cache: ResultCache | None = None
+) -> FileFix | None:
     """Fix one file in memory, pass by pass; None when it cannot be read or decoded (the
-    lint run has already reported why)."""
+    lint run has already reported why). With the run's ``cache``, the first pass reuses the
+    lint run's analysis, and the fixed text's analysis is there for the next run."""
     language = language_of(fs_path.name)
     if language is None:
         return None
@@ -191,7 +198,7 @@ def fix_file(fs_path: Path, display: str, options: engine.RunOptions, unsafe: bo
     current, fixed_count, passes = original, 0, 0
     problems: list[Problem] = []
     rejected: set[tuple] = set()
-    result = engine.lint_file(fs_path, display, options, raw=current.raw)
+    result = engine.lint_file(fs_path, display, options, raw=current.raw, cache=cache)
     while not _failed(result):
         candidates = [f for f in result.findings if applicable(f, unsafe) and _identity(current.text, f) not in rejected]
         if not candidates:
@@ -209,7 +216,7 @@ def fix_file(fs_path: Path, display: str, options: engine.RunOptions, unsafe: bo
             problems.append(FixProblem(display, message, Severity.WARNING, finding.span.start_line))
         if step.applied:
             current, fixed_count = step.source, fixed_count + step.applied
-            result = engine.lint_file(fs_path, display, options, raw=current.raw)
+            result = engine.lint_file(fs_path, display, options, raw=current.raw, cache=cache)
     result.problems.extend(problems)
     return FileFix(fs_path, display, original, current, fixed_count, result)
 
@@ -354,6 +361,7 @@ def fix_run(
     options: engine.RunOptions,
     unsafe: bool,
     write: bool,
+    cache: ResultCache | None = None,
 ) -> FixRun:
     """Fix every file of ``result`` that has an applicable fix. With ``write``, the changed
     files are written and ``result`` is updated to what remains in them; without, ``result``
@@ -363,7 +371,7 @@ def fix_run(
     for index, file_result in enumerate(result.files):
         fix = None
         if file_result.path in fs_paths and any(applicable(f, unsafe) for f in file_result.findings):
-            fix = fix_file(fs_paths[file_result.path], file_result.path, options, unsafe)
+            fix = fix_file(fs_paths[file_result.path], file_result.path, options, unsafe, cache)
         if fix is None:
             run.remaining.extend(file_result.findings)
             continue
