@@ -18,6 +18,8 @@ import re
 
 import libcst as cst
 
+from lint_ws.call_graph import callers_by_name
+
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for Name/Attribute chains; None for anything else."""
@@ -369,11 +371,7 @@ class PythonModel:
     @cached_property
     def callers(self) -> dict[str, list[Function]]:
         """Function name -> the functions of this file that call a function of that name."""
-        callers: dict[str, list[Function]] = {}
-        for function in self.functions:
-            for name in function.calls:
-                callers.setdefault(name, []).append(function)
-        return callers
+        return callers_by_name(self.functions)
 
     def qualified(self, node: cst.BaseExpression) -> str | None:
         """The qualified name of a Name/Attribute chain, resolving imports.

@@ -12,6 +12,8 @@ from functools import cached_property
 
 from tree_sitter import Node
 
+from lint_ws.call_graph import callers_by_name
+
 from lint_ws.rust.syntax import (
     ancestors,
     callee_path,
@@ -65,6 +67,19 @@ def _type_name(type_node: Node | None) -> str | None:
     return name.rsplit("::", 1)[-1]
 
 
+ABORT_METHODS = ("abort", "abort_all")
+
+
+def abort_call_parts(call: Node) -> tuple[Node, str] | None:
+    """(receiver, method) of an argument-less ``x.abort()`` / ``x.abort_all()`` call, else
+    None (``std::process::abort()`` is a path call, not a method call, and never matches)."""
+    parts = method_call_parts(call)
+    arguments = call.child_by_field_name("arguments")
+    if parts is None or parts[1] not in ABORT_METHODS or arguments is None or arguments.named_children:
+        return None
+    return parts
+
+
 class RustModel:
     def __init__(self, root: Node, encoded: bytes):
         self.root = root
@@ -102,11 +117,7 @@ class RustModel:
     @cached_property
     def callers(self) -> dict[str, list[Function]]:
         """Function name -> the functions of this file that call a function of that name."""
-        callers: dict[str, list[Function]] = {}
-        for function in self.functions:
-            for name in function.calls:
-                callers.setdefault(name, []).append(function)
-        return callers
+        return callers_by_name(self.functions)
 
     def function_at(self, node: Node) -> Function | None:
         """The innermost function of this file that contains ``node``."""

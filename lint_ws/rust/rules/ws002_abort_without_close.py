@@ -14,6 +14,7 @@ from tree_sitter import Node
 
 from lint_ws.findings import Applicability, Edit, Fix
 from lint_ws.rust.model import (
+    abort_call_parts,
     RustModel,
     after_failed_send,
     base_expression,
@@ -29,7 +30,6 @@ from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, met
 RULE_ID = "WS002"
 TRIGGERS = ("abort",)
 
-ABORT_METHODS = ("abort", "abort_all")
 ABORT_CALL = re.compile(rb"\.\s*abort(?:_all)?\s*\(\s*\)")
 # A timer in the condition (or select! arm) guarding an abort: the graceful join ran out of time.
 TIMERS = frozenset({"timeout", "timeout_at", "sleep", "sleep_until"})
@@ -43,9 +43,8 @@ def check(ctx) -> Iterator:
     original = ctx.model.encoded
     destructor_path = reachable_from_drop(model)
     for call in descendants_of_type(model.root, "call_expression"):
-        parts = method_call_parts(call)
-        arguments = call.child_by_field_name("arguments")
-        if parts is None or parts[1] not in ABORT_METHODS or arguments is None or arguments.named_children:
+        parts = abort_call_parts(call)
+        if parts is None:
             continue
         receiver = parts[0]
         function = model.function_at(call)

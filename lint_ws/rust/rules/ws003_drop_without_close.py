@@ -11,6 +11,7 @@ from tree_sitter import Node
 
 from lint_ws.findings import Applicability, Edit, Fix
 from lint_ws.rust.model import (
+    abort_call_parts,
     Function,
     RustModel,
     after_failed_send,
@@ -27,7 +28,6 @@ from lint_ws.rust.syntax import callee_path, descendants_of_type, method_call_pa
 RULE_ID = "WS003"
 TRIGGERS = ("Drop",)
 
-ABORT_METHODS = ("abort", "abort_all")
 DROP_IMPL = re.compile(rb"\bDrop\s+for\b")
 CLOSE_WORDS = frozenset({"close", "shutdown"})
 SEND_METHODS = frozenset({"send", "try_send", "blocking_send", "send_blocking", "unbounded_send", "force_send"})
@@ -66,9 +66,8 @@ def check(ctx) -> Iterator:
 def _aborts(function: Function) -> Iterator[tuple[Node, Node]]:
     body = function.body
     for call in descendants_of_type(body, "call_expression") if body is not None else ():
-        parts = method_call_parts(call)
-        arguments = call.child_by_field_name("arguments")
-        if parts is not None and parts[1] in ABORT_METHODS and arguments is not None and not arguments.named_children:
+        parts = abort_call_parts(call)
+        if parts is not None:
             yield call, parts[0]
 
 
