@@ -36,9 +36,6 @@ class RustContext(RuleContext):
     def model(self) -> RustModel:
         return RustModel(self.root, self.source.encoded)
 
-    def text(self, node: tree_sitter.Node) -> str:
-        return self.source.encoded[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
     def span(self, node: tree_sitter.Node) -> Span:
         return self.source.span_from_bytes(node.start_byte, node.end_byte)
 
