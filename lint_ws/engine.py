@@ -124,6 +124,7 @@ def _lint_batch(batch: Sequence[tuple[Path, str]], options: RunOptions, cache: R
 # task of each other: at least 8 tasks per worker, and at most 16 files per task, which
 # keeps the per-task pickling round trip far below the work on a large tree.
 MAX_FILES_PER_TASK = 16
+WORKER_DIED = "a lint-ws worker process died while linting this file's batch; not linted (rerun with --jobs 1 to see which file)"
 
 
 def run(
@@ -147,16 +148,24 @@ def run(
 
     # Imported here: a pre-commit run on a few files never pays for multiprocessing.
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     per_task = max(1, min(MAX_FILES_PER_TASK, len(files) // (8 * jobs)))
     results = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        tasks = [
-            pool.submit(_lint_batch, files[start : start + per_task], options, cache)
-            for start in range(0, len(files), per_task)
-        ]
-        for task in as_completed(tasks):
-            batch_results = task.result()
+        batches = {
+            pool.submit(_lint_batch, batch, options, cache): batch
+            for batch in (files[start : start + per_task] for start in range(0, len(files), per_task))
+        }
+        for task in as_completed(batches):
+            try:
+                batch_results = task.result()
+            except BrokenProcessPool:
+                # A worker died (a crash in a native parser, the OOM killer): every batch not
+                # yet done is lost with it. Say so per file rather than end in a traceback.
+                batch_results = [
+                    FileResult(display, problems=[Problem(display, WORKER_DIED)]) for _, display in batches[task]
+                ]
             results.extend(batch_results)
             if progress:
                 progress(len(batch_results))

@@ -180,3 +180,23 @@ def test_json_report_lists_the_errors(tmp_path):
     assert result.returncode == 2
     errors = json.loads(result.stdout)["errors"]
     assert [(e["path"], e["line"], e["severity"]) for e in errors] == [("bad.py", 1, "error")]
+
+
+def test_a_dying_worker_process_is_reported_per_file_not_as_a_traceback(tmp_path, monkeypatch):
+    files = []
+    for index in range(16):
+        path = tmp_path / f"f{index:02}.rs"
+        path.write_text(GOOD_RUST)
+        files.append((path, path.name))
+    real_lint_file = engine.lint_file
+
+    def crash_on_f07(path, display, options, raw=None, cache=None):
+        if display == "f07.rs":
+            os._exit(1)  # what a segfault in a native parser looks like to the pool
+        return real_lint_file(path, display, options, raw=raw, cache=cache)
+
+    monkeypatch.setattr(engine, "lint_file", crash_on_f07)  # forked workers inherit it
+    result = engine.run(files, engine.RunOptions(frozenset({"WS001"})), jobs=2)
+    assert sorted(r.path for r in result.files) == [name for _, name in files]
+    lost = [p.path for p in result.problems if p.message == engine.WORKER_DIED]
+    assert "f07.rs" in lost and result.failed
