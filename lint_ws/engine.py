@@ -66,7 +66,7 @@ def lint_file(
             if not options.prefilter or check.may_fire(source.text)
         ]
         if checks:
-            result.findings = _analyse(source, checks, cache)
+            result.findings = _analyse(source, checks, cache, options.prefilter)
         result.findings, allow_problems = suppression.apply(
             source, result.findings, selected, options.report_unused_allows
         )
@@ -103,15 +103,17 @@ def _read(path: Path) -> bytes:
         raise SourceError(f"cannot read: {error.strerror or error}") from None
 
 
-def _analyse(source: SourceFile, checks: list[registry.RuleCheck], cache: ResultCache | None) -> list[Finding]:
+def _analyse(
+    source: SourceFile, checks: list[registry.RuleCheck], cache: ResultCache | None, prefilter: bool
+) -> list[Finding]:
     if cache is None:
-        return registry.frontend(source.language).analyse(source, checks)
+        return registry.frontend(source.language).analyse(source, checks, prefilter)
     key = cache.key(source.path, source.raw, (check.rule_id for check in checks))
     findings = cache.get(key)
     if findings is None:
         # Only a completed analysis gets here: a file that cannot be read, decoded or
         # parsed raised before, so its problem is reported afresh on every run.
-        findings = registry.frontend(source.language).analyse(source, checks)
+        findings = registry.frontend(source.language).analyse(source, checks, prefilter)
         cache.put(key, findings)
     return findings
 

@@ -46,10 +46,18 @@ class RuleCheck:
     # A second condition, for rules that need two things at once (a state check and a
     # send): when given, at least one of these must occur too.
     requires: tuple[str, ...] = ()
+    # A finer test of the text, run once the words matched (Python: could anything here be
+    # a connection?); False means the rule cannot fire.
+    evidence: Callable[[str], bool] | None = None
+    # A test of what the language's cheap parse tells (Python: the ``ast`` module's tree,
+    # summarised by the front end), run before the parse the rule needs; False: cannot fire.
+    syntax_evidence: Callable[[Any], bool] | None = None
 
     def may_fire(self, text: str) -> bool:
-        return any(trigger in text for trigger in self.triggers) and (
-            not self.requires or any(word in text for word in self.requires)
+        return (
+            any(trigger in text for trigger in self.triggers)
+            and (not self.requires or any(word in text for word in self.requires))
+            and (self.evidence is None or self.evidence(text))
         )
 
 
@@ -64,7 +72,15 @@ def checks_for(language: str, selected: frozenset[str]) -> tuple[RuleCheck, ...]
         module = importlib.import_module(module_name)
         if module.RULE_ID in selected:
             checks.append(
-                RuleCheck(module.RULE_ID, language, module.check, module.TRIGGERS, getattr(module, "REQUIRES", ()))
+                RuleCheck(
+                    module.RULE_ID,
+                    language,
+                    module.check,
+                    module.TRIGGERS,
+                    getattr(module, "REQUIRES", ()),
+                    getattr(module, "EVIDENCE", None),
+                    getattr(module, "SYNTAX_EVIDENCE", None),
+                )
             )
     return tuple(checks)
 

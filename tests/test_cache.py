@@ -56,7 +56,7 @@ def test_warm_run_reads_the_cache_instead_of_parsing(tmp_path, monkeypatch):
     (tmp_path / "pump.py").write_bytes(SOURCE)
     cold = _run(tmp_path, _options())
 
-    def no_parse(source, checks):
+    def no_parse(source, checks, prefilter):
         raise AssertionError("a warm run parsed an unchanged file")
 
     from lint_ws.python import frontend

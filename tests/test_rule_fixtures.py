@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fixture_expectations import FIXTURES, expected_findings, near_miss_count, rule_fixture_files
@@ -23,12 +25,21 @@ def test_fixture_flags_exactly_the_expected_lines(path):
     assert lint(path, {rule_id}) == expected_findings(path)
 
 
-@pytest.mark.parametrize("path", rule_fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
-def test_prefilter_never_drops_a_finding(path):
-    rule_id = path.parent.name
-    with_prefilter = engine.lint_file(path, path.name, engine.RunOptions(frozenset({rule_id})))
-    without = engine.lint_file(path, path.name, engine.RunOptions(frozenset({rule_id}), prefilter=False))
+EXAMPLES = Path(__file__).parent.parent / "examples"
+PREFILTER_CASES = [(path, frozenset({path.parent.name})) for path in rule_fixture_files()] + [
+    (path, frozenset(all_rules())) for path in sorted(EXAMPLES.rglob("*")) if path.suffix in (".rs", ".py")
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "selected"), PREFILTER_CASES, ids=[str(path.relative_to(path.parents[2])) for path, _ in PREFILTER_CASES]
+)
+def test_prefilter_never_drops_a_finding(path, selected):
+    """The text and syntax prefilters only skip work: with or without them, the same findings."""
+    with_prefilter = engine.lint_file(path, path.name, engine.RunOptions(selected))
+    without = engine.lint_file(path, path.name, engine.RunOptions(selected, prefilter=False))
     assert with_prefilter.findings == without.findings
+    assert with_prefilter.findings or not expected_findings(path)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -21,19 +21,25 @@ PARSER_STACK_BYTES = 512 * 1024 * 1024
 _STACK_SIZE_LOCK = threading.Lock()
 
 
-def parse(source: SourceFile) -> cst.Module:
-    """Parse with libcst; only what CPython itself rejects is the user's syntax error.
-
-    CPython's parser runs first: it is an order of magnitude faster than libcst, it is the
-    judge of what is a syntax error, and it rejects the pathological nesting that would
-    crash libcst before libcst sees it.
-    """
+def parse_ast(source: SourceFile) -> ast.Module:
+    """CPython's own parse: the judge of what is a syntax error, an order of magnitude
+    faster than libcst, and it rejects the pathological nesting that would crash libcst."""
     try:
-        ast.parse(source.text, filename=source.path)
+        return ast.parse(source.text, filename=source.path)
     except SyntaxError as error:
         raise SourceError(f"syntax error: {error.msg}", line=error.lineno) from None
     except (RecursionError, MemoryError):
         raise _parser_limit("nesting too deep") from None
+
+
+def parse(source: SourceFile) -> cst.Module:
+    """Parse with libcst; only what CPython itself rejects is the user's syntax error."""
+    parse_ast(source)
+    return _parse_accepted(source)
+
+
+def _parse_accepted(source: SourceFile) -> cst.Module:
+    """libcst's parse of a file CPython accepted."""
     outcome: list = []
     worker = _start_with_large_stack(lambda: outcome.append(_libcst_parse(source.text)))
     worker.join()
@@ -92,5 +98,45 @@ class PythonContext(RuleContext):
         return self.source.span_from_offsets(start, end)
 
 
-def analyse(source: SourceFile, checks) -> list[Finding]:
-    return run_checks(PythonContext(source, parse(source)), checks)
+class SyntaxFacts:
+    """What the ``ast`` tree tells the rules' syntax evidence before libcst parses: for each
+    attribute name, the dotted names it is read on (``ws.closed`` -> ``closed: {"ws"}``) and
+    called on (``ws.send(x)`` -> ``send: {"ws"}``); None for a receiver that is no dotted name."""
+
+    def __init__(self, tree: ast.Module):
+        self.attributes: dict[str, set[str | None]] = {}
+        self.calls: dict[str, set[str | None]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                self.attributes.setdefault(node.attr, set()).add(_dotted(node.value))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                self.calls.setdefault(node.func.attr, set()).add(_dotted(node.func.value))
+
+    def receivers(self, attributes, *, called: bool = False) -> set[str]:
+        """The dotted names any of ``attributes`` is read on (``called``: called on)."""
+        table = self.calls if called else self.attributes
+        found = set().union(*(table.get(name, ()) for name in attributes))
+        found.discard(None)
+        return found
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def analyse(source: SourceFile, checks, prefilter: bool = True) -> list[Finding]:
+    """Run ``checks``; with ``prefilter``, only those whose syntax evidence the file shows."""
+    tree = parse_ast(source)
+    if prefilter and any(check.syntax_evidence for check in checks):
+        facts = SyntaxFacts(tree)
+        checks = [check for check in checks if check.syntax_evidence is None or check.syntax_evidence(facts)]
+        if not checks:
+            return []
+    return run_checks(PythonContext(source, _parse_accepted(source)), checks)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Iterator
+from functools import cached_property, lru_cache
 
 import re
 
@@ -529,6 +530,10 @@ _EXTRA_CONNECTION_TYPES = {
     "socketio.AsyncServer", "socketio.Server", "trio_websocket.WebSocketConnection",
     "trio_websocket.open_websocket_url", "trio_websocket.connect_websocket_url",
 }
+# Type names that are a websocket whatever module they come from.
+_CONNECTION_TYPE_NAMES = frozenset(
+    {"WebSocket", "WebSocketResponse", "ClientWebSocketResponse", "ServerConnection", "ClientConnection"}
+)
 _GENERIC_CONTAINERS = {
     "dict", "set", "list", "frozenset", "tuple", "Dict", "Set", "List", "FrozenSet", "Tuple",
     "Mapping", "MutableMapping", "MutableSet", "Sequence", "Iterable", "Collection",
@@ -790,8 +795,7 @@ class ConnectionModel:
         side = type_side(qualified) if "." in qualified else None
         if qualified in _EXTRA_CONNECTION_TYPES or side:
             return Value(CONNECTION, side if side in (CLIENT, SERVER) else "")
-        last = qualified.rpartition(".")[2]
-        if last in ("WebSocket", "WebSocketResponse", "ClientWebSocketResponse", "ServerConnection", "ClientConnection"):
+        if qualified.rpartition(".")[2] in _CONNECTION_TYPE_NAMES:
             return Value(CONNECTION)
         if qualified in self._index.classes:
             return Value(INSTANCE, qualified)
@@ -1104,3 +1108,55 @@ def is_connection_loop(model: PythonModel, loop: cst.CSTNode, scope: Function | 
             if node.func.attr.value in RECEIVE_METHODS and connections.is_connection(node.func.value, scope):
                 return True
     return False
+
+
+# --- Before the parse: can the text name a connection at all? -----------------------------
+# Every way the model above comes to call something a connection leaves a trace in the text:
+# a library's module name (imports and qualified names are spelled out), a type name, a
+# websocket-like name, or an awaited connection-only method. Rules that need a connection
+# skip files with no such trace, which spares most files libcst's parse. Anything that
+# teaches the model a new way to recognise a connection must be added here too.
+
+_CONNECTION_LIBRARIES = frozenset(
+    {*_TYPE_SIDES, *_CLIENT_CONNECTS, *(qualified.partition(".")[0] for qualified in _EXTRA_CONNECTION_TYPES)}
+)
+_CLIENT_LIBRARIES = frozenset(
+    {*_CLIENT_CONNECTS, *(head for head, sides in _TYPE_SIDES.items() if CLIENT in sides.values())}
+)
+_CONNECTION_ONLY_WORD = re.compile(r"\b(?:%s)\b" % "|".join(sorted(CONNECTION_ONLY_METHODS)))
+
+
+@lru_cache(maxsize=2)  # asked by several rules about the same file in a row
+def may_name_connection(text: str) -> bool:
+    """False only when nothing in ``text`` can make the model see a connection."""
+    if any(library in text for library in _CONNECTION_LIBRARIES) or "ws_connect" in text:
+        return True
+    if any(name in text for name in _CONNECTION_TYPE_NAMES):
+        return True
+    # ``await ws.recv()``; ``iter_text()`` and its kin count un-awaited too.
+    if ("await" in text or "iter_" in text) and _CONNECTION_ONLY_WORD.search(text):
+        return True
+    # _CONNECTION_NAME, case-insensitively: names containing "websocket", "web_socket" or "ws".
+    folded = text.casefold()
+    if "websocket" in folded or "web_socket" in folded:
+        return True
+    return any(_CONNECTION_NAME.match(word) for word in _words_around(folded, "ws"))
+
+
+def may_name_client_connection(text: str) -> bool:
+    """False only when nothing in ``text`` can give the model a client-side connection: that
+    takes a client library's call or type (or aiohttp's ``ws_connect``)."""
+    return any(library in text for library in _CLIENT_LIBRARIES) or "ws_connect" in text
+
+
+def _words_around(text: str, part: str) -> Iterator[str]:
+    """The words (identifier characters) of ``text`` that contain ``part``."""
+    found = text.find(part)
+    while found != -1:
+        start, end = found, found + len(part)
+        while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        yield text[start:end]
+        found = text.find(part, end)

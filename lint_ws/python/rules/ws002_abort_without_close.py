@@ -38,11 +38,21 @@ from lint_ws.python.model import (
     in_test_function,
     in_test_path,
     is_connection_loop,
+    may_name_connection,
     walk,
 )
 
 RULE_ID = "WS002"
 TRIGGERS = ("cancel",)
+EVIDENCE = may_name_connection  # a connection half's task needs a connection
+
+
+def reads_cancel(facts) -> bool:
+    """Every cancel this rule reports is a ``.cancel`` attribute, called or passed on."""
+    return "cancel" in facts.attributes
+
+
+SYNTAX_EVIDENCE = reads_cancel
 
 _BOUNDED_WAITS = frozenset({"asyncio.wait_for", "asyncio.tasks.wait_for", "asyncio.wait", "asyncio.tasks.wait"})
 _TIMEOUT_EXCEPTIONS = frozenset({"TimeoutError", "asyncio.TimeoutError", "asyncio.exceptions.TimeoutError"})

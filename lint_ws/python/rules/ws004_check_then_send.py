@@ -23,13 +23,15 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
-from lint_ws.python.model import child_nodes, dotted_name, unawaited
+from lint_ws.python.model import child_nodes, dotted_name, may_name_connection, unawaited
 
 RULE_ID = "WS004"
 # Every check needs one of these attribute names in the text.
 TRIGGERS = ("closed", ".open", "state", "connected")
 # Every method of SEND_METHODS contains one of these.
 REQUIRES = ("send", "ping", "pong", "write_message", "emit")
+# A check by a library's state enum, or of a connection: either needs a connection's trace.
+EVIDENCE = may_name_connection
 
 SEND_METHODS = frozenset(
     {"send", "send_str", "send_bytes", "send_json", "send_text", "send_frame", "send_message",
@@ -53,6 +55,14 @@ _STATE_ENUMS = {
 }
 _STATE_ATTRIBUTES = {"client_state", "application_state", "state"}
 _FLAG_ATTRIBUTES = {"closed": False, "open": True, "connected": True}
+def checks_and_sends_on_one_name(facts) -> bool:
+    """A finding's send is called on the very dotted name its check reads the state of
+    (``ws.closed`` ... ``ws.send()``; also through a ``self.is_open()`` helper)."""
+    checked = facts.receivers(_FLAG_ATTRIBUTES.keys() | _STATE_ATTRIBUTES)
+    return not checked.isdisjoint(facts.receivers(SEND_METHODS, called=True))
+
+
+SYNTAX_EVIDENCE = checks_and_sends_on_one_name
 _LOCK_NAME = re.compile(r"lock|mutex|semaphore", re.IGNORECASE)
 _JUMPS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 

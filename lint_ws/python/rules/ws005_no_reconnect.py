@@ -29,6 +29,7 @@ from lint_ws.python.model import (
     child_nodes,
     dotted_name,
     in_test_function,
+    may_name_client_connection,
 )
 
 RULE_ID = "WS005"
@@ -37,6 +38,7 @@ TRIGGERS = (
     "connect", "ClientWebSocketResponse", "WebSocketClientProtocol", "ClientConnection", "WebSocketApp",
     "WebSocketClientConnection", "AsyncClient",
 )
+EVIDENCE = may_name_client_connection
 
 RECEIVE_METHODS = frozenset(
     {"recv", "receive", "receive_str", "receive_bytes", "receive_json", "receive_text", "get_message"}
