@@ -23,6 +23,15 @@ findings. One file per entry, in 256 shard directories, written to a private tem
 file and moved into place with ``os.replace``, so two runs writing at once each leave a
 complete entry. An entry that cannot be read or decoded is a miss and gets rewritten.
 Entries not used for ``MAX_AGE_DAYS`` are deleted, at most once a day.
+
+In front of the entries sits the file index, which makes a re-run on an unchanged tree
+near-instant: per run scope, the whole result of every cleanly linted file, under the
+file's stat (device, inode, size, mode, modification and change times in nanoseconds), the
+way git's index and ruff's cache know a file is unchanged without reading it. A file is
+recorded only when it was last modified well before it was examined ("racily clean" files,
+whose next change could keep the same timestamp, are left to the content-keyed entries).
+The index is one file per scope, rewritten atomically after a run that learned something;
+two runs writing at once lose at most the other's additions, never correctness.
 """
 
 from __future__ import annotations
@@ -38,8 +47,16 @@ from pathlib import Path
 
 from lint_ws import __version__, findings
 
+Stamp = tuple[int, int, int, int, int, int]  # device, inode, size, mode, mtime_ns, ctime_ns
+
 FORMAT = "1"  # bump when the layout or the pickled types change incompatibly
 MAX_AGE_DAYS = 30
+# A file modified this recently before it was examined may change again within the same
+# timestamp tick; it is not recorded in the file index. Filesystems with whole-second
+# timestamps need the longer margin.
+_RACY_NS = 50_000_000
+_RACY_COARSE_NS = 2_000_000_000
+MAX_INDEX_FILES = 200_000  # beyond this, an index keeps only the files of the latest run
 _DAY = 24 * 3600
 # Installed packages whose version can change what a front end reports.
 _PARSER_PACKAGES = ("libcst", "tree_sitter", "tree_sitter_rust")
@@ -117,6 +134,74 @@ class ResultCache:
             except OSError:
                 pass
 
+    # -- the file index -------------------------------------------------------------------
+
+    def _index_file(self) -> Path:
+        return self.directory / f"v{FORMAT}" / "index" / self._scope
+
+    def unchanged(self, files: Iterable[tuple[Path, str]]) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
+        """The results of the files the index knows unchanged, by display path, and the
+        stamps of the other files, taken before they are read (for ``remember``)."""
+        index = self._load_index()
+        known: dict[str, findings.FileResult] = {}
+        stamps: dict[str, Stamp] = {}
+        for path, display in files:
+            stamp = _stamp(path)
+            if stamp is None:
+                continue
+            entry = index.get(_index_key(path, display))
+            if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == stamp:
+                if entry[1] is None:  # most files: linted clean, nothing found
+                    known[display] = findings.FileResult(display)
+                    continue
+                if isinstance(entry[1], findings.FileResult):
+                    known[display] = entry[1]
+                    continue
+            stamps[display] = stamp
+        return known, stamps
+
+    def remember(self, files: Iterable[tuple[Path, str]], stamps: dict[str, Stamp], results: Iterable[findings.FileResult]) -> None:
+        """Record the clean results of files stamped by ``unchanged`` (not racily clean)."""
+        import pickle
+
+        paths = {display: path for path, display in files}
+        now = time.time_ns()
+        learned = {}
+        for result in results:
+            stamp = stamps.get(result.path)
+            if stamp is None or result.problems or result.path not in paths:
+                continue
+            modified = max(stamp[4], stamp[5])
+            margin = _RACY_COARSE_NS if modified % 1_000_000_000 == 0 else _RACY_NS
+            if now - modified > margin:
+                learned[_index_key(paths[result.path], result.path)] = (stamp, result if result.findings else None)
+        if not learned:
+            return
+        index = self._load_index()  # the latest, in case another run wrote it meanwhile
+        if len(index) + len(learned) > MAX_INDEX_FILES:
+            index = {}
+        index.update(learned)
+        target = self._index_file()
+        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as stream:
+                pickle.dump(index, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, target)
+        except OSError:
+            try:
+                temporary.unlink()
+            except OSError:
+                pass
+
+    def _load_index(self) -> dict:
+        try:
+            with open(self._index_file(), "rb") as stream:
+                loaded = _unpickler_class()(stream).load()
+        except Exception:  # absent, unreadable, truncated or foreign: an empty index
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
     def prune(self) -> None:
         """Delete entries unused for MAX_AGE_DAYS; does the walk at most once a day."""
         root = self.directory / f"v{FORMAT}"
@@ -148,6 +233,20 @@ class ResultCache:
                         os.unlink(entry.path)
                 except OSError:
                     continue  # another run pruned or replaced it first
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        stat = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mode, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _index_key(path: Path, display: str) -> str:
+    # A relative path means another file from another directory: the stamp's device and
+    # inode tell them apart.
+    return f"{os.fspath(path)}\0{display}"
 
 
 def _touch(path: Path) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from lint_ws import __version__, reporters
-from lint_ws.catalogue import all_rules
-from lint_ws.findings import Problem
+from lint_ws.catalogue import all_rules, rule_ids
+from lint_ws.findings import AllowCommentProblem, FixProblem, Problem
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -20,10 +20,10 @@ def _rule_ids(value: str | None, option: str) -> frozenset[str] | None:
     if value is None:
         return None
     ids = frozenset(part.strip().upper() for part in value.split(",") if part.strip())
-    unknown = sorted(ids - all_rules().keys())
+    unknown = sorted(ids - rule_ids())
     if unknown:
         raise click.BadParameter(
-            f"unknown rule id {', '.join(unknown)} (known: {', '.join(all_rules())})", param_hint=option
+            f"unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(rule_ids()))})", param_hint=option
         )
     return ids
 
@@ -61,7 +61,7 @@ def cli() -> None:
 )
 def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source, fix, unsafe_fixes, diff, config_file, report_unused_allows, no_cache) -> None:
     """Lint PATHS (default: the current directory)."""
-    from lint_ws import config, discovery, engine, fixes, suppression
+    from lint_ws import config, discovery, engine
 
     try:
         configuration = config.resolve(config_file, paths or (".",))
@@ -95,6 +95,9 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     if results_cache is not None:
         results_cache.prune()
     fixing = fix or unsafe_fixes or diff
+    if fixing or any(finding.fix for finding in result.findings):
+        # Imported only when there is something to fix or to offer fixing.
+        from lint_ws import fixes
     if fixing:
         fixed = fixes.fix_run(result, files, options, unsafe=unsafe_fixes, write=not diff, cache=results_cache)
 
@@ -127,12 +130,12 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
             click.echo(f"{count:>5}  {rule_id}  {all_rules()[rule_id].name}", err=True)
     if fixing:
         fix_note = fixes.summary(fixed.remaining, fixed.fixed_count, unsafe_fixes, dry_run=diff)
-    else:
+    elif any(finding.fix for finding in result.findings):
         fix_note = fixes.summary(result.findings, None, unsafe=False)
-    allow_problems = [p for p in result.problems if isinstance(p, suppression.AllowCommentProblem)]
-    analysis_problems = [
-        p for p in result.problems if not isinstance(p, (suppression.AllowCommentProblem, fixes.FixProblem))
-    ]
+    else:
+        fix_note = ""
+    allow_problems = [p for p in result.problems if isinstance(p, AllowCommentProblem)]
+    analysis_problems = [p for p in result.problems if not isinstance(p, (AllowCommentProblem, FixProblem))]
     click.echo(_summary(len(active), len(files), analysis_problems, fix_note), err=True)
 
     if result.failed or found.missing:

@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lint_ws.catalogue import all_rules
+from lint_ws import catalogue
 
 if TYPE_CHECKING:
     import pathspec
@@ -102,7 +102,7 @@ class Config:
         if cli_select is not None:
             selected = cli_select
         else:
-            selected = (all_rules().keys() if self.select is None else self.select) - self.ignore
+            selected = (catalogue.rule_ids() if self.select is None else self.select) - self.ignore
         return frozenset(selected) - (cli_ignore or frozenset())
 
 
@@ -212,10 +212,10 @@ def _rule_list(table: dict, key: str, where: str) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where}: {key} must be a list of rule ids (strings)")
     ids = frozenset(item.strip().upper() for item in value)
-    unknown = sorted(ids - all_rules().keys())
+    unknown = sorted(ids - catalogue.rule_ids())
     if unknown:
         raise ConfigError(
-            f"{where}: {key}: unknown rule id {', '.join(unknown)} (known: {', '.join(all_rules())})"
+            f"{where}: {key}: unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(catalogue.rule_ids()))})"
         )
     return ids
 

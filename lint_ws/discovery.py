@@ -24,10 +24,9 @@ class Discovery:
 
 def display_path(path: Path, cwd: Path) -> str:
     """The path users see: relative to the working directory when below it, '/'-separated."""
-    try:
-        return path.relative_to(cwd).as_posix()
-    except ValueError:
-        return path.as_posix()
+    if path.parts[: len(cwd.parts)] == cwd.parts and path != cwd:
+        return "/".join(path.parts[len(cwd.parts) :])
+    return path.as_posix()
 
 
 def _is_virtualenv(directory: Path) -> bool:
@@ -35,13 +34,13 @@ def _is_virtualenv(directory: Path) -> bool:
 
 
 def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
-    # Imported on first use: files named on the command line (pre-commit) never need it.
-    import pathspec
-
     try:
         lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
+    # Imported on first use: a tree without .gitignore files never needs it.
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
@@ -92,7 +91,7 @@ def discover(paths: Iterable[str], excluded: Callable[[Path], bool] = lambda pat
                 found.add(path.absolute())  # e.g. a socket or fifo: reported as unreadable
         else:
             discovery.missing.append(given)
-    discovery.files = sorted(found)
+    discovery.files = sorted(found, key=lambda path: path.parts)  # Path order, compared in C
     return discovery
 
 
@@ -105,17 +104,18 @@ def _walk(directory: Path, rules: IgnoreRules, excluded: Callable[[Path], bool])
     except OSError:
         return
     for entry in entries:
-        path = Path(entry.path)
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             continue
         if is_dir:
-            if entry.name in SKIPPED_DIRECTORIES or _is_virtualenv(path):
+            if entry.name in SKIPPED_DIRECTORIES:
                 continue
-            if _ignored(path, True, rules) or excluded(path):
+            path = Path(entry.path)
+            if _is_virtualenv(path) or _ignored(path, True, rules) or excluded(path):
                 continue
             yield from _walk(path, rules, excluded)
         elif language_of(entry.name) is not None:
+            path = Path(entry.path)
             if not _ignored(path, False, rules) and not excluded(path):
                 yield path

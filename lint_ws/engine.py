@@ -138,6 +138,24 @@ def run(
 ) -> RunResult:
     """Lint ``files`` (filesystem path, display path) on ``jobs`` processes; ``progress``
     is called with the number of files each time some are done."""
+    if cache is None:
+        return RunResult(sorted(_lint_all(files, options, jobs, None, progress), key=lambda result: result.path))
+    known, stamps = cache.unchanged(files)
+    if progress and known:
+        progress(len(known))
+    pending = [(path, display) for path, display in files if display not in known]
+    fresh = _lint_all(pending, options, jobs, cache, progress)
+    cache.remember(pending, stamps, fresh)
+    return RunResult(sorted([*known.values(), *fresh], key=lambda result: result.path))
+
+
+def _lint_all(
+    files: Sequence[tuple[Path, str]],
+    options: RunOptions,
+    jobs: int | None,
+    cache: ResultCache | None,
+    progress: Callable[[int], None] | None,
+) -> list[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     # A process pool costs more to start than a handful of files take to lint.
     if jobs == 1 or len(files) < 4 * jobs:
@@ -146,7 +164,7 @@ def run(
             results.append(lint_file(path, display, options, cache=cache))
             if progress:
                 progress(1)
-        return RunResult(results)
+        return results
 
     # Imported here: a pre-commit run on a few files never pays for multiprocessing.
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -171,5 +189,4 @@ def run(
             results.extend(batch_results)
             if progress:
                 progress(len(batch_results))
-    results.sort(key=lambda result: result.path)
-    return RunResult(results)
+    return results

@@ -85,6 +85,19 @@ class Problem:
         return f"{where}: {self.severity.value}: {self.message}"
 
 
+@dataclass(frozen=True)
+class AllowCommentProblem(Problem):
+    """A problem with an allow comment itself: malformed, unknown rule id, or unused.
+
+    Always a warning; with ``--report-unused-allows`` any of them fails the run, since an
+    allow comment with such a problem suppresses nothing it names.
+    """
+
+
+class FixProblem(Problem):
+    """A fix that could not be applied or written; the file itself was analysed fully."""
+
+
 @dataclass
 class FileResult:
     path: str

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lint_ws import engine, registry
-from lint_ws.findings import Applicability, FileResult, Finding, Fix, Problem, Severity
+from lint_ws.findings import Applicability, FileResult, Finding, Fix, FixProblem, Problem, Severity
 from lint_ws.source import SourceError, SourceFile, decode, language_of
 
 if TYPE_CHECKING:
@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 # A pass applies every non-overlapping fix, so only fixes that overlap each other need
 # another pass; more passes than this means a rule's fix does not remove its finding.
 MAX_PASSES = 10
-
-
-class FixProblem(Problem):
-    """A fix that could not be applied or written; the file itself was analysed fully."""
 
 
 def applicable(finding: Finding, unsafe: bool) -> bool:

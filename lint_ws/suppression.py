@@ -13,8 +13,8 @@ import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from lint_ws.catalogue import all_rules
-from lint_ws.findings import Finding, Problem, Severity
+from lint_ws import catalogue
+from lint_ws.findings import AllowCommentProblem, Finding, Problem, Severity
 from lint_ws.source import SourceFile
 
 MARKER = "lint-ws:"
@@ -27,15 +27,6 @@ _DIRECTIVE = re.compile(r"(?:#|//)\s*lint-ws:\s*allow(?P<rest>.*)", re.IGNORECAS
 # turn a rule-specific allow into a bare one, and there is nothing else they could mean.
 _ID_LIST = re.compile(r"\s*(?:\((?P<paren>[^()\[\]]*)\)|\[(?P<square>[^()\[\]]*)\])")
 _SYNTAX = "expected `lint-ws: allow(WS001, ...)`, `lint-ws: allow[WS001, ...]` or a bare `lint-ws: allow`"
-
-
-@dataclass(frozen=True)
-class AllowCommentProblem(Problem):
-    """A problem with an allow comment itself: malformed, unknown rule id, or unused.
-
-    Always a warning; with ``--report-unused-allows`` any of them fails the run, since an
-    allow comment with such a problem suppresses nothing it names.
-    """
 
 
 @dataclass(frozen=True)
@@ -85,7 +76,7 @@ def _unused(path: str, allows: list[Allow], used: set[tuple[Allow, str]], select
     for allow in allows:
         if allow.rule_ids is None:
             # A bare allow may be there for a rule that did not run this time.
-            if allow not in used_allows and selected.issuperset(all_rules()):
+            if allow not in used_allows and selected.issuperset(catalogue.rule_ids()):
                 yield _problem(path, allow.line, f"unused lint-ws allow comment: no finding {_where(allow)}")
             continue
         unused = sorted(rule for rule in allow.rule_ids & selected if (allow, rule) not in used)
@@ -111,7 +102,7 @@ def parse_allows(source: SourceFile) -> tuple[list[Allow], list[Problem]]:
     comments = _rust_comments(source, candidate_lines) if source.language == "rust" else _python_comments(source, candidate_lines)
     allows: list[Allow] = []
     problems: list[Problem] = []
-    known = all_rules().keys()
+    known = catalogue.rule_ids()
     for line, column, comment in comments:
         match = _DIRECTIVE.search(comment)
         if match is None:
@@ -131,7 +122,7 @@ def parse_allows(source: SourceFile) -> tuple[list[Allow], list[Problem]]:
                     _problem(
                         source.path,
                         line,
-                        f"lint-ws allow comment names unknown rule id {', '.join(unknown)} (known: {', '.join(known)})",
+                        f"lint-ws allow comment names unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(known))})",
                     )
                 )
             rule_ids: frozenset[str] | None = frozenset(ids).intersection(known)

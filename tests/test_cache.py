@@ -156,3 +156,66 @@ def test_unwritable_cache_directory_does_not_fail_the_run(tmp_path):
     result = engine.run(files, _options(), jobs=1, cache=results_cache)
     assert result.findings == _run(tmp_path, _options(), use_cache=False).findings
     assert not result.problems
+
+
+# --- the file index: unchanged files known by their stat ----------------------------------
+
+
+def _index_files(tmp_path: Path) -> list[Path]:
+    return [path for path in (tmp_path / "cache").rglob("*") if path.is_file() and path.parent.name == "index"]
+
+
+def _count_lints(monkeypatch) -> list[str]:
+    linted: list[str] = []
+    original = engine.lint_file
+    monkeypatch.setattr(engine, "lint_file", lambda path, display, *args, **kwargs: linted.append(display) or original(path, display, *args, **kwargs))
+    return linted
+
+
+def test_unchanged_files_are_known_by_their_stat_without_being_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "_RACY_NS", -1)  # the files were written just now
+    (tmp_path / "pump.py").write_bytes(SOURCE)
+    (tmp_path / "clean.py").write_bytes(b"x = 1\n")
+    cold = _run(tmp_path, _options())
+    assert _index_files(tmp_path), "the cold run recorded no file"
+    linted = _count_lints(monkeypatch)
+    warm = _run(tmp_path, _options())
+    assert linted == []
+    assert warm.files == cold.files
+
+
+def test_a_file_rewritten_under_its_old_timestamps_is_linted_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "_RACY_NS", -1)
+    target = tmp_path / "pump.py"
+    target.write_bytes(SOURCE)
+    before = target.stat()
+    cold = _run(tmp_path, _options())
+    # Same size, same modification time: the change time and inode still tell.
+    target.write_bytes(SOURCE.replace(b"ws.closed", b"ws.CLOSED"))  # no more WS004
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    linted = _count_lints(monkeypatch)
+    changed = _run(tmp_path, _options())
+    assert linted == ["pump.py"]
+    assert changed.findings != cold.findings
+    assert changed.findings == _run(tmp_path, _options(), use_cache=False).findings
+
+
+def test_a_file_modified_just_before_the_run_is_not_trusted_by_its_stat(tmp_path, monkeypatch):
+    (tmp_path / "pump.py").write_bytes(SOURCE)  # racily clean: it may change again within its timestamp tick
+    cold = _run(tmp_path, _options())
+    linted = _count_lints(monkeypatch)
+    assert _run(tmp_path, _options()).findings == cold.findings
+    assert linted == ["pump.py"]
+
+
+def test_a_corrupt_or_foreign_index_is_an_empty_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "_RACY_NS", -1)
+    (tmp_path / "pump.py").write_bytes(SOURCE)
+    expected = _run(tmp_path, _options(), use_cache=False).files
+    _run(tmp_path, _options())
+    import pickle
+
+    (index,) = _index_files(tmp_path)
+    for damage in (b"", index.read_bytes()[:20], pickle.dumps({"x": 1}), pickle.dumps(os.system)):
+        index.write_bytes(damage)
+        assert _run(tmp_path, _options()).files == expected

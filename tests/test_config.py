@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lint_ws import config, registry, reporters
+from lint_ws.catalogue import all_rules
 from test_suppression import run_check, test_rules  # noqa: F401 (test_rules is a fixture)
 
 PROJECT = Path(__file__).parent / "fixtures" / "config" / "project"
@@ -204,4 +205,4 @@ def test_no_configuration_runs_every_rule(tmp_path):
     (tmp_path / ".git").mkdir()
     found = config.resolve(None, [str(tmp_path)])
     assert found == config.Config()
-    assert found.selected_rules(None, None) == frozenset(config.all_rules())
+    assert found.selected_rules(None, None) == frozenset(all_rules())

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from lint_ws.catalogue import all_rules
 from lint_ws.findings import Finding, Problem
 
 FORMATS = {
@@ -28,7 +27,13 @@ class Report:
     # SARIF: relative paths are resolved against ``root`` (%SRCROOT%); ``rules`` are the
     # rule ids the run checked, described in the log even when they found nothing.
     root: Path = field(default_factory=Path.cwd)
-    rules: tuple[str, ...] = field(default_factory=lambda: tuple(all_rules()))
+    rules: tuple[str, ...] = field(default_factory=lambda: _every_rule())
+
+
+def _every_rule() -> tuple[str, ...]:
+    from lint_ws.catalogue import all_rules  # the docs are read only when a report needs them
+
+    return tuple(all_rules())
 
 
 def render(format_name: str, report: Report, stream: TextIO) -> None:
