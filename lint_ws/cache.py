@@ -139,7 +139,7 @@ class ResultCache:
     def _index_file(self) -> Path:
         return self.directory / f"v{FORMAT}" / "index" / self._scope
 
-    def unchanged(self, files: Iterable[tuple[Path, str]]) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
+    def unchanged(self, files: Iterable[tuple[str | Path, str]]) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
         """The results of the files the index knows unchanged, by display path, and the
         stamps of the other files, taken before they are read (for ``remember``)."""
         index = self._load_index()
@@ -160,7 +160,7 @@ class ResultCache:
             stamps[display] = stamp
         return known, stamps
 
-    def remember(self, files: Iterable[tuple[Path, str]], stamps: dict[str, Stamp], results: Iterable[findings.FileResult]) -> None:
+    def remember(self, files: Iterable[tuple[str | Path, str]], stamps: dict[str, Stamp], results: Iterable[findings.FileResult]) -> None:
         """Record the clean results of files stamped by ``unchanged`` (not racily clean)."""
         import pickle
 
@@ -235,7 +235,7 @@ class ResultCache:
                     continue  # another run pruned or replaced it first
 
 
-def _stamp(path: Path) -> Stamp | None:
+def _stamp(path: str | Path) -> Stamp | None:
     try:
         stat = os.stat(path)
     except (OSError, ValueError):
@@ -243,7 +243,7 @@ def _stamp(path: Path) -> Stamp | None:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mode, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
-def _index_key(path: Path, display: str) -> str:
+def _index_key(path: str | Path, display: str) -> str:
     # A relative path means another file from another directory: the stamp's device and
     # inode tell them apart.
     return f"{os.fspath(path)}\0{display}"

@@ -77,7 +77,7 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     found = discovery.discover(paths or (".",), excluded=configuration.is_excluded)
     for missing in found.missing:
         click.echo(f"lint-ws: {missing}: no such file or directory", err=True)
-    files = [(path, discovery.display_path(path, cwd)) for path in found.files]
+    files = [(path, discovery.display_path(path, str(cwd))) for path in found.files]
     options = engine.RunOptions(
         selected=selected,
         per_file_ignores=configuration.per_file_ignores,

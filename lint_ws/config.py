@@ -26,11 +26,6 @@ from lint_ws import catalogue
 if TYPE_CHECKING:
     import pathspec
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 PYPROJECT = "pyproject.toml"
 LINT_WS_TOML = "lint-ws.toml"
 KEYS = ("select", "ignore", "exclude", "per-file-ignores", "report-unused-allows")
@@ -47,7 +42,7 @@ class PerFileIgnores:
     root: str = ""  # the directory the globs are relative to
     entries: tuple[tuple[str, frozenset[str]], ...] = ()
 
-    def rules_ignored_for(self, path: Path) -> frozenset[str]:
+    def rules_ignored_for(self, path: str | Path) -> frozenset[str]:
         if not self.entries:
             return frozenset()
         relative = _relative(path, self.root)
@@ -81,14 +76,14 @@ class Config:
 
         return pathspec.GitIgnoreSpec.from_lines(self.exclude)
 
-    def is_excluded(self, path: Path) -> bool:
+    def is_excluded(self, path: str | Path) -> bool:
         """Whether ``exclude`` matches ``path`` (a file, or a directory the walk would enter)."""
         if not self.exclude or self.path is None:
             return False
         relative = _relative(path, str(self.path.parent))
         if relative is None:
             return False
-        if path.is_dir():
+        if os.path.isdir(path):
             relative += "/"
         return self._exclude_spec.match_file(relative)
 
@@ -106,7 +101,7 @@ class Config:
         return frozenset(selected) - (cli_ignore or frozenset())
 
 
-def _relative(path: Path, root: str) -> str | None:
+def _relative(path: str | Path, root: str) -> str | None:
     relative = os.path.relpath(os.path.abspath(path), root)
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
         return None
@@ -166,6 +161,12 @@ def load(path: Path) -> Config:
 
 
 def _load_toml(path: Path, text: str) -> dict:
+    # Imported here: most runs find no configuration file to parse.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

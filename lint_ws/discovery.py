@@ -18,24 +18,27 @@ SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", "target", "node_modules"
 
 @dataclass
 class Discovery:
-    files: list[Path] = field(default_factory=list)  # sorted, unique
+    # Absolute paths, sorted, unique. Strings, not Path objects: on a large tree, building a
+    # Path per file costs more than a warm run's whole look-up of unchanged files.
+    files: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # named paths that do not exist
 
 
-def display_path(path: Path, cwd: Path) -> str:
+def display_path(path: str, cwd: str) -> str:
     """The path users see: relative to the working directory when below it, '/'-separated."""
-    if path.parts[: len(cwd.parts)] == cwd.parts and path != cwd:
-        return "/".join(path.parts[len(cwd.parts) :])
-    return path.as_posix()
+    below = cwd.rstrip(os.sep) + os.sep
+    shown = path[len(below) :] if path.startswith(below) else path
+    return shown.replace(os.sep, "/")
 
 
-def _is_virtualenv(directory: Path) -> bool:
-    return (directory / "pyvenv.cfg").is_file() or (directory / "conda-meta").is_dir()
+def _is_virtualenv(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "pyvenv.cfg")) or os.path.isdir(os.path.join(directory, "conda-meta"))
 
 
-def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
+def _read_gitignore(directory: str | Path) -> pathspec.GitIgnoreSpec | None:
     try:
-        lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as stream:
+            lines = stream.read().splitlines()
     except OSError:
         return None
     # Imported on first use: a tree without .gitignore files never needs it.
@@ -59,46 +62,48 @@ def _inherited_gitignores(directory: Path) -> IgnoreRules:
     return ()  # not in a repository: ignore files above the walked directory do not apply
 
 
-def _ignored(path: Path, is_dir: bool, rules: IgnoreRules) -> bool:
+def _ignored(path: str, is_dir: bool, rules: IgnoreRules) -> bool:
     ignored = False
     for base, spec in rules:
-        relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+        relative = Path(path).relative_to(base).as_posix() + ("/" if is_dir else "")
         result = spec.check_file(relative)
         if result.include is not None:
             ignored = result.include
     return ignored
 
 
-def discover(paths: Iterable[str], excluded: Callable[[Path], bool] = lambda path: False) -> Discovery:
+def discover(paths: Iterable[str], excluded: Callable[[str], bool] | None = None) -> Discovery:
     """Files to lint under ``paths``, deterministic order.
 
     ``excluded`` is the user's exclude configuration. Unlike .gitignore and the built-in
     skips, it applies to named files too: pre-commit names every staged file, and a file
     the configuration excludes must not block a commit it would not fail in a whole-tree run.
     """
-    found: set[Path] = set()
+    found: set[str] = set()
     discovery = Discovery()
     for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            root = path.absolute()
-            found.update(_walk(root, _inherited_gitignores(root), excluded))
-        elif path.is_file() or path.is_symlink():
-            if language_of(path.name) is not None and not excluded(path.absolute()):
-                found.add(path.absolute())
+        absolute = os.path.abspath(given)
+        if os.path.isdir(given):
+            _walk(absolute, _inherited_gitignores(Path(absolute)), excluded, found)
+        elif os.path.isfile(given) or os.path.islink(given):
+            if language_of(os.path.basename(given)) is not None and not (excluded and excluded(absolute)):
+                found.add(absolute)
         elif os.path.lexists(given):
-            if not excluded(path.absolute()):
-                found.add(path.absolute())  # e.g. a socket or fifo: reported as unreadable
+            if not (excluded and excluded(absolute)):
+                found.add(absolute)  # e.g. a socket or fifo: reported as unreadable
         else:
             discovery.missing.append(given)
-    discovery.files = sorted(found, key=lambda path: path.parts)  # Path order, compared in C
+    discovery.files = sorted(found, key=lambda path: path.split(os.sep))  # directory by directory
     return discovery
 
 
-def _walk(directory: Path, rules: IgnoreRules, excluded: Callable[[Path], bool]) -> Iterable[Path]:
+def _walk(directory: str, rules: IgnoreRules, excluded: Callable[[str], bool] | None, found: set[str]) -> None:
+    """Add the source files under ``directory`` to ``found``. (A loop that appends, not a
+    generator: on a large tree, every file would otherwise be passed up through a
+    ``yield from`` per directory level.)"""
     own = _read_gitignore(directory)
     if own is not None:
-        rules = rules + ((directory, own),)
+        rules = rules + ((Path(directory), own),)
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except OSError:
@@ -108,14 +113,13 @@ def _walk(directory: Path, rules: IgnoreRules, excluded: Callable[[Path], bool])
             is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             continue
+        path = entry.path
         if is_dir:
-            if entry.name in SKIPPED_DIRECTORIES:
+            if entry.name in SKIPPED_DIRECTORIES or _is_virtualenv(path):
                 continue
-            path = Path(entry.path)
-            if _is_virtualenv(path) or _ignored(path, True, rules) or excluded(path):
+            if (rules and _ignored(path, True, rules)) or (excluded and excluded(path)):
                 continue
-            yield from _walk(path, rules, excluded)
+            _walk(path, rules, excluded, found)
         elif language_of(entry.name) is not None:
-            path = Path(entry.path)
-            if not _ignored(path, False, rules) and not excluded(path):
-                yield path
+            if not (rules and _ignored(path, False, rules)) and not (excluded and excluded(path)):
+                found.add(path)

@@ -25,7 +25,7 @@ class RunOptions:
     per_file_ignores: PerFileIgnores = PerFileIgnores()
     report_unused_allows: bool = False  # allow comments that suppress nothing are problems
 
-    def selected_for(self, path: Path) -> frozenset[str]:
+    def selected_for(self, path: str | Path) -> frozenset[str]:
         return self.selected - self.per_file_ignores.rules_ignored_for(path)
 
 
@@ -47,11 +47,12 @@ class RunResult:
 
 
 def lint_file(
-    fs_path: Path, display: str, options: RunOptions, raw: bytes | None = None, cache: ResultCache | None = None
+    fs_path: str | Path, display: str, options: RunOptions, raw: bytes | None = None, cache: ResultCache | None = None
 ) -> FileResult:
     """Lint one file; ``raw`` is its content when the caller already has it (the fix
     loop lints each candidate text before writing it); ``cache`` holds earlier analyses."""
     result = FileResult(display)
+    fs_path = Path(fs_path)
     language = language_of(fs_path.name)
     try:
         if raw is None:
@@ -118,7 +119,7 @@ def _analyse(
     return findings
 
 
-def _lint_batch(batch: Sequence[tuple[Path, str]], options: RunOptions, cache: ResultCache | None) -> list[FileResult]:
+def _lint_batch(batch: Sequence[tuple[str | Path, str]], options: RunOptions, cache: ResultCache | None) -> list[FileResult]:
     return [lint_file(path, display, options, cache=cache) for path, display in batch]
 
 
@@ -130,7 +131,7 @@ WORKER_DIED = "a lint-ws worker process died while linting this file's batch; no
 
 
 def run(
-    files: Sequence[tuple[Path, str]],
+    files: Sequence[tuple[str | Path, str]],
     options: RunOptions,
     jobs: int | None = None,
     cache: ResultCache | None = None,
@@ -150,7 +151,7 @@ def run(
 
 
 def _lint_all(
-    files: Sequence[tuple[Path, str]],
+    files: Sequence[tuple[str | Path, str]],
     options: RunOptions,
     jobs: int | None,
     cache: ResultCache | None,

@@ -353,7 +353,7 @@ class FixRun:
 
 def fix_run(
     result: engine.RunResult,
-    files: Sequence[tuple[Path, str]],
+    files: Sequence[tuple[str | Path, str]],
     options: engine.RunOptions,
     unsafe: bool,
     write: bool,
@@ -367,7 +367,7 @@ def fix_run(
     for index, file_result in enumerate(result.files):
         fix = None
         if file_result.path in fs_paths and any(applicable(f, unsafe) for f in file_result.findings):
-            fix = fix_file(fs_paths[file_result.path], file_result.path, options, unsafe, cache)
+            fix = fix_file(Path(fs_paths[file_result.path]), file_result.path, options, unsafe, cache)
         if fix is None:
             run.remaining.extend(file_result.findings)
             continue

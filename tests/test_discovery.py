@@ -16,7 +16,7 @@ def make(root: Path, *relative: str) -> None:
 
 
 def names(found, root: Path) -> list[str]:
-    return [p.relative_to(root).as_posix() for p in found.files]
+    return [Path(p).relative_to(root).as_posix() for p in found.files]
 
 
 def test_walks_recursively_and_keeps_only_rust_and_python(tmp_path):
@@ -79,5 +79,6 @@ def test_symlinked_directories_are_not_followed_into_loops(tmp_path):
 
 
 def test_display_path_is_relative_below_cwd_and_absolute_elsewhere(tmp_path):
-    assert display_path(tmp_path / "a" / "b.rs", tmp_path) == "a/b.rs"
-    assert display_path(Path("/elsewhere/x.py"), tmp_path) == "/elsewhere/x.py"
+    assert display_path(str(tmp_path / "a" / "b.rs"), str(tmp_path)) == "a/b.rs"
+    assert display_path(str(tmp_path) + "-sibling/x.py", str(tmp_path)) == str(tmp_path) + "-sibling/x.py"
+    assert display_path("/elsewhere/x.py", str(tmp_path)) == "/elsewhere/x.py"
