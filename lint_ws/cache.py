@@ -81,10 +81,15 @@ class ResultCache:
         self.options = options
 
     @functools.cached_property
+    def _scope_text(self) -> str:
+        """Everything an entry depends on besides the file: format, tool and options."""
+        return _json().dumps([FORMAT, tool_fingerprint(), canonical(self.options)], sort_keys=True)
+
+    @functools.cached_property
     def _scope(self) -> str:
         # Computed on the first look-up: a run whose files the prefilter all rejects (a
         # typical pre-commit run) never pays for it, nor for importing hashlib or pickle.
-        return _digest(_json().dumps([FORMAT, tool_fingerprint(), canonical(self.options)], sort_keys=True))
+        return _digest(self._scope_text)
 
     def key(self, path: str, content: bytes, rule_ids: Iterable[str]) -> str:
         import hashlib
@@ -137,7 +142,11 @@ class ResultCache:
     # -- the file index -------------------------------------------------------------------
 
     def _index_file(self) -> Path:
-        return self.directory / f"v{FORMAT}" / "index" / self._scope
+        # Named by a checksum and holding its full scope text, which a load compares: a warm
+        # run needs no cryptographic hash (importing hashlib loads OpenSSL).
+        import zlib
+
+        return self.directory / f"v{FORMAT}" / "index" / f"{zlib.crc32(self._scope_text.encode('utf-8', 'surrogateescape')):08x}"
 
     def unchanged(self, files: Iterable[tuple[str | Path, str]]) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
         """The results of the files the index knows unchanged, by display path, and the
@@ -186,7 +195,7 @@ class ResultCache:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(temporary, "wb") as stream:
-                pickle.dump(index, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((self._scope_text, index), stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, target)
         except OSError:
             try:
@@ -200,7 +209,9 @@ class ResultCache:
                 loaded = _unpickler_class()(stream).load()
         except Exception:  # absent, unreadable, truncated or foreign: an empty index
             return {}
-        return loaded if isinstance(loaded, dict) else {}
+        if not (isinstance(loaded, tuple) and len(loaded) == 2 and loaded[0] == self._scope_text):
+            return {}  # another scope's index under the same checksum, or foreign data
+        return loaded[1] if isinstance(loaded[1], dict) else {}
 
     def prune(self) -> None:
         """Delete entries unused for MAX_AGE_DAYS; does the walk at most once a day."""
@@ -317,7 +328,7 @@ def tool_fingerprint() -> str:
     """What identifies the code that produced an entry (see the module doc)."""
     parts = [__version__, sys.version, *_stamps(Path(__file__).parent)]
     parts.extend(_package_stamp(name) for name in _PARSER_PACKAGES)
-    return _digest("\n".join(parts))
+    return "\n".join(parts)
 
 
 def _stamps(directory: Path) -> list[str]:
