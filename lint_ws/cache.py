@@ -204,13 +204,17 @@ class ResultCache:
                 pass
 
     def _load_index(self) -> dict:
+        path = self._index_file()
         try:
-            with open(self._index_file(), "rb") as stream:
+            with open(path, "rb") as stream:
                 loaded = _unpickler_class()(stream).load()
+                modified = os.fstat(stream.fileno()).st_mtime
         except Exception:  # absent, unreadable, truncated or foreign: an empty index
             return {}
         if not (isinstance(loaded, tuple) and len(loaded) == 2 and loaded[0] == self._scope_text):
             return {}  # another scope's index under the same checksum, or foreign data
+        if time.time() - modified > _DAY:
+            _touch(path)  # in use: pruning keeps it even when no run has added to it lately
         return loaded[1] if isinstance(loaded[1], dict) else {}
 
     def prune(self) -> None:

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lint_ws import registry, suppression
 from lint_ws.config import PerFileIgnores
 from lint_ws.findings import FileResult, Finding, Problem, Severity
 from lint_ws.source import SourceError, SourceFile, decode, language_of
 
 if TYPE_CHECKING:
+    from lint_ws import registry
     from lint_ws.cache import ResultCache
 
 
@@ -51,6 +51,9 @@ def lint_file(
 ) -> FileResult:
     """Lint one file; ``raw`` is its content when the caller already has it (the fix
     loop lints each candidate text before writing it); ``cache`` holds earlier analyses."""
+    # Imported on first use: a warm run that finds every file unchanged lints none.
+    from lint_ws import registry, suppression
+
     result = FileResult(display)
     fs_path = Path(fs_path)
     language = language_of(fs_path.name)
@@ -107,6 +110,8 @@ def _read(path: Path) -> bytes:
 def _analyse(
     source: SourceFile, checks: list[registry.RuleCheck], cache: ResultCache | None, prefilter: bool
 ) -> list[Finding]:
+    from lint_ws import registry
+
     if cache is None:
         return registry.frontend(source.language).analyse(source, checks, prefilter)
     key = cache.key(source.path, source.raw, (check.rule_id for check in checks))

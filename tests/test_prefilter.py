@@ -26,8 +26,11 @@ ALL_RULES = frozenset({"WS001", "WS002", "WS003", "WS004", "WS005"})
         "import websockets\n\nasync def f(ws, job):\n    if job.state == 'done':\n        await ws.send('x')\n",
         # A websocket, and the word cancel only in a comment.
         "import websockets\n\nasync def f(ws):\n    # we never cancel here\n    await ws.send('x')\n",
-        # A connect call of no websocket library.
-        "import socket\n\ndef f():\n    s = socket.create_connection(('h', 1))\n    while True:\n        if not s.recv(1):\n            break\n",
+        # A connect call of no websocket library (``SocketIO`` is no ``socketio`` import).
+        "import socket\n\nclass SocketIO:\n    pass\n\ndef f():\n    s = socket.create_connection(('h', 1))\n"
+        "    while True:\n        if not s.recv(1):\n            break\n",
+        # Awaits, and a connection-only method name, but never awaited on anything.
+        "async def f(task, sock):\n    conn, _ = sock.accept()\n    await task\n    task.cancel()\n",
     ],
 )
 def test_files_no_rule_can_fire_in_are_never_parsed_by_libcst(tmp_path, monkeypatch, source):

@@ -101,16 +101,22 @@ class PythonContext(RuleContext):
 class SyntaxFacts:
     """What the ``ast`` tree tells the rules' syntax evidence before libcst parses: for each
     attribute name, the dotted names it is read on (``ws.closed`` -> ``closed: {"ws"}``) and
-    called on (``ws.send(x)`` -> ``send: {"ws"}``); None for a receiver that is no dotted name."""
+    called on (``ws.send(x)`` -> ``send: {"ws"}``), None for a receiver that is no dotted
+    name; the methods awaited (``await ws.recv()`` -> ``recv``); and the text itself."""
 
-    def __init__(self, tree: ast.Module):
+    def __init__(self, tree: ast.Module, text: str):
+        self.text = text
         self.attributes: dict[str, set[str | None]] = {}
         self.calls: dict[str, set[str | None]] = {}
+        self.awaited: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute):
                 self.attributes.setdefault(node.attr, set()).add(_dotted(node.value))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 self.calls.setdefault(node.func.attr, set()).add(_dotted(node.func.value))
+            elif isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+                if isinstance(node.value.func, ast.Attribute):
+                    self.awaited.add(node.value.func.attr)
 
     def receivers(self, attributes, *, called: bool = False) -> set[str]:
         """The dotted names any of ``attributes`` is read on (``called``: called on)."""
@@ -135,7 +141,7 @@ def analyse(source: SourceFile, checks, prefilter: bool = True) -> list[Finding]
     """Run ``checks``; with ``prefilter``, only those whose syntax evidence the file shows."""
     tree = parse_ast(source)
     if prefilter and any(check.syntax_evidence for check in checks):
-        facts = SyntaxFacts(tree)
+        facts = SyntaxFacts(tree, source.text)
         checks = [check for check in checks if check.syntax_evidence is None or check.syntax_evidence(facts)]
         if not checks:
             return []

@@ -1110,12 +1110,13 @@ def is_connection_loop(model: PythonModel, loop: cst.CSTNode, scope: Function | 
     return False
 
 
-# --- Before the parse: can the text name a connection at all? -----------------------------
-# Every way the model above comes to call something a connection leaves a trace in the text:
-# a library's module name (imports and qualified names are spelled out), a type name, a
-# websocket-like name, or an awaited connection-only method. Rules that need a connection
-# skip files with no such trace, which spares most files libcst's parse. Anything that
-# teaches the model a new way to recognise a connection must be added here too.
+# --- Before the parse: can the file hold a connection at all? ------------------------------
+# Every way the model above comes to call something a connection leaves a trace: a library's
+# module name (imports and qualified names spell it out as a whole word), a connection type's
+# name, a websocket-like name, or an awaited connection-only method (``await ws.recv()``;
+# ``ws.iter_text()`` and its kin count un-awaited too). Rules that need a connection skip
+# files with no such trace, which spares most files libcst's parse. Anything that teaches
+# the model a new way to recognise a connection must be added here too.
 
 _CONNECTION_LIBRARIES = frozenset(
     {*_TYPE_SIDES, *_CLIENT_CONNECTS, *(qualified.partition(".")[0] for qualified in _EXTRA_CONNECTION_TYPES)}
@@ -1123,18 +1124,21 @@ _CONNECTION_LIBRARIES = frozenset(
 _CLIENT_LIBRARIES = frozenset(
     {*_CLIENT_CONNECTS, *(head for head, sides in _TYPE_SIDES.items() if CLIENT in sides.values())}
 )
-_CONNECTION_ONLY_WORD = re.compile(r"\b(?:%s)\b" % "|".join(sorted(CONNECTION_ONLY_METHODS)))
+
+
+def _any_word(words) -> re.Pattern:
+    return re.compile(r"\b(?:%s)\b" % "|".join(sorted(words)))
+
+
+_CONNECTION_WORD = _any_word({*_CONNECTION_LIBRARIES, *_CONNECTION_TYPE_NAMES, "ws_connect"})
+_CLIENT_WORD = _any_word({*_CLIENT_LIBRARIES, "ws_connect"})
+_CONNECTION_ONLY_WORD = _any_word(CONNECTION_ONLY_METHODS)
 
 
 @lru_cache(maxsize=2)  # asked by several rules about the same file in a row
-def may_name_connection(text: str) -> bool:
-    """False only when nothing in ``text`` can make the model see a connection."""
-    if any(library in text for library in _CONNECTION_LIBRARIES) or "ws_connect" in text:
-        return True
-    if any(name in text for name in _CONNECTION_TYPE_NAMES):
-        return True
-    # ``await ws.recv()``; ``iter_text()`` and its kin count un-awaited too.
-    if ("await" in text or "iter_" in text) and _CONNECTION_ONLY_WORD.search(text):
+def names_connection(text: str) -> bool:
+    """Does ``text`` name a connection library, type, or a websocket-like variable?"""
+    if _CONNECTION_WORD.search(text):
         return True
     # _CONNECTION_NAME, case-insensitively: names containing "websocket", "web_socket" or "ws".
     folded = text.casefold()
@@ -1143,10 +1147,27 @@ def may_name_connection(text: str) -> bool:
     return any(_CONNECTION_NAME.match(word) for word in _words_around(folded, "ws"))
 
 
+def may_name_connection(text: str) -> bool:
+    """False only when nothing in ``text`` can make the model see a connection."""
+    if names_connection(text):
+        return True
+    return ("await" in text or "iter_" in text) and _CONNECTION_ONLY_WORD.search(text) is not None
+
+
+def may_hold_connection(facts) -> bool:
+    """``may_name_connection`` made exact about methods, from the front end's syntax facts:
+    a connection-only method is awaited (or an ``iter_*`` one called)."""
+    if names_connection(facts.text):
+        return True
+    if not facts.awaited.isdisjoint(CONNECTION_ONLY_METHODS):
+        return True
+    return any(method.startswith("iter_") and method in CONNECTION_ONLY_METHODS for method in facts.calls)
+
+
 def may_name_client_connection(text: str) -> bool:
     """False only when nothing in ``text`` can give the model a client-side connection: that
     takes a client library's call or type (or aiohttp's ``ws_connect``)."""
-    return any(library in text for library in _CLIENT_LIBRARIES) or "ws_connect" in text
+    return _CLIENT_WORD.search(text) is not None
 
 
 def _words_around(text: str, part: str) -> Iterator[str]:

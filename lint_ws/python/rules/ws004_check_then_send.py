@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
-from lint_ws.python.model import child_nodes, dotted_name, may_name_connection, unawaited
+from lint_ws.python.model import child_nodes, dotted_name, may_hold_connection, may_name_connection, unawaited
 
 RULE_ID = "WS004"
 # Every check needs one of these attribute names in the text.
@@ -57,9 +57,10 @@ _STATE_ATTRIBUTES = {"client_state", "application_state", "state"}
 _FLAG_ATTRIBUTES = {"closed": False, "open": True, "connected": True}
 def checks_and_sends_on_one_name(facts) -> bool:
     """A finding's send is called on the very dotted name its check reads the state of
-    (``ws.closed`` ... ``ws.send()``; also through a ``self.is_open()`` helper)."""
+    (``ws.closed`` ... ``ws.send()``; also through a ``self.is_open()`` helper), in a file
+    that can hold a connection."""
     checked = facts.receivers(_FLAG_ATTRIBUTES.keys() | _STATE_ATTRIBUTES)
-    return not checked.isdisjoint(facts.receivers(SEND_METHODS, called=True))
+    return not checked.isdisjoint(facts.receivers(SEND_METHODS, called=True)) and may_hold_connection(facts)
 
 
 SYNTAX_EVIDENCE = checks_and_sends_on_one_name
