@@ -27,9 +27,15 @@ SUFFIXES = {"rust": (".rs",), "python": (".py", ".pyi")}
 SKIPPED = {".git", "target", "node_modules", "__pycache__", "site-packages"}
 
 
-def lint_ws_command() -> list[str]:
-    beside = Path(sys.executable).parent / "lint-ws"
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "lint_ws"]
+# What the installed ``lint-ws`` script runs, run from the snapshot (``python -m`` would
+# also import runpy, which the installed command does not).
+LINT_WS = [sys.executable, "-c", "import sys; from lint_ws.cli import main; sys.exit(main())"]
+
+
+def snapshot_env(scratch: Path, cache_dir: Path) -> dict[str, str]:
+    env = child_env(cache_dir)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(scratch / "snapshot"), env.get("PYTHONPATH")]))
+    return env
 
 
 def snapshot(scratch: Path) -> Path:
@@ -209,9 +215,8 @@ TREE_RUNS = 3
 
 
 def bench_tree(language: str, tree: Path, scratch: Path, args, semgrep: str | None) -> None:
-    lint = [sys.executable, "-m", "lint_ws"]
-    env = child_env(scratch / f"cache-{language}-0")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(scratch / "snapshot"), env.get("PYTHONPATH")]))
+    lint = LINT_WS
+    env = snapshot_env(scratch, scratch / f"cache-{language}-0")
     if not tree:
         tree = scratch / f"synthetic-{language}"
         synthesize(tree, language)
@@ -278,8 +283,8 @@ STARTUP_RUNS = 15
 
 def bench_startup(scratch: Path, semgrep: str | None) -> None:
     print(f"\nstart-up: one small file (best of {STARTUP_RUNS})", flush=True)
-    lint = lint_ws_command()
-    env = child_env(scratch / "cache-startup")
+    lint = LINT_WS
+    env = snapshot_env(scratch, scratch / "cache-startup")
     one = scratch / "one"
     one.mkdir()
     (one / "one_file.rs").write_text(RUST_TEMPLATE.format(n=1))
