@@ -124,20 +124,7 @@ class ResultCache:
 
     def put(self, key: str, value: list[findings.Finding]) -> None:
         """Store ``value``; a cache that cannot be written only makes the next run slower."""
-        import pickle
-
-        entry = self._entry(key)
-        temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as stream:
-                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, entry)
-        except OSError:
-            try:
-                temporary.unlink()
-            except OSError:
-                pass
+        _store(self._entry(key), value)
 
     # -- the file index -------------------------------------------------------------------
 
@@ -171,8 +158,6 @@ class ResultCache:
 
     def remember(self, files: Iterable[tuple[str | Path, str]], stamps: dict[str, Stamp], results: Iterable[findings.FileResult]) -> None:
         """Record the clean results of files stamped by ``unchanged`` (not racily clean)."""
-        import pickle
-
         paths = {display: path for path, display in files}
         now = time.time_ns()
         learned = {}
@@ -190,18 +175,7 @@ class ResultCache:
         if len(index) + len(learned) > MAX_INDEX_FILES:
             index = {}
         index.update(learned)
-        target = self._index_file()
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as stream:
-                pickle.dump((self._scope_text, index), stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, target)
-        except OSError:
-            try:
-                temporary.unlink()
-            except OSError:
-                pass
+        _store(self._index_file(), (self._scope_text, index))
 
     def _load_index(self) -> dict:
         path = self._index_file()
@@ -248,6 +222,24 @@ class ResultCache:
                         os.unlink(entry.path)
                 except OSError:
                     continue  # another run pruned or replaced it first
+
+
+def _store(target: Path, value: object) -> None:
+    """Pickle ``value`` to ``target`` atomically: a private temporary file, then
+    ``os.replace``, so a reader sees the old or the new content, never a part."""
+    import pickle
+
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(temporary, "wb") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, target)
+    except OSError:  # a cache that cannot be written only makes the next run slower
+        try:
+            temporary.unlink()
+        except OSError:
+            pass
 
 
 def _stamp(path: str | Path) -> Stamp | None:
