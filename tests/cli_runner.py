@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,13 +22,26 @@ def lint_ws_executable() -> str:
     return found
 
 
-def run_cli(*args: str, cwd: Path | str = REPO, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def cli_environment(env: dict | None = None) -> dict:
+    """The tests' environment for a lint-ws process: what the user sees, not debug mode."""
     environment = {**os.environ, **(env or {})}
     environment.pop("LINT_WS_DEBUG", None)
+    return environment
+
+
+def run_cli(
+    *args: str,
+    cwd: Path | str = REPO,
+    env: dict | None = None,
+    timeout: float = 120,
+    command: Sequence[str] | None = None,
+) -> subprocess.CompletedProcess:
+    """Run ``lint-ws ARGS``; ``command`` replaces the installed script (a wrapper around it,
+    or a launcher that runs the same entry point with a test hook installed)."""
     return subprocess.run(
-        [lint_ws_executable(), *args],
+        [*(command or [lint_ws_executable()]), *args],
         cwd=cwd,
-        env=environment,
+        env=cli_environment(env),
         capture_output=True,
         text=True,
         timeout=timeout,
