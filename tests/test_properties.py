@@ -8,35 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixture_expectations import FIXTURES, rule_fixture_files
+from source_strategies import python_sources, rust_sources
 from lint_ws import engine
 from lint_ws.catalogue import all_rules
 
 ALL_RULES = engine.RunOptions(frozenset(all_rules()))
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-RUST_PIECES = [
-    "match tx.try_send(msg) { Ok(()) => {}, Err(TrySendError::Full(_)) => { self.disconnect(id); } Err(_) => {} }",
-    "if let Err(_) = tx.try_send(m) { return; }",
-    "tokio::select! { biased; _ = &mut a => { b.abort(); } _ = &mut b => { a.abort(); } }",
-    "impl Drop for Ws { fn drop(&mut self) { self.pump.abort(); } }",
-    "if self.closed.load(Ordering::SeqCst) { return Err(E::Closed); }",
-    "self.sink.send(Message::Text(s)).await?;",
-    "loop { match ws.next().await { Some(Ok(m)) => handle(m), Some(Err(e)) => break, None => break } }",
-    "let handle = tokio::spawn(async move { pump(ws).await });",
-    "while let Some(msg) = rx.recv().await { write.send(msg).await?; }",
-    "fn helper(&self) { self.task.abort(); }",
-    "{", "}", "(", ")", ";", "=>", "async", "move", "||", "#[test]", "#[cfg(test)] mod tests {",
-]
-PYTHON_LINES = [
-    "import asyncio", "import websockets", "from asyncio import QueueFull",
-    "try:", "    q.put_nowait(msg)", "except asyncio.QueueFull:", "    await ws.close()",
-    "async def pump(ws):", "    async for msg in ws:", "        handle(msg)", "    return",
-    "if not ws.closed:", "    await ws.send(data)", "task.cancel()", "class S:",
-    "    def __del__(self):", "        self._pump.cancel()", "while True:", "    break",
-    "done, pending = await asyncio.wait({a, b}, return_when=asyncio.FIRST_COMPLETED)",
-    "for t in pending:", "    t.cancel()", "pass", "x = (", ")", "    ", "\t",
-]
-
 
 def lint_text(tmp_path: Path, name: str, data: bytes):
     path = tmp_path / name
@@ -49,15 +26,15 @@ def lint_text(tmp_path: Path, name: str, data: bytes):
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from(RUST_PIECES), max_size=25))
-def test_rust_shapes_never_crash(tmp_path, pieces):
-    lint_text(tmp_path, "gen.rs", ("fn f() {\n" + "\n".join(pieces) + "\n}\n").encode())
+@given(rust_sources())
+def test_rust_shapes_never_crash(tmp_path, source):
+    lint_text(tmp_path, "gen.rs", source)
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from(PYTHON_LINES), max_size=25))
-def test_python_shapes_never_crash(tmp_path, lines):
-    lint_text(tmp_path, "gen.py", ("\n".join(lines) + "\n").encode())
+@given(python_sources())
+def test_python_shapes_never_crash(tmp_path, source):
+    lint_text(tmp_path, "gen.py", source)
 
 
 @SETTINGS
