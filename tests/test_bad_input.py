@@ -61,17 +61,14 @@ class Case:
     marks: tuple = ()
 
 
-def writes(data: bytes | str) -> Callable[[Path, pytest.FixtureRequest], None]:
-    """A case whose file holds ``data``; the case name is the file name."""
-
-    def build(path: Path, request) -> None:
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
-
-    return build
-
-
 def file_case(name: str, outcome: str, data: bytes | str, line: int | None = None) -> Case:
-    return Case(name, outcome, lambda tree, request: writes(data)(tree / name, request), line)
+    """A case that is one file holding ``data``."""
+    content = data.encode() if isinstance(data, str) else data
+
+    def build(tree: Path, request) -> None:
+        (tree / name).write_bytes(content)
+
+    return Case(name, outcome, build, line)
 
 
 def linked_generated_file(tree: Path, request) -> None:
