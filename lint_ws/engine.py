@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,11 @@ def lint_file(
 
 def _read(path: Path) -> bytes:
     if path.is_symlink() and not path.exists():
+        try:
+            path.stat()
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise SourceError("symbolic link loop; skipped") from None
         raise SourceError("dangling symbolic link; skipped")
     if path.is_dir():
         raise SourceError("is a directory; skipped")
