@@ -42,7 +42,6 @@ MARKER_RULES = {
 def marker_rule(rule_id, pattern, replacement, applicability):
     module = types.ModuleType(f"lint_ws_test_marker_{rule_id}")
     module.RULE_ID = rule_id
-    module.TRIGGERS = ("",)
 
     def check(context):
         source = context.source
@@ -65,12 +64,16 @@ def marker_rules(monkeypatch):
     """Replace the registered rules by marker rules; call again to install other ones."""
 
     def install(rules=MARKER_RULES):
-        names = []
+        names = {}
         for rule_id, spec in rules.items():
             module = marker_rule(rule_id, *spec)
             monkeypatch.setitem(sys.modules, module.__name__, module)
-            names.append(module.__name__)
-        monkeypatch.setattr(registry, "RULE_MODULES", {"rust": tuple(names), "python": tuple(names)})
+            names[rule_id] = module.__name__
+        prefilters = types.ModuleType("lint_ws_test_marker_prefilters")
+        prefilters.PREFILTERS = {rule_id: registry.Prefilter(triggers=("",)) for rule_id in rules}
+        monkeypatch.setitem(sys.modules, prefilters.__name__, prefilters)
+        monkeypatch.setattr(registry, "RULE_MODULES", {"rust": names, "python": names})
+        monkeypatch.setattr(registry, "PREFILTER_MODULES", {"rust": prefilters.__name__, "python": prefilters.__name__})
         registry.checks_for.cache_clear()
 
     install()

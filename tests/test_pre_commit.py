@@ -239,6 +239,24 @@ def test_a_python_file_set_does_not_import_the_rust_parser(tmp_path):
     assert not any(name.startswith("tree_sitter") for name in modules)
 
 
+def test_files_no_rule_can_fire_in_import_no_parser(tmp_path):
+    """The usual pre-commit run: an ``__init__.py`` and modules without connection code."""
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "util.py").write_text("def double(x):\n    return 2 * x\n", encoding="utf-8")
+    (tmp_path / "util.rs").write_text("pub fn double(x: u32) -> u32 { 2 * x }\n", encoding="utf-8")
+    script = (
+        "import sys; from lint_ws.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "print(code, sorted(sys.modules), file=sys.stderr)"
+    )
+    result = run(sys.executable, "-c", script, "check", "--no-cache", "__init__.py", "util.py", "util.rs", cwd=tmp_path, env=dict(os.environ))
+    assert "0 findings in 3 files." in result.stderr
+    code, modules = result.stderr.splitlines()[-1].split(" ", 1)
+    assert code == "0"
+    assert "'lint_ws.python.prefilter'" in modules and "'lint_ws.rust.prefilter'" in modules
+    assert not any(f"'{parser}" in modules for parser in ("libcst", "tree_sitter"))
+
+
 def test_named_files_are_not_walked(tmp_path, monkeypatch):
     (tmp_path / "conn.rs").write_text(GOOD_RUST, encoding="utf-8")
     (tmp_path / "conn.py").write_text(GOOD_PYTHON, encoding="utf-8")

@@ -6,12 +6,12 @@ import pytest
 
 from lint_ws import engine
 from lint_ws.python import frontend
-from lint_ws.python.rules import ws004_check_then_send
+from lint_ws.python import names, prefilter
 
 
 def test_ws004_requires_a_word_of_every_send_method():
-    for method in ws004_check_then_send.SEND_METHODS:
-        assert any(word in method for word in ws004_check_then_send.REQUIRES), method
+    for method in names.SEND_METHODS:
+        assert any(word in method for word in prefilter.PREFILTERS["WS004"].requires), method
 
 
 ALL_RULES = frozenset({"WS001", "WS002", "WS003", "WS004", "WS005"})

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -48,9 +50,15 @@ def test_rules(monkeypatch, tmp_path_factory):
     """
     monkeypatch.setenv("LINT_WS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
+    for rule_id in TEST_PATTERNS:
+        module = types.ModuleType(f"lint_ws_test_text_rule_{rule_id}")
+        module.check = _text_rule(rule_id)
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    prefilter = registry.Prefilter(triggers=("abort", "cancel", "send", "put_nowait"))
+
     def checks_for(language, selected):
         return [
-            registry.RuleCheck(rule_id, language, _text_rule(rule_id), ("abort", "cancel", "send", "put_nowait"))
+            registry.RuleCheck(rule_id, language, f"lint_ws_test_text_rule_{rule_id}", prefilter)
             for rule_id in sorted(selected)
             if rule_id in TEST_PATTERNS
         ]

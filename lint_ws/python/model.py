@@ -12,14 +12,24 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from collections.abc import Iterator
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import re
 
 import libcst as cst
 
 from lint_ws.call_graph import callers_by_name
+from lint_ws.python.names import (
+    CLIENT,
+    CLIENT_CONNECTS,
+    CONNECTION_NAME,
+    CONNECTION_ONLY_METHODS,
+    CONNECTION_TYPE_NAMES,
+    EITHER,
+    EXTRA_CONNECTION_TYPES,
+    SERVER,
+    TYPE_SIDES,
+)
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -91,14 +101,6 @@ class Site:
 
 
 SITE_METHODS = frozenset({"put_nowait", "send_nowait", "cancel"})
-# Methods only a connection object has; awaiting one of them on a name marks it a connection.
-CONNECTION_ONLY_METHODS = frozenset(
-    {
-        "recv", "receive", "receive_text", "receive_bytes", "receive_json", "receive_str",
-        "send_text", "send_bytes", "send_json", "send_str", "send_frame", "get_message",
-        "send_message", "accept", "ping", "pong", "iter_text", "iter_bytes", "iter_json",
-    }
-)
 
 
 class _Indexer(cst.CSTVisitor):
@@ -405,39 +407,10 @@ class PythonModel:
 
 # --- WebSocket sides: which types and calls give a client or a server connection --------
 
-CLIENT = "client"
-SERVER = "server"
-EITHER = "websocket"  # a websocket whose side the file does not tell
-
-# The last component of a qualified name -> the side, per top-level package.
-_TYPE_SIDES = {
-    "websockets": {
-        "ClientConnection": CLIENT,
-        "WebSocketClientProtocol": CLIENT,
-        "ServerConnection": SERVER,
-        "WebSocketServerProtocol": SERVER,
-        "WebSocketCommonProtocol": EITHER,
-        "Connection": EITHER,
-    },
-    "aiohttp": {"ClientWebSocketResponse": CLIENT, "WebSocketResponse": SERVER},
-    "starlette": {"WebSocket": SERVER},
-    "fastapi": {"WebSocket": SERVER},
-    "websocket": {"WebSocket": CLIENT, "WebSocketApp": CLIENT},  # websocket-client
-    "tornado": {"WebSocketClientConnection": CLIENT, "WebSocketHandler": SERVER},
-    "socketio": {"AsyncClient": CLIENT, "Client": CLIENT},
-}
-# Calls that open a client connection, by qualified name (after import resolution).
-_CLIENT_CONNECTS = {
-    "websockets": {"connect", "unix_connect"},
-    "websocket": {"create_connection"},
-    "tornado": {"websocket_connect"},
-}
-
-
 def type_side(qualified: str) -> str | None:
     """The side of a websocket type or constructor, e.g. ``aiohttp.web.WebSocketResponse`` -> server."""
     head, _, _ = qualified.partition(".")
-    return _TYPE_SIDES.get(head, {}).get(qualified.rpartition(".")[2])
+    return TYPE_SIDES.get(head, {}).get(qualified.rpartition(".")[2])
 
 
 def call_side(model: PythonModel, call: cst.Call) -> str | None:
@@ -449,7 +422,7 @@ def call_side(model: PythonModel, call: cst.Call) -> str | None:
     if qualified is None or "." not in qualified:
         return None
     head, _, _ = qualified.partition(".")
-    if qualified.rpartition(".")[2] in _CLIENT_CONNECTS.get(head, ()):
+    if qualified.rpartition(".")[2] in CLIENT_CONNECTS.get(head, ()):
         return CLIENT
     return type_side(qualified)
 
@@ -525,23 +498,12 @@ _TIMER_SPAWNS = {"call_later", "call_at", "call_soon", "call_soon_threadsafe"}
 _FUTURE_SPAWNS = {"create_future", "run_in_executor", "submit", "gather", "shield"}
 _INTERNAL_TASKS = {"asyncio.current_task", "asyncio.all_tasks", "asyncio.Task.current_task"}
 _PASS_THROUGH = {"list", "set", "frozenset", "tuple", "sorted", "copy"}
-# Server-side socket.io objects are connections' owners: ``sio.disconnect(sid)`` hangs up.
-_EXTRA_CONNECTION_TYPES = {
-    "socketio.AsyncServer", "socketio.Server", "trio_websocket.WebSocketConnection",
-    "trio_websocket.open_websocket_url", "trio_websocket.connect_websocket_url",
-}
-# Type names that are a websocket whatever module they come from.
-_CONNECTION_TYPE_NAMES = frozenset(
-    {"WebSocket", "WebSocketResponse", "ClientWebSocketResponse", "ServerConnection", "ClientConnection"}
-)
 _GENERIC_CONTAINERS = {
     "dict", "set", "list", "frozenset", "tuple", "Dict", "Set", "List", "FrozenSet", "Tuple",
     "Mapping", "MutableMapping", "MutableSet", "Sequence", "Iterable", "Collection",
     "defaultdict", "WeakSet", "WeakValueDictionary", "deque", "Deque", "OrderedDict",
 }
 _OPTIONAL = {"Optional", "Union", "Final", "ClassVar", "Annotated"}
-# Names people give a websocket; used only when nothing declares what the name is.
-_CONNECTION_NAME = re.compile(r"^_*(ws|wsock|websocket|web_socket|\w+_ws|ws_\w+|\w*websocket)$", re.IGNORECASE)
 _REGISTRY_NAME = re.compile(
     r"(^|_)(clients|connections|conns|sessions|peers|subscribers|websockets|sockets|listeners|members)$",
     re.IGNORECASE,
@@ -674,7 +636,7 @@ class ConnectionModel:
         value = self._first_value(self._index.globals.get(name, ()), depth)
         if value is not None:
             return value
-        if _CONNECTION_NAME.match(name) and scope is not None:
+        if CONNECTION_NAME.match(name) and scope is not None:
             return Value(CONNECTION)
         return None
 
@@ -685,7 +647,7 @@ class ConnectionModel:
         value = self._first_value(owner.attrs.get(attr, ()), depth)
         if value is not None:
             return value
-        if attr in owner.connection_attrs or _CONNECTION_NAME.match(attr):
+        if attr in owner.connection_attrs or CONNECTION_NAME.match(attr):
             return Value(CONNECTION)
         if attr == "queue" and self.is_logging_class(owner):
             return Value(QUEUE, LOGGING)
@@ -793,9 +755,9 @@ class ConnectionModel:
         if qualified in _TIMER_TYPES:
             return Value(TIMER)
         side = type_side(qualified) if "." in qualified else None
-        if qualified in _EXTRA_CONNECTION_TYPES or side:
+        if qualified in EXTRA_CONNECTION_TYPES or side:
             return Value(CONNECTION, side if side in (CLIENT, SERVER) else "")
-        if qualified.rpartition(".")[2] in _CONNECTION_TYPE_NAMES:
+        if qualified.rpartition(".")[2] in CONNECTION_TYPE_NAMES:
             return Value(CONNECTION)
         if qualified in self._index.classes:
             return Value(INSTANCE, qualified)
@@ -822,7 +784,7 @@ class ConnectionModel:
         if qualified in ("asyncio.wait", "asyncio.tasks.wait") and call.args:
             return Value(_WAIT_RESULT, origin=call.args[0].value, scope=scope)
         side = call_side(self.model, call)
-        if qualified in _EXTRA_CONNECTION_TYPES or side is not None:
+        if qualified in EXTRA_CONNECTION_TYPES or side is not None:
             return Value(CONNECTION, side if side in (CLIENT, SERVER) else "")
         if last == "Queue" and isinstance(func, cst.Attribute) and qualified not in _QUEUE_TYPES:
             return Value(QUEUE, PROCESS)  # a multiprocessing context's or manager's Queue()
@@ -1108,76 +1070,3 @@ def is_connection_loop(model: PythonModel, loop: cst.CSTNode, scope: Function | 
             if node.func.attr.value in RECEIVE_METHODS and connections.is_connection(node.func.value, scope):
                 return True
     return False
-
-
-# --- Before the parse: can the file hold a connection at all? ------------------------------
-# Every way the model above comes to call something a connection leaves a trace: a library's
-# module name (imports and qualified names spell it out as a whole word), a connection type's
-# name, a websocket-like name, or an awaited connection-only method (``await ws.recv()``;
-# ``ws.iter_text()`` and its kin count un-awaited too). Rules that need a connection skip
-# files with no such trace, which spares most files libcst's parse. Anything that teaches
-# the model a new way to recognise a connection must be added here too.
-
-_CONNECTION_LIBRARIES = frozenset(
-    {*_TYPE_SIDES, *_CLIENT_CONNECTS, *(qualified.partition(".")[0] for qualified in _EXTRA_CONNECTION_TYPES)}
-)
-_CLIENT_LIBRARIES = frozenset(
-    {*_CLIENT_CONNECTS, *(head for head, sides in _TYPE_SIDES.items() if CLIENT in sides.values())}
-)
-
-
-def _any_word(words) -> re.Pattern:
-    return re.compile(r"\b(?:%s)\b" % "|".join(sorted(words)))
-
-
-_CONNECTION_WORD = _any_word({*_CONNECTION_LIBRARIES, *_CONNECTION_TYPE_NAMES, "ws_connect"})
-_CLIENT_WORD = _any_word({*_CLIENT_LIBRARIES, "ws_connect"})
-_CONNECTION_ONLY_WORD = _any_word(CONNECTION_ONLY_METHODS)
-
-
-@lru_cache(maxsize=2)  # asked by several rules about the same file in a row
-def names_connection(text: str) -> bool:
-    """Does ``text`` name a connection library, type, or a websocket-like variable?"""
-    if _CONNECTION_WORD.search(text):
-        return True
-    # _CONNECTION_NAME, case-insensitively: names containing "websocket", "web_socket" or "ws".
-    folded = text.casefold()
-    if "websocket" in folded or "web_socket" in folded:
-        return True
-    return any(_CONNECTION_NAME.match(word) for word in _words_around(folded, "ws"))
-
-
-def may_name_connection(text: str) -> bool:
-    """False only when nothing in ``text`` can make the model see a connection."""
-    if names_connection(text):
-        return True
-    return ("await" in text or "iter_" in text) and _CONNECTION_ONLY_WORD.search(text) is not None
-
-
-def may_hold_connection(facts) -> bool:
-    """``may_name_connection`` made exact about methods, from the front end's syntax facts:
-    a connection-only method is awaited (or an ``iter_*`` one called)."""
-    if names_connection(facts.text):
-        return True
-    if not facts.awaited.isdisjoint(CONNECTION_ONLY_METHODS):
-        return True
-    return any(method.startswith("iter_") and method in CONNECTION_ONLY_METHODS for method in facts.calls)
-
-
-def may_name_client_connection(text: str) -> bool:
-    """False only when nothing in ``text`` can give the model a client-side connection: that
-    takes a client library's call or type (or aiohttp's ``ws_connect``)."""
-    return _CLIENT_WORD.search(text) is not None
-
-
-def _words_around(text: str, part: str) -> Iterator[str]:
-    """The words (identifier characters) of ``text`` that contain ``part``."""
-    found = text.find(part)
-    while found != -1:
-        start, end = found, found + len(part)
-        while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
-            start -= 1
-        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-            end += 1
-        yield text[start:end]
-        found = text.find(part, end)

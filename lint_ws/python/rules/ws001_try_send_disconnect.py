@@ -35,7 +35,6 @@ from lint_ws.python.model import (
 )
 
 RULE_ID = "WS001"
-TRIGGERS = ("put_nowait", "send_nowait")
 
 _FULL_EXCEPTIONS = {
     "put_nowait": frozenset({"asyncio.QueueFull", "asyncio.queues.QueueFull", "queue.Full"}),

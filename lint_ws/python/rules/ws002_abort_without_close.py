@@ -38,23 +38,10 @@ from lint_ws.python.model import (
     in_test_function,
     in_test_path,
     is_connection_loop,
-    may_hold_connection,
-    may_name_connection,
     walk,
 )
 
 RULE_ID = "WS002"
-TRIGGERS = ("cancel",)
-EVIDENCE = may_name_connection  # a connection half's task needs a connection
-
-
-def cancels_with_a_connection(facts) -> bool:
-    """Every cancel this rule reports is a ``.cancel`` attribute, called or passed on, in a
-    file that can hold a connection."""
-    return "cancel" in facts.attributes and may_hold_connection(facts)
-
-
-SYNTAX_EVIDENCE = cancels_with_a_connection
 
 _BOUNDED_WAITS = frozenset({"asyncio.wait_for", "asyncio.tasks.wait_for", "asyncio.wait", "asyncio.tasks.wait"})
 _TIMEOUT_EXCEPTIONS = frozenset({"TimeoutError", "asyncio.TimeoutError", "asyncio.exceptions.TimeoutError"})

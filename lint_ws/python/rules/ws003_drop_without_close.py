@@ -21,16 +21,11 @@ from lint_ws.python.model import (
     function_body,
     graceful_closes,
     in_test_path,
-    may_name_connection,
     walk,
 )
-from lint_ws.python.rules.ws002_abort_without_close import cancels_with_a_connection, connection_halves
+from lint_ws.python.rules.ws002_abort_without_close import connection_halves
 
 RULE_ID = "WS003"
-TRIGGERS = ("__del__",)
-REQUIRES = ("cancel",)  # the only teardown this rule reports
-EVIDENCE = may_name_connection  # it cancels connection halves (WS002's)
-SYNTAX_EVIDENCE = cancels_with_a_connection
 
 _CLOSE_COMMANDS = frozenset({"put_nowait", "put", "send_nowait", "try_send", "send"})
 _STOP_EVENT = re.compile(r"clos|stop|shut|quit|exit|done|cancel|terminat", re.IGNORECASE)

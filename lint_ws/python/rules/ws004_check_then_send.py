@@ -23,20 +23,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
-from lint_ws.python.model import child_nodes, dotted_name, may_hold_connection, may_name_connection, unawaited
+from lint_ws.python.model import child_nodes, dotted_name, unawaited
+from lint_ws.python.names import FLAG_ATTRIBUTES, SEND_METHODS, STATE_ATTRIBUTES
 
 RULE_ID = "WS004"
-# Every check needs one of these attribute names in the text.
-TRIGGERS = ("closed", ".open", "state", "connected")
-# Every method of SEND_METHODS contains one of these.
-REQUIRES = ("send", "ping", "pong", "write_message", "emit")
-# A check by a library's state enum, or of a connection: either needs a connection's trace.
-EVIDENCE = may_name_connection
 
-SEND_METHODS = frozenset(
-    {"send", "send_str", "send_bytes", "send_json", "send_text", "send_frame", "send_message",
-     "ping", "pong", "write_message", "emit"}
-)
 # Exceptions whose handler covers a send on a closed connection, by last name component.
 CLOSED_ERRORS = frozenset(
     {
@@ -53,17 +44,6 @@ _STATE_ENUMS = {
     "WebSocketState": {"CONNECTED": True, "DISCONNECTED": False},
     "State": {"OPEN": True, "CLOSED": False, "CLOSING": False},
 }
-_STATE_ATTRIBUTES = {"client_state", "application_state", "state"}
-_FLAG_ATTRIBUTES = {"closed": False, "open": True, "connected": True}
-def checks_and_sends_on_one_name(facts) -> bool:
-    """A finding's send is called on the very dotted name its check reads the state of
-    (``ws.closed`` ... ``ws.send()``; also through a ``self.is_open()`` helper), in a file
-    that can hold a connection."""
-    checked = facts.receivers(_FLAG_ATTRIBUTES.keys() | _STATE_ATTRIBUTES)
-    return not checked.isdisjoint(facts.receivers(SEND_METHODS, called=True)) and may_hold_connection(facts)
-
-
-SYNTAX_EVIDENCE = checks_and_sends_on_one_name
 _LOCK_NAME = re.compile(r"lock|mutex|semaphore", re.IGNORECASE)
 _JUMPS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
@@ -245,17 +225,17 @@ def _is_docstring(line: cst.BaseStatement) -> bool:
 
 
 def _state_check(model, expr: cst.BaseExpression) -> Check | None:
-    if isinstance(expr, cst.Attribute) and expr.attr.value in _FLAG_ATTRIBUTES:
+    if isinstance(expr, cst.Attribute) and expr.attr.value in FLAG_ATTRIBUTES:
         subject = dotted_name(expr.value)
         if subject is None:
             return None
-        return Check(expr, subject, expr.value, _FLAG_ATTRIBUTES[expr.attr.value], False)
+        return Check(expr, subject, expr.value, FLAG_ATTRIBUTES[expr.attr.value], False)
     if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
         target = expr.comparisons[0]
         left, right = expr.left, target.comparator
-        if not (isinstance(left, cst.Attribute) and left.attr.value in _STATE_ATTRIBUTES):
+        if not (isinstance(left, cst.Attribute) and left.attr.value in STATE_ATTRIBUTES):
             left, right = right, left
-        if not (isinstance(left, cst.Attribute) and left.attr.value in _STATE_ATTRIBUTES):
+        if not (isinstance(left, cst.Attribute) and left.attr.value in STATE_ATTRIBUTES):
             return None
         subject = dotted_name(left.value)
         member = _state_member(model, right)

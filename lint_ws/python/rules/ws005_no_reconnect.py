@@ -29,16 +29,9 @@ from lint_ws.python.model import (
     child_nodes,
     dotted_name,
     in_test_function,
-    may_name_client_connection,
 )
 
 RULE_ID = "WS005"
-# A client connection comes from a connect call or a client type named in the file.
-TRIGGERS = (
-    "connect", "ClientWebSocketResponse", "WebSocketClientProtocol", "ClientConnection", "WebSocketApp",
-    "WebSocketClientConnection", "AsyncClient",
-)
-EVIDENCE = may_name_client_connection
 
 RECEIVE_METHODS = frozenset(
     {"recv", "receive", "receive_str", "receive_bytes", "receive_json", "receive_text", "get_message"}

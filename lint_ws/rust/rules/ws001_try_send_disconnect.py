@@ -23,7 +23,6 @@ from lint_ws.rust.model import (
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
 
 RULE_ID = "WS001"
-TRIGGERS = ("try_send",)
 
 FULL = re.compile(r"\bFull\b|\bis_full\b")
 CLOSED = re.compile(r"\bClosed\b|\bDisconnected\b|\bis_closed\b|\bis_disconnected\b")

@@ -28,7 +28,6 @@ from lint_ws.rust.model import (
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
 
 RULE_ID = "WS002"
-TRIGGERS = ("abort",)
 
 ABORT_CALL = re.compile(rb"\.\s*abort(?:_all)?\s*\(\s*\)")
 # A timer in the condition (or select! arm) guarding an abort: the graceful join ran out of time.

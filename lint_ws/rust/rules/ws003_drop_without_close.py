@@ -26,7 +26,6 @@ from lint_ws.rust.model import (
 from lint_ws.rust.syntax import callee_path, descendants_of_type, method_call_parts, text
 
 RULE_ID = "WS003"
-TRIGGERS = ("Drop",)
 
 DROP_IMPL = re.compile(rb"\bDrop\s+for\b")
 CLOSE_WORDS = frozenset({"close", "shutdown"})

@@ -21,7 +21,6 @@ from lint_ws.rust.model import local_binding
 from lint_ws.rust.syntax import ancestors, descendants_of_type, method_call_parts, receiver_name, text
 
 RULE_ID = "WS004"
-TRIGGERS = ("send", "feed", "write_message")
 
 SEND_METHODS = frozenset(
     {"send", "send_all", "feed", "start_send", "try_send", "unbounded_send", "write_message", "send_message"}

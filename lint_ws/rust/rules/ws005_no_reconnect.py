@@ -27,7 +27,6 @@ from lint_ws.rust.model import binding_chain
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
 
 RULE_ID = "WS005"
-TRIGGERS = ("connect_async", "client_async", "tungstenite", "MaybeTlsStream")
 
 LOOPS = ("loop_expression", "while_expression", "for_expression")
 # `for` walks a bounded collection or range: a script, not a session that should live on.
