@@ -28,8 +28,9 @@ SKIPPED = {".git", "target", "node_modules", "__pycache__", "site-packages"}
 
 
 # What the installed ``lint-ws`` script runs, run from the snapshot (``python -m`` would
-# also import runpy, which the installed command does not).
-LINT_WS = [sys.executable, "-c", "import sys; from lint_ws.cli import main; sys.exit(main())"]
+# also import runpy, which the installed command does not). ``-c`` puts the working
+# directory first on sys.path, ahead of the snapshot: it is dropped.
+LINT_WS = [sys.executable, "-c", "import sys; del sys.path[0]; from lint_ws.cli import main; sys.exit(main())"]
 
 
 def snapshot_env(scratch: Path, cache_dir: Path) -> dict[str, str]:
