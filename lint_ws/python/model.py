@@ -25,7 +25,6 @@ from lint_ws.python.names import (
     CONNECTION_NAME,
     CONNECTION_ONLY_METHODS,
     CONNECTION_TYPE_NAMES,
-    EITHER,
     EXTRA_CONNECTION_TYPES,
     SERVER,
     TYPE_SIDES,
