@@ -97,7 +97,8 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     if results_cache is not None:
         results_cache.prune()
     fixing = fix or unsafe_fixes or diff
-    if fixing or any(finding.fix for finding in result.findings):
+    offers_fixes = any(finding.fix for finding in result.findings)
+    if fixing or offers_fixes:
         # Imported only when there is something to fix or to offer fixing.
         from lint_ws import fixes
     if fixing:
@@ -132,7 +133,7 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
             click.echo(f"{count:>5}  {rule_id}  {all_rules()[rule_id].name}", err=True)
     if fixing:
         fix_note = fixes.summary(fixed.remaining, fixed.fixed_count, unsafe_fixes, dry_run=diff)
-    elif any(finding.fix for finding in result.findings):
+    elif offers_fixes:
         fix_note = fixes.summary(result.findings, None, unsafe=False)
     else:
         fix_note = ""

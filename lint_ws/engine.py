@@ -94,13 +94,14 @@ def lint_file(
 
 
 def _read(path: Path) -> bytes:
-    if path.is_symlink() and not path.exists():
+    if path.is_symlink():
         try:
             path.stat()
         except OSError as error:
             if error.errno == errno.ELOOP:
                 raise SourceError("symbolic link loop; skipped") from None
-        raise SourceError("dangling symbolic link; skipped")
+            if error.errno in (errno.ENOENT, errno.ENOTDIR):
+                raise SourceError("dangling symbolic link; skipped") from None
     if path.is_dir():
         raise SourceError("is a directory; skipped")
     if path.exists() and not path.is_file():
