@@ -1,3 +1,5 @@
+import sys
+
 from lint_ws.cli import main
 
-main()
+sys.exit(main())

@@ -1,102 +1,116 @@
-"""The ``lint-ws`` command line."""
+"""The ``lint-ws`` command line.
+
+Built on the standard library's argparse: the command runs on every commit from a
+pre-commit hook, where start-up is most of its time, and importing click cost as much as
+Python's own start-up plus parsing the file (benchmarks/, README "Speed").
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from collections import Counter
-from pathlib import Path
-
-import click
 
 from lint_ws import __version__, reporters
-from lint_ws.catalogue import all_rules, rule_ids
-from lint_ws.findings import AllowCommentProblem, FixProblem, Problem
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def _rule_ids(value: str | None, option: str) -> frozenset[str] | None:
-    if value is None:
-        return None
+def _rule_ids(value: str) -> frozenset[str]:
+    from lint_ws.catalogue import rule_ids
+
     ids = frozenset(part.strip().upper() for part in value.split(",") if part.strip())
     unknown = sorted(ids - rule_ids())
     if unknown:
-        raise click.BadParameter(
-            f"unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(rule_ids()))})", param_hint=option
-        )
+        raise argparse.ArgumentTypeError(f"unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(rule_ids()))})")
     return ids
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="lint-ws")
-def cli() -> None:
-    """Find connection-lifecycle anti-patterns in Rust and Python code."""
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
 
 
-@cli.command()
-# Not readable=True: an unreadable named file is that file's problem, reported while the
-# others are linted (SPEC section 6), not a usage error that stops the run.
-@click.argument("paths", nargs=-1, type=click.Path(readable=False))
-@click.option("--format", "format_name", type=click.Choice(sorted(reporters.FORMATS)), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
-@click.option("--select", help="Comma-separated rule ids to run (default: all).")
-@click.option("--ignore", help="Comma-separated rule ids not to run.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--jobs", type=click.IntRange(min=1), help="Processes to use (default: number of cores).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
-@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
-@click.option("--show-source/--no-show-source", default=None, help="Show source frames (default: on a terminal).")
-@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
-@click.option("--unsafe-fixes", is_flag=True, help="Apply unsafe fixes too (implies --fix).")
-@click.option("--diff", is_flag=True, help="Print the diff of the fixes instead of applying them; write nothing.")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    help="pyproject.toml ([tool.lint-ws]) or lint-ws.toml to use (default: the nearest one).",
-)
-@click.option(
-    "--report-unused-allows/--no-report-unused-allows",
-    default=None,
-    help="Report allow comments that suppress nothing, and exit 1 for them.",
-)
-def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistics, show_source, fix, unsafe_fixes, diff, config_file, report_unused_allows, no_cache) -> None:
-    """Lint PATHS (default: the current directory)."""
+def _file(value: str) -> str:
+    if os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is a directory")
+    return value
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lint-ws check", description="Lint PATHS (default: the current directory).")
+    add = parser.add_argument
+    # Paths are not checked here: an unreadable or missing named file is that file's
+    # problem, reported while the others are linted (SPEC section 6), not a usage error.
+    add("paths", nargs="*", metavar="PATH", help="Files and directories to lint (default: .).")
+    add("--format", dest="format_name", choices=sorted(reporters.FORMATS), default="text", help="Report format (default: text).")
+    add("-o", "--output", type=_file, metavar="FILE", help="Write the report to FILE.")
+    add("--select", type=_rule_ids, metavar="IDS", help="Comma-separated rule ids to run (default: all).")
+    add("--ignore", type=_rule_ids, metavar="IDS", help="Comma-separated rule ids not to run.")
+    add("--exit-zero", action="store_true", help="Exit 0 even when there are findings.")
+    add("--jobs", type=_jobs, metavar="N", help="Processes to use (default: number of cores).")
+    add("--no-cache", action="store_true", help="Neither read nor write the results cache.")
+    add("--statistics", action="store_true", help="Print the number of findings per rule.")
+    add("--show-source", action=argparse.BooleanOptionalAction, help="Show source frames (default: on a terminal).")
+    add("--fix", action="store_true", help="Apply safe fixes, then report what remains.")
+    add("--unsafe-fixes", action="store_true", help="Apply unsafe fixes too (implies --fix).")
+    add("--diff", action="store_true", help="Print the diff of the fixes instead of applying them; write nothing.")
+    add(
+        "--config",
+        dest="config_file",
+        type=_file,
+        metavar="FILE",
+        help="pyproject.toml ([tool.lint-ws]) or lint-ws.toml to use (default: the nearest one).",
+    )
+    add(
+        "--report-unused-allows",
+        action=argparse.BooleanOptionalAction,
+        help="Report allow comments that suppress nothing, and exit 1 for them.",
+    )
+    return parser
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from lint_ws import config, discovery, engine
+    from lint_ws.findings import AllowCommentProblem, FixProblem, Problem
 
+    paths = args.paths or (".",)
     try:
-        configuration = config.resolve(config_file, paths or (".",))
+        configuration = config.resolve(args.config_file, paths)
     except config.ConfigError as error:
-        click.echo(f"lint-ws: error: {error}", err=True)
-        sys.exit(EXIT_ERROR)
-    selected = configuration.selected_rules(_rule_ids(select, "--select") or None, _rule_ids(ignore, "--ignore"))
+        print(f"lint-ws: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    selected = configuration.selected_rules(args.select or None, args.ignore)
+    report_unused_allows = args.report_unused_allows
     if report_unused_allows is None:
         report_unused_allows = configuration.report_unused_allows
-    if diff and format_name != "text":
-        raise click.BadParameter("--diff prints a diff; it takes no --format", param_hint="--format")
-    cwd = Path.cwd()
-    found = discovery.discover(paths or (".",), excluded=configuration.is_excluded)
+    diff = args.diff
+    if diff and args.format_name != "text":
+        parser.error("--diff prints a diff; it takes no --format")
+    cwd = os.getcwd()
+    found = discovery.discover(paths, excluded=configuration.is_excluded)
     for missing in found.missing:
-        click.echo(f"lint-ws: {missing}: no such file or directory", err=True)
-    files = [(path, discovery.display_path(path, str(cwd))) for path in found.files]
+        print(f"lint-ws: {missing}: no such file or directory", file=sys.stderr)
+    files = [(path, discovery.display_path(path, cwd)) for path in found.files]
     options = engine.RunOptions(
         selected=selected,
         per_file_ignores=configuration.per_file_ignores,
         report_unused_allows=report_unused_allows,
     )
     results_cache = None
-    if not no_cache:
+    if not args.no_cache:
         from lint_ws import cache
 
         results_cache = cache.for_run(options)
     from lint_ws.progress import Progress
 
     with Progress(len(files)) as progress:
-        result = engine.run(files, options, jobs=jobs, cache=results_cache, progress=progress.advance)
+        result = engine.run(files, options, jobs=args.jobs, cache=results_cache, progress=progress.advance)
     if results_cache is not None:
         results_cache.prune()
-    fixing = fix or unsafe_fixes or diff
+    unsafe_fixes = args.unsafe_fixes
+    fixing = args.fix or unsafe_fixes or diff
     offers_fixes = any(finding.fix for finding in result.findings)
     if fixing or offers_fixes:
         # Imported only when there is something to fix or to offer fixing.
@@ -104,8 +118,13 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
     if fixing:
         fixed = fixes.fix_run(result, files, options, unsafe=unsafe_fixes, write=not diff, cache=results_cache)
 
-    stream = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
+    try:
+        stream = open(args.output, "w", encoding="utf-8", newline="\n") if args.output else sys.stdout
+    except OSError as error:
+        print(f"lint-ws: error: cannot write the report to {args.output}: {error.strerror}", file=sys.stderr)
+        return EXIT_ERROR
     to_terminal = stream.isatty()
+    show_source = args.show_source
     report = reporters.Report(
         findings=result.findings,
         # A named path that does not exist is part of the exit code 2, so SARIF says so too.
@@ -120,17 +139,21 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
         if diff:
             stream.write("".join(fixes.unified_diff(file_fix) for file_fix in fixed.fixes))
         else:
-            reporters.render(format_name, report, stream)
+            reporters.render(args.format_name, report, stream)
     finally:
-        if output:
+        if args.output:
             stream.close()
 
     for problem in result.problems:
-        click.echo(f"lint-ws: {problem.render()}", err=True)
+        print(f"lint-ws: {problem.render()}", file=sys.stderr)
     active = [f for f in result.findings if not f.suppressed]
-    if statistics:
+    if args.statistics:
+        from collections import Counter
+
+        from lint_ws.catalogue import all_rules
+
         for rule_id, count in sorted(Counter(f.rule_id for f in active).items()):
-            click.echo(f"{count:>5}  {rule_id}  {all_rules()[rule_id].name}", err=True)
+            print(f"{count:>5}  {rule_id}  {all_rules()[rule_id].name}", file=sys.stderr)
     if fixing:
         fix_note = fixes.summary(fixed.remaining, fixed.fixed_count, unsafe_fixes, dry_run=diff)
     elif offers_fixes:
@@ -139,15 +162,15 @@ def check(paths, format_name, output, select, ignore, exit_zero, jobs, statistic
         fix_note = ""
     allow_problems = [p for p in result.problems if isinstance(p, AllowCommentProblem)]
     analysis_problems = [p for p in result.problems if not isinstance(p, (AllowCommentProblem, FixProblem))]
-    click.echo(_summary(len(active), len(files), analysis_problems, fix_note), err=True)
+    print(_summary(len(active), len(files), analysis_problems, fix_note), file=sys.stderr)
 
     if result.failed or found.missing:
-        sys.exit(EXIT_ERROR)
+        return EXIT_ERROR
     if diff:
         # Like ruff: a diff means there is something to fix.
-        sys.exit(EXIT_FINDINGS if fixed.fixes and not exit_zero else EXIT_CLEAN)
+        return EXIT_FINDINGS if fixed.fixes and not args.exit_zero else EXIT_CLEAN
     failing_allows = report_unused_allows and allow_problems
-    sys.exit(EXIT_FINDINGS if (active or failing_allows) and not exit_zero else EXIT_CLEAN)
+    return EXIT_FINDINGS if (active or failing_allows) and not args.exit_zero else EXIT_CLEAN
 
 
 def _summary(findings: int, files: int, problems, fix_note: str = "") -> str:
@@ -160,20 +183,48 @@ def _summary(findings: int, files: int, problems, fix_note: str = "") -> str:
     return summary + "."
 
 
-@cli.command()
-@click.argument("rule_id", required=False)
-def rule(rule_id: str | None) -> None:
-    """Print the doc of RULE_ID, or list every rule."""
+def _rule_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lint-ws rule", description="Print the doc of RULE_ID, or list every rule.")
+    parser.add_argument("rule_id", nargs="?", metavar="RULE_ID")
+    return parser
+
+
+def rule(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from lint_ws.catalogue import all_rules
+
     rules = all_rules()
-    if rule_id is None:
+    if args.rule_id is None:
         for doc in rules.values():
-            click.echo(f"{doc.id}  {doc.name:<24} {doc.level:<8} {doc.summary}")
-        return
-    doc = rules.get(rule_id.upper())
+            print(f"{doc.id}  {doc.name:<24} {doc.level:<8} {doc.summary}")
+        return EXIT_CLEAN
+    doc = rules.get(args.rule_id.upper())
     if doc is None:
-        raise click.BadParameter(f"unknown rule id {rule_id} (known: {', '.join(rules)})", param_hint="RULE_ID")
-    click.echo(f"# {doc.id} {doc.name}\n\n{doc.summary}\n\n{doc.doc}", nl=False)
+        parser.error(f"unknown rule id {args.rule_id} (known: {', '.join(rules)})")
+    sys.stdout.write(f"# {doc.id} {doc.name}\n\n{doc.summary}\n\n{doc.doc}")
+    return EXIT_CLEAN
 
 
-def main() -> None:
-    cli()
+COMMANDS = {"check": (_check_parser, check), "rule": (_rule_parser, rule)}
+
+
+def _main_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lint-ws",
+        description="Find connection-lifecycle anti-patterns in Rust and Python code.",
+        epilog="commands:\n" + "".join(f"  {name:<8}{make().description}\n" for name, (make, _) in COMMANDS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lint-ws, version {__version__}")
+    parser.add_argument("command", choices=COMMANDS, help="check or rule; `lint-ws COMMAND -h` for its options")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if not arguments or arguments[0] not in COMMANDS:
+        # --version, --help, or a usage error: argparse prints and exits.
+        _main_parser().parse_args(arguments)
+    make_parser, run = COMMANDS[arguments[0]]
+    parser = make_parser()
+    # Intermixed: options may follow paths (`lint-ws check src --select WS001 tests`).
+    return run(parser, parser.parse_intermixed_args(arguments[1:]))

@@ -44,7 +44,7 @@ def main() -> None:
     sys.argv[0] = "lint-ws"
     from lint_ws.cli import main as lint_ws_main
 
-    lint_ws_main()
+    sys.exit(lint_ws_main())
 
 
 def _delete_after_discovery(path: str) -> None:

@@ -132,6 +132,31 @@ def test_output_file(tmp_path):
     assert json.loads(target.read_text())["findings"]
 
 
+def test_output_that_cannot_be_written_is_exit_2_without_a_traceback(tmp_path):
+    directory = run_cli("check", "-o", str(tmp_path), "examples/")
+    assert directory.returncode == 2 and "is a directory" in directory.stderr
+    missing_parent = tmp_path / "no" / "report.json"
+    result = run_cli("check", "--format", "json", "-o", str(missing_parent), "examples/")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == f"lint-ws: error: cannot write the report to {missing_parent}: No such file or directory"
+
+
+def test_options_may_follow_paths_and_paths_may_follow_a_double_dash(tmp_path):
+    (tmp_path / "a.rs").write_text(CLEAN_RUST)
+    (tmp_path / "-b.rs").write_text(CLEAN_RUST)
+    for arguments in (["a.rs", "--jobs", "1", "./-b.rs"], ["a.rs", "--select", "WS001", "--", "-b.rs"]):
+        result = run_cli("check", *arguments, cwd=tmp_path)
+        assert (result.returncode, result.stderr.strip()) == (0, "0 findings in 2 files."), arguments
+
+
+def test_usage_errors_exit_2_with_usage(tmp_path):
+    for arguments in ([], ["bogus"], ["check", "--jobs", "0"], ["check", "--format", "xml"], ["check", "--nope"]):
+        result = run_cli(*arguments, cwd=tmp_path)
+        assert result.returncode == 2, arguments
+        assert result.stderr.startswith("usage: lint-ws") and "error: " in result.stderr.splitlines()[-1]
+        assert "Traceback" not in result.stderr
+
+
 def test_show_source_frames_underline_the_call_and_label_related(tmp_path):
     result = run_cli("check", "--show-source", "examples/", env={"NO_COLOR": "1"})
     assert "\x1b[" not in result.stdout

@@ -17,12 +17,12 @@ import types
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli_runner import run_in_process
 from fixture_expectations import FIXTURES, rule_fixture_files
-from lint_ws import cli, engine, fixes, registry
+from lint_ws import engine, fixes, registry
 from lint_ws.findings import Applicability, Edit, Finding, Fix
 from lint_ws.source import decode
 
@@ -91,7 +91,7 @@ def workdir(tmp_path, tmp_path_factory, monkeypatch):
 
 
 def lint_ws(*args):
-    return CliRunner().invoke(cli.cli, ["check", "--jobs", "1", *args])
+    return run_in_process("check", "--jobs", "1", *args)
 
 
 def sample(name: str, directory: Path) -> Path:
@@ -256,7 +256,6 @@ def test_diff_of_a_crlf_file_with_bom_is_a_patch_too(marker_rules, workdir):
     patched.mkdir()
     shutil.copy(path, patched / path.name)
     result = lint_ws("--diff", "--select", "WS001", "sample.py")
-    # stdout_bytes: CliRunner's ``stdout`` turns \r\n into \n.
     subprocess.run(["git", "apply", "-"], input=result.stdout_bytes, cwd=patched, check=True, capture_output=True)
     lint_ws("--fix", "--select", "WS001", "sample.py")
     assert (patched / path.name).read_bytes() == path.read_bytes()
