@@ -31,14 +31,17 @@ way git's index and ruff's cache know a file is unchanged without reading it. A 
 recorded only when it was last modified well before it was examined ("racily clean" files,
 whose next change could keep the same timestamp, are left to the content-keyed entries).
 The index is one file per scope, rewritten atomically after a run that learned something;
-two runs writing at once lose at most the other's additions, never correctness.
+two runs writing at once lose at most the other's additions, never correctness. It is
+written with ``marshal`` (built in, so a warm run imports no pickle); the result of a file
+with findings sits in it pickled, and is unpickled, as entries are, allowing only the types
+of ``lint_ws.findings``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
+import marshal
 import os
 import sys
 import time
@@ -49,7 +52,7 @@ from lint_ws import __version__, findings
 
 Stamp = tuple[int, int, int, int, int, int]  # device, inode, size, mode, mtime_ns, ctime_ns
 
-FORMAT = "1"  # bump when the layout or the pickled types change incompatibly
+FORMAT = "2"  # bump when the layout or the pickled types change incompatibly
 MAX_AGE_DAYS = 30
 # A file modified this recently before it was examined may change again within the same
 # timestamp tick; it is not recorded in the file index. Filesystems with whole-second
@@ -83,7 +86,7 @@ class ResultCache:
     @functools.cached_property
     def _scope_text(self) -> str:
         """Everything an entry depends on besides the file: format, tool and options."""
-        return _json().dumps([FORMAT, tool_fingerprint(), canonical(self.options)], sort_keys=True)
+        return repr([FORMAT, tool_fingerprint(), canonical(self.options)])
 
     @functools.cached_property
     def _scope(self) -> str:
@@ -106,14 +109,12 @@ class ResultCache:
 
     def get(self, key: str) -> list[findings.Finding] | None:
         """The cached findings, or None on a miss (absent, unreadable or corrupt entry)."""
-        import io
-
         entry = self._entry(key)
         try:
             with open(entry, "rb") as stream:
                 data = stream.read()
                 modified = os.fstat(stream.fileno()).st_mtime
-            loaded = _unpickler_class()(io.BytesIO(data)).load()
+            loaded = _unpickle(data)
         except Exception:  # absent, unreadable, truncated or foreign data: all are misses
             return None
         if not isinstance(loaded, list) or not all(isinstance(f, findings.Finding) for f in loaded):
@@ -124,7 +125,7 @@ class ResultCache:
 
     def put(self, key: str, value: list[findings.Finding]) -> None:
         """Store ``value``; a cache that cannot be written only makes the next run slower."""
-        _store(self._entry(key), value)
+        _store(self._entry(key), _pickle(value))
 
     # -- the file index -------------------------------------------------------------------
 
@@ -150,8 +151,9 @@ class ResultCache:
                 if entry[1] is None:  # most files: linted clean, nothing found
                     known[display] = findings.FileResult(display)
                     continue
-                if isinstance(entry[1], findings.FileResult):
-                    known[display] = entry[1]
+                result = _result_of(entry[1])
+                if result is not None:
+                    known[display] = result
                     continue
             stamps[display] = stamp
         return known, stamps
@@ -168,20 +170,20 @@ class ResultCache:
             modified = max(stamp[4], stamp[5])
             margin = _RACY_COARSE_NS if modified % 1_000_000_000 == 0 else _RACY_NS
             if now - modified > margin:
-                learned[_index_key(paths[result.path], result.path)] = (stamp, result if result.findings else None)
+                learned[_index_key(paths[result.path], result.path)] = (stamp, _pickle(result) if result.findings else None)
         if not learned:
             return
         index = self._load_index()  # the latest, in case another run wrote it meanwhile
         if len(index) + len(learned) > MAX_INDEX_FILES:
             index = {}
         index.update(learned)
-        _store(self._index_file(), (self._scope_text, index))
+        _store(self._index_file(), marshal.dumps((self._scope_text, index)))
 
     def _load_index(self) -> dict:
         path = self._index_file()
         try:
             with open(path, "rb") as stream:
-                loaded = _unpickler_class()(stream).load()
+                loaded = marshal.loads(stream.read())  # marshal.load reads a stream piecemeal: 10x slower
                 modified = os.fstat(stream.fileno()).st_mtime
         except Exception:  # absent, unreadable, truncated or foreign: an empty index
             return {}
@@ -224,16 +226,14 @@ class ResultCache:
                     continue  # another run pruned or replaced it first
 
 
-def _store(target: Path, value: object) -> None:
-    """Pickle ``value`` to ``target`` atomically: a private temporary file, then
+def _store(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically: a private temporary file, then
     ``os.replace``, so a reader sees the old or the new content, never a part."""
-    import pickle
-
     temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "wb") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(data)
         os.replace(temporary, target)
     except OSError:  # a cache that cannot be written only makes the next run slower
         try:
@@ -263,6 +263,27 @@ def _touch(path: Path) -> None:
         pass
 
 
+def _pickle(value: object) -> bytes:
+    import pickle
+
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickle(data: bytes) -> object:
+    import io
+
+    return _unpickler_class()(io.BytesIO(data)).load()
+
+
+def _result_of(data: object) -> findings.FileResult | None:
+    """The result an index entry holds pickled, or None when it holds anything else."""
+    try:
+        result = _unpickle(data) if isinstance(data, bytes) else None
+    except Exception:  # truncated or foreign data: the file is linted again
+        return None
+    return result if isinstance(result, findings.FileResult) else None
+
+
 @functools.cache
 def _unpickler_class() -> type:
     import pickle
@@ -273,17 +294,11 @@ def _unpickler_class() -> type:
         def find_class(self, module: str, name: str):
             if module == findings.__name__:
                 value = getattr(findings, name, None)
-                if isinstance(value, type) and (dataclasses.is_dataclass(value) or issubclass(value, enum.Enum)):
+                if isinstance(value, type) and value.__module__ == findings.__name__:
                     return value
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
 
     return Unpickler
-
-
-def _json():
-    import json
-
-    return json
 
 
 def _digest(text: str) -> str:
@@ -293,23 +308,19 @@ def _digest(text: str) -> str:
 
 
 def canonical(value: object) -> object:
-    """A JSON-able form of ``value`` that is the same in every process.
+    """A form of ``value`` made of plain values, whose ``repr`` is the same in every process.
 
     Sets are sorted (their iteration order changes with the string hash seed) and
-    dataclasses are taken field by field (``repr`` would include cached properties' keys
-    or object addresses).
+    records (NamedTuples) are taken field by field, named.
     """
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            "__class__": type(value).__qualname__,
-            **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)},
-        }
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return {"__class__": type(value).__qualname__, **{name: canonical(item) for name, item in zip(value._fields, value)}}
     if isinstance(value, enum.Enum):
         return canonical(value.value)
     if isinstance(value, (set, frozenset)):
-        return sorted((canonical(item) for item in value), key=lambda item: _json().dumps(item, sort_keys=True))
+        return sorted((canonical(item) for item in value), key=repr)
     if isinstance(value, dict):
-        return sorted(([canonical(k), canonical(v)] for k, v in value.items()), key=lambda item: _json().dumps(item, sort_keys=True))
+        return sorted(([canonical(k), canonical(v)] for k, v in value.items()), key=repr)
     if isinstance(value, (list, tuple)):
         return [canonical(item) for item in value]
     if value is None or isinstance(value, (bool, int, float, str)):

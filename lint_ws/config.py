@@ -16,10 +16,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lint_ws import catalogue
 
@@ -35,8 +34,7 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message is one line naming the file and key."""
 
 
-@dataclass(frozen=True)
-class PerFileIgnores:
+class PerFileIgnores(NamedTuple):
     """Rules not to run on the files matching a glob; the engine drops them before parsing."""
 
     root: str = ""  # the directory the globs are relative to
@@ -49,32 +47,19 @@ class PerFileIgnores:
         if relative is None:
             return frozenset()
         ignored: frozenset[str] = frozenset()
-        for spec, rule_ids in self._specs:
-            if spec.match_file(relative):
+        for glob, rule_ids in self.entries:
+            if _gitignore_spec((glob,)).match_file(relative):
                 ignored |= rule_ids
         return ignored
 
-    @cached_property
-    def _specs(self) -> list[tuple[pathspec.GitIgnoreSpec, frozenset[str]]]:
-        import pathspec  # on first use: a run without globs in its configuration never pays for it
 
-        return [(pathspec.GitIgnoreSpec.from_lines([glob]), rule_ids) for glob, rule_ids in self.entries]
-
-
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     path: Path | None = None  # the file it was read from; None: no configuration file
     select: frozenset[str] | None = None  # None: every rule
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
-    per_file_ignores: PerFileIgnores = field(default_factory=PerFileIgnores)
+    per_file_ignores: PerFileIgnores = PerFileIgnores()
     report_unused_allows: bool = False
-
-    @cached_property
-    def _exclude_spec(self) -> pathspec.GitIgnoreSpec:
-        import pathspec
-
-        return pathspec.GitIgnoreSpec.from_lines(self.exclude)
 
     def is_excluded(self, path: str | Path) -> bool:
         """Whether ``exclude`` matches ``path`` (a file, or a directory the walk would enter)."""
@@ -85,7 +70,7 @@ class Config:
             return False
         if os.path.isdir(path):
             relative += "/"
-        return self._exclude_spec.match_file(relative)
+        return _gitignore_spec(self.exclude).match_file(relative)
 
     def selected_rules(self, cli_select: frozenset[str] | None, cli_ignore: frozenset[str] | None) -> frozenset[str]:
         """The rules to run: command-line options override the configuration.
@@ -99,6 +84,13 @@ class Config:
         else:
             selected = (catalogue.rule_ids() if self.select is None else self.select) - self.ignore
         return frozenset(selected) - (cli_ignore or frozenset())
+
+
+@cache
+def _gitignore_spec(lines: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    import pathspec  # on first use: a run without globs in its configuration never pays for it
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _relative(path: str | Path, root: str) -> str | None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lint_ws.config import PerFileIgnores
 from lint_ws.findings import FileResult, Finding, Problem, Severity
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
     from lint_ws.cache import ResultCache
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(NamedTuple):
     selected: frozenset[str]  # rule ids to run
     prefilter: bool = True  # skip rules whose triggers are absent from a file
     # Rules not run on some files (configuration); dropped before the parse, not after.
@@ -30,9 +28,8 @@ class RunOptions:
         return self.selected - self.per_file_ignores.rules_ignored_for(path)
 
 
-@dataclass
-class RunResult:
-    files: list[FileResult] = field(default_factory=list)
+class RunResult(NamedTuple):
+    files: list[FileResult]
 
     @property
     def findings(self) -> list[Finding]:
@@ -52,9 +49,6 @@ def lint_file(
 ) -> FileResult:
     """Lint one file; ``raw`` is its content when the caller already has it (the fix
     loop lints each candidate text before writing it); ``cache`` holds earlier analyses."""
-    # Imported on first use: a warm run that finds every file unchanged lints none.
-    from lint_ws import registry, suppression
-
     result = FileResult(display)
     fs_path = Path(fs_path)
     language = language_of(fs_path.name)
@@ -64,6 +58,10 @@ def lint_file(
         if language is None:
             raise SourceError("not a Rust or Python file; skipped")
         source = decode(display, raw, language)
+        # Imported once a file is to be analysed: a warm run whose files are unchanged, or
+        # cannot be decoded, imports neither.
+        from lint_ws import registry, suppression
+
         selected = options.selected_for(fs_path)
         checks = [
             check

@@ -1,13 +1,18 @@
-"""The data every stage after the rule checks speaks: spans, findings, fixes, problems."""
+"""The data every stage after the rule checks speaks: spans, findings, fixes, problems.
+
+Records are NamedTuples, not dataclasses: a dataclass compiles its methods when its module
+is imported, about a millisecond each here, and lint-ws pays its imports on every commit
+(README "Speed"). Those on the start-up path (this module, the engine, configuration,
+discovery, reporters, registry, suppression and the Rust analysis) follow suit.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Span:
+class Span(NamedTuple):
     """A region of a source file.
 
     Lines are 1-based; columns are 1-based and count Unicode code points (SARIF's
@@ -22,8 +27,7 @@ class Span:
     end_offset: int
 
 
-@dataclass(frozen=True)
-class Related:
+class Related(NamedTuple):
     span: Span
     message: str
 
@@ -33,8 +37,7 @@ class Applicability(enum.Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace ``text[start_offset:end_offset]`` by ``replacement``."""
 
     start_offset: int
@@ -42,15 +45,13 @@ class Edit:
     replacement: str
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     description: str
     applicability: Applicability
     edits: tuple[Edit, ...]
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     rule_id: str
     path: str  # relative to the working directory, with forward slashes
     span: Span
@@ -71,8 +72,7 @@ class Severity(enum.Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """A file lint-ws could not fully analyse (unreadable, undecodable, syntax error...)."""
 
     path: str
@@ -85,7 +85,6 @@ class Problem:
         return f"{where}: {self.severity.value}: {self.message}"
 
 
-@dataclass(frozen=True)
 class AllowCommentProblem(Problem):
     """A problem with an allow comment itself: malformed, unknown rule id, or unused.
 
@@ -93,13 +92,29 @@ class AllowCommentProblem(Problem):
     allow comment with such a problem suppresses nothing it names.
     """
 
+    __slots__ = ()
+
 
 class FixProblem(Problem):
     """A fix that could not be applied or written; the file itself was analysed fully."""
 
+    __slots__ = ()
 
-@dataclass
+
 class FileResult:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    """What linting one file gave; the engine and the fixes add to its lists."""
+
+    __slots__ = ("path", "findings", "problems")
+
+    def __init__(self, path: str, findings: list[Finding] | None = None, problems: list[Problem] | None = None):
+        self.path = path
+        self.findings = [] if findings is None else findings
+        self.problems = [] if problems is None else problems
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileResult):
+            return NotImplemented
+        return (self.path, self.findings, self.problems) == (other.path, other.findings, other.problems)
+
+    def __repr__(self) -> str:
+        return f"FileResult({self.path!r}, findings={self.findings!r}, problems={self.problems!r})"

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from lint_ws.findings import Finding
 
@@ -42,8 +41,7 @@ PREFILTER_MODULES = {"rust": "lint_ws.rust.prefilter", "python": "lint_ws.python
 FRONTENDS = {"rust": "lint_ws.rust.frontend", "python": "lint_ws.python.frontend"}
 
 
-@dataclass(frozen=True)
-class Prefilter:
+class Prefilter(NamedTuple):
     """When a rule can fire in a file. Every part is a necessary condition: a file that fails
     one cannot have a finding of the rule (``tests/test_rule_fixtures.py`` runs every fixture
     and example with and without the prefilter)."""
@@ -69,8 +67,7 @@ class Prefilter:
         )
 
 
-@dataclass(frozen=True)
-class RuleCheck:
+class RuleCheck(NamedTuple):
     rule_id: str
     language: str
     module: str  # where ``check(context) -> Iterable[Finding]`` is

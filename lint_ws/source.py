@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import bisect
 import codecs
-import io
-import tokenize
-from dataclasses import dataclass
 from functools import cached_property
 
 from lint_ws.findings import Severity, Span
@@ -27,14 +24,14 @@ class SourceError(Exception):
         self.severity = severity
 
 
-@dataclass
 class SourceFile:
-    path: str  # display path (relative, forward slashes)
-    language: str
-    raw: bytes
-    text: str  # decoded, without BOM
-    encoding: str
-    has_bom: bool
+    def __init__(self, path: str, language: str, raw: bytes, text: str, encoding: str, has_bom: bool):
+        self.path = path  # display path (relative, forward slashes)
+        self.language = language
+        self.raw = raw
+        self.text = text  # decoded, without BOM
+        self.encoding = encoding
+        self.has_bom = has_bom
 
     @cached_property
     def encoded(self) -> bytes:
@@ -119,6 +116,9 @@ def decode(path: str, raw: bytes, language: str) -> SourceFile:
     has_bom = raw.startswith(codecs.BOM_UTF8)
     encoding = "utf-8"
     if language == "python":
+        import io
+        import tokenize
+
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         except SyntaxError as error:

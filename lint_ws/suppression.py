@@ -7,11 +7,9 @@ data, not a directive. Files without the marker text pay one substring search.
 
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from lint_ws import catalogue
 from lint_ws.findings import AllowCommentProblem, Finding, Problem, Severity
@@ -29,8 +27,7 @@ _ID_LIST = re.compile(r"\s*(?:\((?P<paren>[^()\[\]]*)\)|\[(?P<square>[^()\[\]]*)
 _SYNTAX = "expected `lint-ws: allow(WS001, ...)`, `lint-ws: allow[WS001, ...]` or a bare `lint-ws: allow`"
 
 
-@dataclass(frozen=True)
-class Allow:
+class Allow(NamedTuple):
     line: int  # line of the comment
     covers: tuple[int, ...]  # lines whose findings it suppresses
     rule_ids: frozenset[str] | None  # None: a bare allow, every rule
@@ -63,7 +60,7 @@ def apply(
         ]
         if covering:
             used.update((allow, finding.rule_id) for allow in covering)
-            finding = replace(finding, suppressed=True)
+            finding = finding._replace(suppressed=True)
         marked.append(finding)
     if report_unused:
         problems.extend(_unused(source.path, allows, used, selected))
@@ -153,6 +150,9 @@ def _lines_containing(source: SourceFile, needle: str) -> list[int]:
 
 def _python_comments(source: SourceFile, lines: list[int]) -> Iterator[tuple[int, int, str]]:
     """(line, column, text) of the comments on ``lines``, from Python's own tokenizer."""
+    import io
+    import tokenize
+
     wanted = set(lines)
     last = lines[-1]
     tokens = tokenize.generate_tokens(io.StringIO(source.text).readline)

@@ -7,16 +7,15 @@ Installed as the ``lint_ws.catalogue`` package so the docs ship in the wheel; us
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 FRONT_MATTER = "+++"
 _HERE = Path(__file__).parent
 
 
-@dataclass(frozen=True)
-class RuleDoc:
+class RuleDoc(NamedTuple):
     id: str
     name: str  # the slug, e.g. "try-send-disconnect"
     level: str  # SARIF level: "error", "warning" or "note"

@@ -213,9 +213,21 @@ def test_a_corrupt_or_foreign_index_is_an_empty_one(tmp_path, monkeypatch):
     (tmp_path / "pump.py").write_bytes(SOURCE)
     expected = _run(tmp_path, _options(), use_cache=False).files
     _run(tmp_path, _options())
+    import marshal
     import pickle
 
     (index,) = _index_files(tmp_path)
-    for damage in (b"", index.read_bytes()[:20], pickle.dumps({"x": 1}), pickle.dumps(os.system)):
+    scope, entries = marshal.loads(index.read_bytes())
+    [(key, (stamp, result))] = entries.items()
+    assert pickle.loads(result).findings, "the file's findings are in the index"
+    for damage in (
+        b"",
+        index.read_bytes()[:20],
+        pickle.dumps({"x": 1}),
+        marshal.dumps(("another scope", entries)),
+        marshal.dumps((scope, {key: (stamp, result[:30])})),  # a truncated result
+        marshal.dumps((scope, {key: (stamp, pickle.dumps(os.system))})),  # a planted one
+        marshal.dumps((scope, {key: (stamp, pickle.dumps([]))})),  # not a result
+    ):
         index.write_bytes(damage)
         assert _run(tmp_path, _options()).files == expected

@@ -4,7 +4,6 @@ they wrote; processes writing and reading the same entries never see part of one
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import shutil
 import subprocess
@@ -68,7 +67,7 @@ def value_of(worker: int, round_: int, shared: bool) -> list[Finding]:
     count = 200 + 97 * ((worker * ROUNDS + round_) % 13)
     span = Span(1, 1, 1, 10, 0, 9)
     return [
-        Finding("WS001", f"{'shared' if shared else 'own'}.py", dataclasses.replace(span, start_line=index + 1), f"w{worker} r{round_} #{index}")
+        Finding("WS001", f"{'shared' if shared else 'own'}.py", span._replace(start_line=index + 1), f"w{worker} r{round_} #{index}")
         for index in range(count)
     ]
 

@@ -31,6 +31,16 @@ def test_skips_target_git_node_modules_and_virtualenvs(tmp_path):
     assert names(discover([str(tmp_path)]), tmp_path) == ["env/lib/site.py", "src/lib.rs"]
 
 
+def test_a_virtualenv_is_known_by_its_marker_and_walked_only_when_named(tmp_path):
+    make(tmp_path, "src/lib.rs", "condaenv/lib/x.py", "notenv/lib/y.py", "myvenv/lib/z.py")
+    (tmp_path / "condaenv" / "conda-meta").mkdir()
+    (tmp_path / "notenv" / "pyvenv.cfg").mkdir()  # a directory, not the marker file
+    (tmp_path / "notenv" / "conda-meta").write_text("")  # a file, not the marker directory
+    (tmp_path / "myvenv" / "pyvenv.cfg").write_text("home = /usr\n")
+    assert names(discover([str(tmp_path)]), tmp_path) == ["notenv/lib/y.py", "src/lib.rs"]
+    assert names(discover([str(tmp_path / "myvenv")]), tmp_path) == ["myvenv/lib/z.py"]
+
+
 def test_respects_nested_gitignore_and_negation(tmp_path):
     (tmp_path / ".git").mkdir()
     make(tmp_path, "keep.py", "gen/out.rs", "sub/a.py", "sub/b.py", "sub/deep/c.py", "logs/x.py")
@@ -62,9 +72,11 @@ def test_named_files_are_always_linted_even_when_ignored(tmp_path):
 
 
 def test_order_is_deterministic_and_duplicates_collapse(tmp_path):
-    make(tmp_path, "b.rs", "a.rs", "c/a.py")
+    make(tmp_path, "b.rs", "a.rs", "c/a.py", "c-d.rs")
     first = discover([str(tmp_path / "c"), str(tmp_path), str(tmp_path / "a.rs")])
-    assert names(first, tmp_path) == ["a.rs", "b.rs", "c/a.py"]
+    # Directory by directory: a directory's files come before a sibling whose name it
+    # prefixes ("c/" before "c-d.rs", though "-" sorts before "/").
+    assert names(first, tmp_path) == ["a.rs", "b.rs", "c/a.py", "c-d.rs"]
 
 
 def test_missing_paths_are_reported_not_raised(tmp_path):

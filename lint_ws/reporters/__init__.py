@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from pathlib import Path
+import os
 from typing import TextIO
 
 from lint_ws.findings import Finding, Problem
@@ -17,17 +16,27 @@ FORMATS = {
 }
 
 
-@dataclass
 class Report:
-    findings: list[Finding]  # sorted; suppressed ones included (formats decide to show them)
-    problems: list[Problem]
-    files_checked: int
-    show_source: bool = False
-    color: bool = False
-    # SARIF: relative paths are resolved against ``root`` (%SRCROOT%); ``rules`` are the
-    # rule ids the run checked, described in the log even when they found nothing.
-    root: Path = field(default_factory=Path.cwd)
-    rules: tuple[str, ...] = field(default_factory=lambda: _every_rule())
+    def __init__(
+        self,
+        findings: list[Finding],
+        problems: list[Problem],
+        files_checked: int,
+        show_source: bool = False,
+        color: bool = False,
+        root: str | os.PathLike | None = None,
+        rules: tuple[str, ...] | None = None,
+    ):
+        self.findings = findings  # sorted; suppressed ones included (formats decide to show them)
+        self.problems = problems
+        self.files_checked = files_checked
+        self.show_source = show_source
+        self.color = color
+        # SARIF: relative paths are resolved against ``root`` (%SRCROOT%, default: the
+        # working directory); ``rules`` are the rule ids the run checked (default: all),
+        # described in the log even when they found nothing.
+        self.root = os.getcwd() if root is None else root
+        self.rules = _every_rule() if rules is None else rules
 
 
 def _every_rule() -> tuple[str, ...]:

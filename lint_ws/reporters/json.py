@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import TextIO
 
 from lint_ws import __version__
@@ -29,7 +28,7 @@ def _finding(finding: Finding) -> dict:
         else {
             "description": finding.fix.description,
             "applicability": finding.fix.applicability.value,
-            "edits": [asdict(edit) for edit in finding.fix.edits],
+            "edits": [edit._asdict() for edit in finding.fix.edits],
         },
         "suppressed": finding.suppressed,
     }

@@ -7,8 +7,8 @@ call which, which are tests, and what the names in scope stand for.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from tree_sitter import Node
 
@@ -27,14 +27,13 @@ from lint_ws.rust.syntax import (
 TEST_ATTRIBUTES = ("test", "tokio::test", "async_std::test", "rstest", "test_case")
 
 
-@dataclass
-class Function:
+class Function(NamedTuple):
     node: Node  # function_item
     name: str
     impl_type: str | None  # "Foo" for methods of `impl Foo` / `impl Trait for Foo`
     trait: str | None  # "Drop" for `impl Drop for Foo`
     is_test: bool
-    calls: set[str] = field(default_factory=set)  # names of functions/methods called
+    calls: frozenset[str] = frozenset()  # names of functions/methods called
 
     @property
     def body(self) -> Node | None:
@@ -100,11 +99,9 @@ class RustModel:
                 ):
                     is_test = True
             name_node = node.child_by_field_name("name")
-            function = Function(node, text(name_node) if name_node else "", impl_type, trait, is_test)
-            body = function.body
-            if body is not None:
-                function.calls = _called_names(body)
-            functions.append(function)
+            body = node.child_by_field_name("body")
+            calls = frozenset() if body is None else _called_names(body)
+            functions.append(Function(node, text(name_node) if name_node else "", impl_type, trait, is_test, calls))
         return functions
 
     @cached_property
@@ -160,7 +157,7 @@ class RustModel:
         return model
 
 
-def _called_names(body: Node) -> set[str]:
+def _called_names(body: Node) -> frozenset[str]:
     names = set()
     for call in descendants_of_type(body, "call_expression"):
         parts = method_call_parts(call)
@@ -170,7 +167,7 @@ def _called_names(body: Node) -> set[str]:
         path = callee_path(call)
         if path is not None:
             names.add(path.rsplit("::", 1)[-1])
-    return names
+    return frozenset(names)
 
 
 SELECT_MACROS = frozenset({"select", "select_biased"})
@@ -348,8 +345,7 @@ def _is_callee(name: Node) -> bool:
     return parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == node
 
 
-@dataclass
-class Binding:
+class Binding(NamedTuple):
     """Where a name gets its value: its type annotation and its source expression."""
 
     name: str

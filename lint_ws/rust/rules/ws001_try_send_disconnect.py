@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tree_sitter import Node
 
@@ -52,15 +52,13 @@ BOUNDARIES = ("closure_expression", "async_block", "function_item")
 HELPER_DEPTH = 3
 
 
-@dataclass
-class FullBranch:
+class FullBranch(NamedTuple):
     node: Node  # code that runs when the queue is full
     outcome: Node  # the pattern or condition that routes Full here
     explicit: bool  # Full named on its own (not lumped with Closed)
 
 
-@dataclass
-class Teardown:
+class Teardown(NamedTuple):
     node: Node
     label: str
 

@@ -12,8 +12,8 @@ depend on it cannot be decided from one file.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from tree_sitter import Node
 
@@ -54,8 +54,7 @@ HANDLING_METHODS = frozenset(
 RELYING_METHODS = frozenset({"unwrap", "expect"})
 
 
-@dataclasses.dataclass(frozen=True)
-class Guard:
+class Guard(NamedTuple):
     check: Node  # the check the send relies on, reported as the related location
     lock_scope: Node  # the expression whose root a lock guard would have to own
 
@@ -83,7 +82,7 @@ def check(ctx) -> Iterator:
             "handle the send's own error instead",
             related=[(guard.check, "the check this send relies on")],
         )
-        yield dataclasses.replace(finding, span=ctx.source.span_from_bytes(field.start_byte, call.end_byte))
+        yield finding._replace(span=ctx.source.span_from_bytes(field.start_byte, call.end_byte))
 
 
 def _has_arguments(call: Node) -> bool:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from tree_sitter import Node
 
@@ -68,8 +68,7 @@ def _is_client_connect(call: Node, tungstenite_imports: frozenset[str]) -> bool:
     return any("tungstenite" in s for s in segments[:-1]) or (len(segments) == 1 and last in tungstenite_imports)
 
 
-@dataclass(frozen=True)
-class Exit:
+class Exit(NamedTuple):
     node: Node  # the break/return/`?`, or the `while let` condition
     reason: str
     leaves_function: bool  # return/`?`: code after the loop cannot restart it
