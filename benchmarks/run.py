@@ -9,6 +9,12 @@ files (no .gitignore above the tree hiding it, no semgrep default ignores) and t
 cache lives there too. Timings are wall-clock: lint-ws's runs on a tree are the best of
 three (cold ones each into an empty cache), start-up figures the best of fifteen, the
 parse-only, --jobs 1 and semgrep runs one each. On a shared machine, run it twice.
+
+lint-ws, the parse floors and ``python -c pass`` all run on the Python of a bare virtual
+environment made in the scratch directory, which sees a snapshot of lint_ws and the
+installed dependencies through a path file. A user's installed lint-ws starts that way; the
+development environment's own start-up hooks (an editable install's import finder loads
+pathlib and importlib machinery at every start) would otherwise count in every figure.
 """
 
 from __future__ import annotations
@@ -26,16 +32,11 @@ SUFFIXES = {"rust": (".rs",), "python": (".py", ".pyi")}
 SKIPPED = {".git", "target", "node_modules", "__pycache__", "site-packages"}
 
 
-# What the installed ``lint-ws`` script runs, run from the snapshot (``python -m`` would
-# also import runpy, which the installed command does not). ``-c`` puts the working
-# directory first on sys.path, ahead of the snapshot: it is dropped.
-LINT_WS = [sys.executable, "-c", "import sys; del sys.path[0]; from lint_ws.cli import main; sys.exit(main())"]
-
-
-def snapshot_env(scratch: Path, cache_dir: Path) -> dict[str, str]:
-    env = child_env(cache_dir)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(scratch / "snapshot"), env.get("PYTHONPATH")]))
-    return env
+def lint_ws_command(python: str) -> list[str]:
+    """What the installed ``lint-ws`` script runs (``python -m`` would also import runpy,
+    which the installed command does not). ``-c`` puts the working directory first on
+    sys.path, ahead of the snapshot: it is dropped."""
+    return [python, "-c", "import sys; del sys.path[0]; from lint_ws.cli import main; sys.exit(main())"]
 
 
 def snapshot(scratch: Path) -> Path:
@@ -55,6 +56,22 @@ def snapshot(scratch: Path) -> Path:
     if not (root / "lint_ws" / "catalogue").exists():  # an editable install maps it from rules/
         shutil.copytree(catalogue, root / "lint_ws" / "catalogue", ignore=shutil.ignore_patterns("__pycache__"))
     return root
+
+
+def bare_python(scratch: Path, snapshot_root: Path) -> str:
+    """A virtual environment without packages whose Python finds the snapshot, then what
+    this Python has installed (a path file adds directories; it runs none of their hooks)."""
+    import site
+
+    venv = scratch / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    installed = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
+    Path(purelib, "lint-ws-benchmark.pth").write_text("\n".join([str(snapshot_root), *installed]) + "\n")
+    return python
 
 
 def semgrep_command(given: str | None) -> str | None:
@@ -204,7 +221,7 @@ def parse_only(parser: str, directory: str, jobs: int) -> None:
 
 def row(label: str, seconds: float, rss: int | None = None) -> None:
     extra = f"   peak RSS {rss:>4} MiB" if rss is not None else ""
-    print(f"  {label:<44} {seconds:8.2f} s{extra}", flush=True)
+    print(f"  {label:<44} {seconds:8.3f} s{extra}", flush=True)
 
 
 def ratio(label: str, value: float, target: str) -> None:
@@ -214,9 +231,9 @@ def ratio(label: str, value: float, target: str) -> None:
 TREE_RUNS = 3
 
 
-def bench_tree(language: str, tree: Path, scratch: Path, args, semgrep: str | None) -> None:
-    lint = LINT_WS
-    env = snapshot_env(scratch, scratch / f"cache-{language}-0")
+def bench_tree(language: str, tree: Path, scratch: Path, args, semgrep: str | None, python: str) -> None:
+    lint = lint_ws_command(python)
+    env = child_env(scratch / f"cache-{language}-0")
     if not tree:
         tree = scratch / f"synthetic-{language}"
         synthesize(tree, language)
@@ -246,12 +263,12 @@ def bench_tree(language: str, tree: Path, scratch: Path, args, semgrep: str | No
     floors = {}
     for parser in parsers:
         if parser == "tree-sitter-python" and subprocess.run(
-            [sys.executable, "-c", "import tree_sitter_python"], capture_output=True
+            [python, "-c", "import tree_sitter_python"], capture_output=True
         ).returncode:
             print("  (tree-sitter-python not installed: its parse is not measured)")
             continue
         floors[parser], _ = timed(
-            [sys.executable, str(Path(__file__).resolve()), "--parse-only", parser, str(directory), "--jobs", str(args.jobs)]
+            [python, str(Path(__file__).resolve()), "--parse-only", parser, str(directory), "--jobs", str(args.jobs)]
         )
         row(f"parse only: {parser}", floors[parser])
 
@@ -281,15 +298,15 @@ def bench_tree(language: str, tree: Path, scratch: Path, args, semgrep: str | No
 STARTUP_RUNS = 15
 
 
-def bench_startup(scratch: Path, semgrep: str | None) -> None:
+def bench_startup(scratch: Path, semgrep: str | None, python: str) -> None:
     print(f"\nstart-up: one small file (best of {STARTUP_RUNS})", flush=True)
-    lint = LINT_WS
-    env = snapshot_env(scratch, scratch / "cache-startup")
+    lint = lint_ws_command(python)
+    env = child_env(scratch / "cache-startup")
     one = scratch / "one"
     one.mkdir()
     (one / "one_file.rs").write_text(RUST_TEMPLATE.format(n=1))
     (one / "one_file.py").write_text(PYTHON_TEMPLATE.format(n=1))
-    base = best_of(STARTUP_RUNS, [sys.executable, "-c", "pass"])
+    base = best_of(STARTUP_RUNS, [python, "-c", "pass"])
     row("python -c pass", base)
     floors = {
         "one_file.rs": "import tree_sitter, tree_sitter_rust, sys;"
@@ -298,7 +315,7 @@ def bench_startup(scratch: Path, semgrep: str | None) -> None:
     }
     for name, floor_script in floors.items():
         timed([*lint, "check", str(one / name)], env)  # compiles byte code, fills the cache
-        parse = best_of(STARTUP_RUNS, [sys.executable, "-c", floor_script, str(one / name)], env) - base
+        parse = best_of(STARTUP_RUNS, [python, "-c", floor_script, str(one / name)], env) - base
         cold = best_of(STARTUP_RUNS, [*lint, "check", "--no-cache", str(one / name)], env)
         warm = best_of(STARTUP_RUNS, [*lint, "check", str(one / name)], env)
         row(f"parse {name} (parser import + parse)", parse)
@@ -335,13 +352,13 @@ def main() -> None:
     only = set(args.only or ["rust", "python", "startup"])
     with tempfile.TemporaryDirectory(prefix="lint-ws-bench-") as scratch_name:
         scratch = Path(scratch_name)
-        snapshot(scratch)
+        python = bare_python(scratch, snapshot(scratch))
         if "startup" in only:
-            bench_startup(scratch, semgrep)
+            bench_startup(scratch, semgrep, python)
         if "rust" in only:
-            bench_tree("rust", args.rust_tree, scratch, args, semgrep)
+            bench_tree("rust", args.rust_tree, scratch, args, semgrep, python)
         if "python" in only:
-            bench_tree("python", args.python_tree, scratch, args, semgrep)
+            bench_tree("python", args.python_tree, scratch, args, semgrep, python)
 
 
 def _cpu_model() -> str:
