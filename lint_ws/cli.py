@@ -14,6 +14,7 @@ import sys
 from lint_ws import __version__, reporters
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 def _rule_ids(value: str) -> frozenset[str]:
@@ -227,4 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     make_parser, run = COMMANDS[arguments[0]]
     parser = make_parser()
     # Intermixed: options may follow paths (`lint-ws check src --select WS001 tests`).
-    return run(parser, parser.parse_intermixed_args(arguments[1:]))
+    args = parser.parse_intermixed_args(arguments[1:])
+    try:
+        return run(parser, args)
+    except KeyboardInterrupt:
+        print("lint-ws: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

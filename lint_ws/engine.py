@@ -183,21 +183,34 @@ def _lint_all(
 
     per_task = max(1, min(MAX_FILES_PER_TASK, len(files) // (8 * jobs)))
     results = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_the_main_process) as pool:
         batches = {
             pool.submit(_lint_batch, batch, options, cache): batch
             for batch in (files[start : start + per_task] for start in range(0, len(files), per_task))
         }
-        for task in as_completed(batches):
-            try:
-                batch_results = task.result()
-            except BrokenProcessPool:
-                # A worker died (a crash in a native parser, the OOM killer): every batch not
-                # yet done is lost with it. Say so per file rather than end in a traceback.
-                batch_results = [
-                    FileResult(display, problems=[Problem(display, WORKER_DIED)]) for _, display in batches[task]
-                ]
-            results.extend(batch_results)
-            if progress:
-                progress(len(batch_results))
+        try:
+            for task in as_completed(batches):
+                try:
+                    batch_results = task.result()
+                except BrokenProcessPool:
+                    # A worker died (a crash in a native parser, the OOM killer): every batch
+                    # not yet done is lost with it. Say so per file, not with a traceback.
+                    batch_results = [
+                        FileResult(display, problems=[Problem(display, WORKER_DIED)]) for _, display in batches[task]
+                    ]
+                results.extend(batch_results)
+                if progress:
+                    progress(len(batch_results))
+        except KeyboardInterrupt:
+            # Ctrl-C: the batches not started are dropped; the running ones end soon.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return results
+
+
+def _leave_interrupts_to_the_main_process() -> None:
+    """Workers ignore Ctrl-C (which a terminal sends to the whole process group): the main
+    process stops the run and says so once, instead of a traceback from every worker."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -14,6 +14,8 @@ exactly as the installed ``lint-ws`` script does. Hooks:
   ``after-rename``.
 - ``{"kind": "report-writes", "fd": FD}``: a line on descriptor FD after each completed
   file write, so a test can kill the process from outside once a write has happened.
+- ``{"kind": "interrupt-after-first-batch"}``: once the first files are linted, SIGINT to
+  the process group, as Ctrl-C in a terminal sends it (to the worker processes too).
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ def launcher(hook: dict) -> tuple[list[str], dict]:
 def main() -> None:
     hook = json.loads(os.environ.pop(HOOK_VARIABLE))
     kind = hook.pop("kind")
-    {"delete-after-discovery": _delete_after_discovery, "kill-in-fix-write": _kill_in_fix_write, "report-writes": _report_writes}[kind](**hook)
+    {
+        "delete-after-discovery": _delete_after_discovery,
+        "kill-in-fix-write": _kill_in_fix_write,
+        "report-writes": _report_writes,
+        "interrupt-after-first-batch": _interrupt_after_first_batch,
+    }[kind](**hook)
     sys.argv[0] = "lint-ws"
     from lint_ws.cli import main as lint_ws_main
 
@@ -59,6 +66,19 @@ def _delete_after_discovery(path: str) -> None:
         return found
 
     discovery.discover = discover_then_delete
+
+
+def _interrupt_after_first_batch() -> None:
+    from lint_ws import progress
+
+    real_advance = progress.Progress.advance
+
+    def advance_then_interrupt(self, count: int = 1) -> None:
+        real_advance(self, count)
+        if self.done == count:
+            os.killpg(os.getpgid(0), signal.SIGINT)
+
+    progress.Progress.advance = advance_then_interrupt
 
 
 def _die() -> None:

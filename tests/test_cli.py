@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from cli_runner import REPO, run_cli
+from cli_hooks import launcher
+from cli_runner import REPO, cli_environment, run_cli
 from fixture_expectations import FIXTURES, expected_findings
 from lint_ws import __version__
 from lint_ws.catalogue import all_rules
@@ -178,3 +179,23 @@ def test_paths_outside_the_working_directory_are_shown_as_given(tmp_path):
     result = run_cli("check", "--no-show-source", str(REPO / "examples"), cwd=tmp_path)
     found = parse_lines(result.stdout)
     assert found and all(path.startswith(str(REPO / "examples")) for path, *_ in found)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_stops_the_run_with_one_line_and_exit_130(jobs, tmp_path):
+    """SIGINT to the whole process group, as a terminal sends Ctrl-C, once the first files
+    are linted: the workers leave it to the main process, which says so once."""
+    for index in range(80):
+        (tmp_path / f"conn{index}.rs").write_text("fn f(tx: Sender<u8>) { let _ = tx.try_send(1); }\n")
+    command, env = launcher({"kind": "interrupt-after-first-batch"})
+    result = subprocess.run(
+        [*command, "check", "--no-cache", "--jobs", jobs, "."],
+        cwd=tmp_path,
+        env=cli_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,  # the test's own process group is not interrupted
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.splitlines() == ["lint-ws: interrupted"]
