@@ -6,7 +6,9 @@ call which, which are tests, and what the names in scope stand for.
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterable
 from functools import cached_property
 from typing import NamedTuple
 
@@ -85,9 +87,24 @@ class RustModel:
         self.encoded = encoded
 
     @cached_property
+    def _nodes_by_type(self) -> dict[str, list[tuple[int, Node]]]:
+        """Every node of the file by type, with its place in source order. One walk answers
+        every whole-file query: a walk per query made a large file quadratic."""
+        by_type: dict[str, list[tuple[int, Node]]] = {}
+        for place, node in enumerate(walk(self.root)):
+            by_type.setdefault(node.type, []).append((place, node))
+        return by_type
+
+    def nodes_of_type(self, *types: str) -> list[Node]:
+        """The nodes of these types in the whole file, in source order."""
+        if len(types) == 1:
+            return [node for _, node in self._nodes_by_type.get(types[0], ())]
+        return [node for _, node in heapq.merge(*(self._nodes_by_type.get(type_, ()) for type_ in types))]
+
+    @cached_property
     def functions(self) -> list[Function]:
         functions = []
-        for node in descendants_of_type(self.root, "function_item"):
+        for node in self.nodes_of_type("function_item"):
             impl_type = trait = None
             is_test = any(_is_test_attribute(a) for a in _attributes_before(node))
             for parent in ancestors(node):
@@ -116,13 +133,15 @@ class RustModel:
         """Function name -> the functions of this file that call a function of that name."""
         return callers_by_name(self.functions)
 
+    @cached_property
+    def _functions_by_span(self) -> dict[tuple[int, int], Function]:
+        return {(function.node.start_byte, function.node.end_byte): function for function in self.functions}
+
     def function_at(self, node: Node) -> Function | None:
         """The innermost function of this file that contains ``node``."""
         for parent in ancestors(node):
             if parent.type == "function_item":
-                for function in self.functions:
-                    if function.node == parent:
-                        return function
+                return self._functions_by_span.get((parent.start_byte, parent.end_byte))
         return None
 
     def in_test(self, node: Node) -> bool:
@@ -444,7 +463,7 @@ def structs(model: RustModel) -> dict[str, Node]:
     found = model.__dict__.get("_structs")
     if found is None:
         found = {}
-        for item in descendants_of_type(model.root, "struct_item"):
+        for item in model.nodes_of_type("struct_item"):
             name = item.child_by_field_name("name")
             if name is not None:
                 found.setdefault(text(name), item)
@@ -469,7 +488,7 @@ def struct_field_type(struct: Node, field: str) -> Node | None:
 def field_initialisers(model: RustModel, field: str) -> list[Node]:
     """Expressions assigned to a field of that name anywhere in the file (struct literals, `x.f = ..`)."""
     values = []
-    for initializer in descendants_of_type(model.root, "field_initializer", "shorthand_field_initializer"):
+    for initializer in model.nodes_of_type("field_initializer", "shorthand_field_initializer"):
         if initializer.type == "shorthand_field_initializer":
             if initializer.named_children and text(initializer.named_children[0]) == field:
                 binding = local_binding(field, initializer)
@@ -480,7 +499,7 @@ def field_initialisers(model: RustModel, field: str) -> list[Node]:
         value = initializer.child_by_field_name("value")
         if name is not None and value is not None and text(name) == field:
             values.append(value)
-    for assignment in descendants_of_type(model.root, "assignment_expression"):
+    for assignment in model.nodes_of_type("assignment_expression"):
         left = assignment.child_by_field_name("left")
         right = assignment.child_by_field_name("right")
         if left is not None and right is not None and left.type == "field_expression":
@@ -549,14 +568,16 @@ def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = 
             sources.extend(field_initialisers(model, binding.name))
     found: list[Node] = []
     for binding in chain:
-        scope = model.root if binding.struct is not None else enclosing(receiver, "function_item")
-        for call in descendants_of_type(scope, "call_expression") if scope is not None else ():
-            parts = method_call_parts(call)
-            if parts is None or _last_name(parts[0]) != binding.name:
-                continue
-            if parts[1] in SPAWN_FUNCTIONS:
+        if binding.struct is not None:  # a field: its methods may be called anywhere in the file
+            calls = _method_calls_by_receiver(model).get(binding.name, ())
+        else:
+            scope = enclosing(receiver, "function_item")
+            in_scope = descendants_of_type(scope, "call_expression") if scope is not None else ()
+            calls = _index_method_calls(in_scope).get(binding.name, ())
+        for call, method in calls:
+            if method in SPAWN_FUNCTIONS:
                 found.append(call)
-            elif parts[1] in COLLECTION_ADDERS:
+            elif method in COLLECTION_ADDERS:
                 sources.append(call.child_by_field_name("arguments") or call)
     for source in sources:
         found.extend(call for call in descendants_of_type(source, "call_expression") if _spawn_name(call))
@@ -564,6 +585,26 @@ def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = 
             macro for macro in descendants_of_type(source, "macro_invocation") if SPAWN_IN_TOKENS.search(text(macro))
         )
     return found
+
+
+def _method_calls_by_receiver(model: RustModel) -> dict[str, list[tuple[Node, str]]]:
+    """Receiver name -> the method calls on it in the file (``self.tasks.spawn(..)`` under
+    ``tasks``), with the method's name; computed once per model."""
+    found = model.__dict__.get("_method_calls_by_receiver")
+    if found is None:
+        found = _index_method_calls(model.nodes_of_type("call_expression"))
+        model.__dict__["_method_calls_by_receiver"] = found
+    return found
+
+
+def _index_method_calls(calls: Iterable[Node]) -> dict[str, list[tuple[Node, str]]]:
+    by_receiver: dict[str, list[tuple[Node, str]]] = {}
+    for call in calls:
+        parts = method_call_parts(call)
+        receiver = _last_name(parts[0]) if parts is not None else None
+        if receiver is not None:
+            by_receiver.setdefault(receiver, []).append((call, parts[1]))
+    return by_receiver
 
 
 def spawned_futures(model: RustModel, receiver: Node, chain: list[Binding]) -> list[Node]:

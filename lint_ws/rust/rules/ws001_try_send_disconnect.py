@@ -66,7 +66,7 @@ class Teardown(NamedTuple):
 def check(ctx) -> Iterator:
     model = ctx.model.expanded
     original = ctx.model.encoded
-    for call in descendants_of_type(model.root, "call_expression"):
+    for call in model.nodes_of_type("call_expression"):
         parts = method_call_parts(call)
         if parts is None or parts[1] != "try_send" or is_datagram_socket(model, parts[0]):
             continue

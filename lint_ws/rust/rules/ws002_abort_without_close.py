@@ -41,7 +41,7 @@ def check(ctx) -> Iterator:
     model = ctx.model.expanded
     original = ctx.model.encoded
     destructor_path = reachable_from_drop(model)
-    for call in descendants_of_type(model.root, "call_expression"):
+    for call in model.nodes_of_type("call_expression"):
         parts = abort_call_parts(call)
         if parts is None:
             continue

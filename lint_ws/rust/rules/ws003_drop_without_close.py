@@ -116,7 +116,7 @@ def _fix(ctx, model: RustModel, destructor: Function, call: Node) -> Fix | None:
 def _close_variants(model: RustModel) -> set[str]:
     """Names of the enums of this file that have a unit ``Close`` variant."""
     names = set()
-    for item in descendants_of_type(model.root, "enum_item"):
+    for item in model.nodes_of_type("enum_item"):
         name = item.child_by_field_name("name")
         body = item.child_by_field_name("body")
         if name is None or body is None:

@@ -61,7 +61,7 @@ class Guard(NamedTuple):
 
 def check(ctx) -> Iterator:
     model = ctx.model.expanded
-    for call in descendants_of_type(model.root, "call_expression"):
+    for call in model.nodes_of_type("call_expression"):
         parts = method_call_parts(call)
         if parts is None or parts[1] not in SEND_METHODS or not _has_arguments(call):
             continue

@@ -78,7 +78,7 @@ def check(ctx) -> Iterator:
     if _interactive(ctx.root):
         return
     analysis = _Analysis(ctx.model.expanded)
-    for loop in descendants_of_type(analysis.model.root, *SESSION_LOOPS):
+    for loop in analysis.model.nodes_of_type(*SESSION_LOOPS):
         found = analysis.dead_end(loop)
         if found is None:
             continue
@@ -91,7 +91,7 @@ def check(ctx) -> Iterator:
             "reconnect loop with backoff",
             related=[(network_call, "the session's connection"), (_loop_keyword(loop), "the loop that ends")],
         )
-    for call in descendants_of_type(analysis.model.root, "call_expression"):
+    for call in analysis.model.nodes_of_type("call_expression"):
         drained = analysis.drained_client(call)
         if drained is not None:
             method = call.child_by_field_name("function").child_by_field_name("field")
@@ -128,7 +128,7 @@ class _Analysis:
     @cached_property
     def aliases(self) -> dict[str, str]:
         aliases = {}
-        for item in descendants_of_type(self.model.root, "type_item"):
+        for item in self.model.nodes_of_type("type_item"):
             name, value = item.child_by_field_name("name"), item.child_by_field_name("type")
             if name is not None and value is not None:
                 aliases[text(name)] = text(value)
@@ -146,7 +146,7 @@ class _Analysis:
     def tungstenite_imports(self) -> frozenset[str]:
         """Names this file imports from a tungstenite crate: `use tungstenite::{connect, Message};`."""
         names = set()
-        for declaration in descendants_of_type(self.model.root, "use_declaration"):
+        for declaration in self.model.nodes_of_type("use_declaration"):
             if "tungstenite" in text(declaration):
                 names.update(text(i) for i in descendants_of_type(declaration, "identifier"))
         return frozenset(names)
@@ -356,26 +356,41 @@ class _Analysis:
         return True
 
     def _call_sites(self, function) -> Iterator[tuple[Node, object]]:
-        """Calls of ``function`` in this file; inside macro arguments (`assert!(f(..))`),
-        the called name's token stands for the call."""
-        for node in walk(self.model.root):
-            if _contains(function.node, node):
-                continue
-            if node.type == "call_expression" and _called_name(node) == function.name:
-                yield node, self.model.function_at(node)
-            elif node.type == "identifier" and node.parent is not None and node.parent.type == "token_tree":
+        """Calls of ``function`` in this file, outside it."""
+        for site in self._call_sites_by_name.get(function.name, ()):
+            if not _contains(function.node, site):
+                yield site, self.model.function_at(site)
+
+    @cached_property
+    def _call_sites_by_name(self) -> dict[str, list[Node]]:
+        """Called name -> its call sites in source order; inside macro arguments
+        (`assert!(f(..))`), the called name's token stands for the call."""
+        sites: dict[str, list[Node]] = {}
+        for node in self.model.nodes_of_type("call_expression", "identifier"):
+            if node.type == "call_expression":
+                name = _called_name(node)
+            elif node.parent is not None and node.parent.type == "token_tree":
                 following = node.next_sibling
-                if text(node) == function.name and following is not None and text(following).startswith("("):
-                    yield node, self.model.function_at(node)
+                name = text(node) if following is not None and text(following).startswith("(") else None
+            else:
+                name = None
+            if name is not None:
+                sites.setdefault(name, []).append(node)
+        return sites
 
     def _referenced_as_value(self, function) -> bool:
-        for identifier in descendants_of_type(self.model.root, "identifier"):
-            if text(identifier) != function.name or _contains(function.node, identifier):
-                continue
+        return any(not _contains(function.node, argument) for argument in self._arguments_by_name.get(function.name, ()))
+
+    @cached_property
+    def _arguments_by_name(self) -> dict[str, list[Node]]:
+        """Name -> the identifiers of that name passed as a call argument (a function
+        handed to another, as `spawn(run)` hands `run`)."""
+        arguments: dict[str, list[Node]] = {}
+        for identifier in self.model.nodes_of_type("identifier"):
             parent = identifier.parent
             if parent is not None and parent.type == "arguments":
-                return True
-        return False
+                arguments.setdefault(text(identifier), []).append(identifier)
+        return arguments
 
 
 # --- syntax helpers -----------------------------------------------------------------
