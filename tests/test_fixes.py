@@ -481,3 +481,23 @@ def test_every_snapshot_belongs_to_a_fixture():
     fixtures = {snapshot_of(path) for path in rule_fixture_files()}
     orphans = [p for p in FIXTURES.glob("*/WS*/*.fixed") if p not in fixtures]
     assert orphans == [], "snapshots without their fixture"
+
+
+@pytest.mark.parametrize("ending", ["\n", ""])
+def test_a_fix_in_the_last_statement_of_a_file_with_or_without_final_newline(ending, tmp_path):
+    """A Python fix is rendered on the top-level statement that holds it; the file's last
+    statement, without its final newline, renders apart from the file's text."""
+    source = (
+        "import asyncio\n\n\n"
+        "class Hub:\n"
+        "    async def push(self, ws, message):\n"
+        "        try:\n"
+        "            self.outbox.put_nowait(message)\n"
+        "        except asyncio.QueueFull:\n"
+        "            await ws.close(code=1013)"
+    )
+    path = tmp_path / "hub.py"
+    path.write_text(source + ending, encoding="utf-8")
+    outcome = fixes.fix_file(path, "hub.py", engine.RunOptions(frozenset({"WS001"})), unsafe=True)
+    assert outcome is not None and outcome.changed and outcome.result.problems == []
+    assert outcome.fixed.text == source.replace("await ws.close(code=1013)", "pass") + ending

@@ -363,7 +363,9 @@ def _drop_fix(ctx, model: PythonModel, outcome: FullOutcome, teardowns: list[Tea
     module's logger) or ``pass``. Offered only when the handler catches nothing but the
     overflow and every teardown is a whole statement of the handler's body."""
     handler = outcome.handler
-    if handler is None or not outcome.only_full or model.module.code != ctx.source.text:
+    if handler is None or not outcome.only_full:
+        return None
+    if not model.per_file("code_is_text", lambda model: model.module.code == ctx.source.text):
         return None
     torn = {id(teardown.node) for teardown in teardowns}
     kept: list[cst.BaseStatement] = []
@@ -379,8 +381,7 @@ def _drop_fix(ctx, model: PythonModel, outcome: FullOutcome, teardowns: list[Tea
             kept.append(statement)
     if not replaced:
         return None
-    new_module = model.module.deep_replace(handler, handler.with_changes(body=handler.body.with_changes(body=kept)))
-    edit = _changed_lines(ctx.source.text, new_module.code)
+    edit = _replacement(ctx, model, handler, handler.with_changes(body=handler.body.with_changes(body=kept)))
     if edit is None:
         return None
     return Fix(
@@ -422,6 +423,21 @@ def _module_logger(model: PythonModel) -> str | None:
                     if isinstance(target, cst.Name):
                         return target.value
     return None
+
+
+def _replacement(ctx, model: PythonModel, old: cst.CSTNode, new: cst.CSTNode) -> Edit | None:
+    """The whole-line edit of the file that turns ``old`` into ``new``, rendered on the
+    top-level statement holding ``old``: re-rendering the module for each fix made large
+    files quadratic."""
+    found = model.top_level_statement_at(ctx.span(old).start_offset)
+    if found is not None:
+        statement, offset = found
+        old_code = ctx.code(statement)
+        if ctx.source.text.startswith(old_code, offset):
+            edit = _changed_lines(old_code, ctx.code(statement.deep_replace(old, new)))
+            return None if edit is None else Edit(edit.start_offset + offset, edit.end_offset + offset, edit.replacement)
+    # The file's last statement without its final newline: render the module.
+    return _changed_lines(ctx.source.text, model.module.deep_replace(old, new).code)
 
 
 def _changed_lines(old: str, new: str) -> Edit | None:

@@ -121,6 +121,10 @@ def _shutdown_by_signal(model, function: Function | None) -> bool:
 def _interactive(model) -> bool:
     """A console program (``input()``, ``sys.stdin``): the person at the console sees the
     session end and decides whether to reconnect; nothing dies silently."""
+    return model.per_file("interactive", _reads_the_console)
+
+
+def _reads_the_console(model) -> bool:
     for node, _ in _walk(model.module, into_loops=True, into_functions=True):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "input":
             return True
@@ -304,12 +308,8 @@ def _uses(model, target: Function):
     """Where ``target`` runs from: (function, ancestors there, names it is called through)
     for each call of it and each call of a parameter it is passed to; ``_UNKNOWN_USE`` for a
     hand-off the file cannot follow."""
-    by_node = {f.node: f for f in model.functions}
-    for node, ancestors in _walk(model.module, into_loops=True, into_functions=True):
-        if not isinstance(node, (cst.Name, cst.Attribute)):
-            continue
-        if (dotted_name(node) or "").rpartition(".")[2] != target.name:
-            continue
+    by_node = model.per_file("functions_by_node", lambda model: {f.node: f for f in model.functions})
+    for node, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(target.name, ()):
         parent = ancestors[-1] if ancestors else None
         owner, local = _owner(by_node, ancestors)
         if isinstance(parent, cst.Call) and parent.func is node:
@@ -319,6 +319,17 @@ def _uses(model, target: Function):
                 yield (owner, () if _spawned(local) else local, frozenset())
         elif isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
             yield from _hand_off(model, by_node, parent, ancestors[-2], owner, local)
+
+
+def _names_by_last_part(model) -> dict[str, list[tuple[cst.CSTNode, tuple]]]:
+    """``run`` -> every ``run``, ``self.run``, ``client.run``... of the module, with its ancestors."""
+    names: dict[str, list[tuple[cst.CSTNode, tuple]]] = {}
+    for node, ancestors in _walk(model.module, into_loops=True, into_functions=True):
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            name = dotted_name(node)
+            if name is not None:
+                names.setdefault(name.rpartition(".")[2], []).append((node, ancestors))
+    return names
 
 
 def _owner(by_node, ancestors: tuple) -> tuple[Function | None, tuple]:
