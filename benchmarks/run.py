@@ -299,6 +299,36 @@ def bench_tree(language: str, tree: Path, scratch: Path, args, semgrep: str | No
     print(f"  peak RSS (largest process): {max(cold_rss, warm_rss)} MiB (target < 400)")
 
 
+# Parsing one file, imports included: the floor of linting it.
+PARSE_ONE_FILE = {
+    ".rs": "import tree_sitter, tree_sitter_rust, sys;"
+    "tree_sitter.Parser(tree_sitter.Language(tree_sitter_rust.language())).parse(open(sys.argv[1], 'rb').read())",
+    ".py": "import libcst, sys; libcst.parse_module(open(sys.argv[1], 'rb').read())",
+}
+LARGE_FILE_COPIES = 30
+
+
+def bench_large_file(scratch: Path, python: str) -> None:
+    """One large file full of connection code: the bundled examples of a language, copied
+    LARGE_FILE_COPIES times over. Findings, fixes and cross-function questions grow with
+    the file; lint-ws must stay linear in it, a bounded factor of the parse."""
+    print(f"\nlarge file: the examples of each language {LARGE_FILE_COPIES} times over in one file", flush=True)
+    lint = lint_ws_command(python)
+    env = child_env(scratch / "cache-large")
+    directory = scratch / "large"
+    directory.mkdir()
+    for suffix, floor_script in PARSE_ONE_FILE.items():
+        examples = sorted((HERE.parent / "examples").rglob(f"*{suffix}"))
+        path = directory / f"large{suffix}"
+        path.write_text("".join(example.read_text(encoding="utf-8") for example in examples) * LARGE_FILE_COPIES)
+        lines = path.read_text(encoding="utf-8").count("\n")
+        parse, _ = timed([python, "-c", floor_script, str(path)], env)
+        lint_time, _ = timed([*lint, "check", "--no-cache", "--exit-zero", "--format", "json", "-o", os.devnull, str(path)], env)
+        row(f"parse large{suffix} ({lines} lines)", parse)
+        row(f"lint-ws check large{suffix} --no-cache", lint_time)
+        ratio(f"large{suffix}: lint-ws / parse", lint_time / parse, "none; linear in the file")
+
+
 def bench_startup(scratch: Path, semgrep: str | None, python: str) -> None:
     print(f"\nstart-up: one small file (best of {STARTUP_RUNS})", flush=True)
     lint = lint_ws_command(python)
@@ -309,12 +339,8 @@ def bench_startup(scratch: Path, semgrep: str | None, python: str) -> None:
     (one / "one_file.py").write_text(PYTHON_TEMPLATE.format(n=1))
     base = best_of(STARTUP_RUNS, [python, "-c", "pass"])
     row("python -c pass", base)
-    floors = {
-        "one_file.rs": "import tree_sitter, tree_sitter_rust, sys;"
-        "tree_sitter.Parser(tree_sitter.Language(tree_sitter_rust.language())).parse(open(sys.argv[1], 'rb').read())",
-        "one_file.py": "import libcst, sys; libcst.parse_module(open(sys.argv[1], 'rb').read())",
-    }
-    for name, floor_script in floors.items():
+    for name in ("one_file.rs", "one_file.py"):
+        floor_script = PARSE_ONE_FILE[Path(name).suffix]
         timed([*lint, "check", str(one / name)], env)  # compiles byte code, fills the cache
         parse = best_of(STARTUP_RUNS, [python, "-c", floor_script, str(one / name)], env) - base
         cold = best_of(STARTUP_RUNS, [*lint, "check", "--no-cache", str(one / name)], env)
@@ -339,7 +365,7 @@ def main() -> None:
     parser.add_argument("--semgrep", help="the semgrep executable (default: semgrep on PATH)")
     parser.add_argument("--no-semgrep", action="store_true")
     parser.add_argument("--no-serial", action="store_true", help="skip the --jobs 1 run (slow on large trees)")
-    parser.add_argument("--only", choices=["rust", "python", "startup"], action="append")
+    parser.add_argument("--only", choices=["rust", "python", "startup", "large"], action="append")
     parser.add_argument("--parse-only", nargs=2, metavar=("PARSER", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.parse_only:
@@ -350,12 +376,14 @@ def main() -> None:
     print(f"lint-ws benchmark: {os.cpu_count()} cores, {_cpu_model()}, Python {sys.version.split()[0]}")
     if not semgrep:
         print("semgrep not found (pass --semgrep PATH): semgrep is not measured")
-    only = set(args.only or ["rust", "python", "startup"])
+    only = set(args.only or ["rust", "python", "startup", "large"])
     with tempfile.TemporaryDirectory(prefix="lint-ws-bench-") as scratch_name:
         scratch = Path(scratch_name)
         python = bare_python(scratch, snapshot(scratch))
         if "startup" in only:
             bench_startup(scratch, semgrep, python)
+        if "large" in only:
+            bench_large_file(scratch, python)
         if "rust" in only:
             bench_tree("rust", args.rust_tree, scratch, args, semgrep, python)
         if "python" in only:
