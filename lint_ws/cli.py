@@ -28,9 +28,13 @@ def _rule_ids(value: str) -> frozenset[str]:
 
 
 def _jobs(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
-    return int(value)
+    return jobs
 
 
 def _file(value: str) -> str:

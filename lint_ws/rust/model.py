@@ -6,7 +6,6 @@ call which, which are tests, and what the names in scope stand for.
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Iterable
 from functools import cached_property
@@ -85,21 +84,15 @@ class RustModel:
     def __init__(self, root: Node, encoded: bytes):
         self.root = root
         self.encoded = encoded
-
-    @cached_property
-    def _nodes_by_type(self) -> dict[str, list[tuple[int, Node]]]:
-        """Every node of the file by type, with its place in source order. One walk answers
-        every whole-file query: a walk per query made a large file quadratic."""
-        by_type: dict[str, list[tuple[int, Node]]] = {}
-        for place, node in enumerate(walk(self.root)):
-            by_type.setdefault(node.type, []).append((place, node))
-        return by_type
+        self._nodes_of_type: dict[tuple[str, ...], list[Node]] = {}
 
     def nodes_of_type(self, *types: str) -> list[Node]:
-        """The nodes of these types in the whole file, in source order."""
-        if len(types) == 1:
-            return [node for _, node in self._nodes_by_type.get(types[0], ())]
-        return [node for _, node in heapq.merge(*(self._nodes_by_type.get(type_, ()) for type_ in types))]
+        """The nodes of these types in the whole file, in source order. Each question walks
+        the tree once per file: asked for every candidate, walks made a large file quadratic."""
+        found = self._nodes_of_type.get(types)
+        if found is None:
+            found = self._nodes_of_type[types] = list(descendants_of_type(self.root, *types))
+        return found
 
     @cached_property
     def functions(self) -> list[Function]:
