@@ -122,6 +122,9 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from lint_ws import fixes
     if fixing:
         fixed = fixes.fix_run(result, files, options, unsafe=unsafe_fixes, write=not diff, cache=results_cache)
+    # Derived from every file's result on each access (and a fix replaces a file's result):
+    # taken once, after fixing.
+    findings, problems = result.findings, result.problems
 
     try:
         stream = open(args.output, "w", encoding="utf-8", newline="\n") if args.output else sys.stdout
@@ -131,9 +134,9 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     to_terminal = stream.isatty()
     show_source = args.show_source
     report = reporters.Report(
-        findings=result.findings,
+        findings=findings,
         # A named path that does not exist is part of the exit code 2, so SARIF says so too.
-        problems=result.problems + [Problem(name, "no such file or directory") for name in found.missing],
+        problems=problems + [Problem(name, "no such file or directory") for name in found.missing],
         files_checked=len(files),
         show_source=to_terminal if show_source is None else show_source,
         color=to_terminal and "NO_COLOR" not in os.environ,
@@ -149,9 +152,9 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.output:
             stream.close()
 
-    for problem in result.problems:
+    for problem in problems:
         print(f"lint-ws: {problem.render()}", file=sys.stderr)
-    active = [f for f in result.findings if not f.suppressed]
+    active = [f for f in findings if not f.suppressed]
     if args.statistics:
         from collections import Counter
 
@@ -162,11 +165,11 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if fixing:
         fix_note = fixes.summary(fixed.remaining, fixed.fixed_count, unsafe_fixes, dry_run=diff)
     elif offers_fixes:
-        fix_note = fixes.summary(result.findings, None, unsafe=False)
+        fix_note = fixes.summary(findings, None, unsafe=False)
     else:
         fix_note = ""
-    allow_problems = [p for p in result.problems if isinstance(p, AllowCommentProblem)]
-    analysis_problems = [p for p in result.problems if not isinstance(p, (AllowCommentProblem, FixProblem))]
+    allow_problems = [p for p in problems if isinstance(p, AllowCommentProblem)]
+    analysis_problems = [p for p in problems if not isinstance(p, (AllowCommentProblem, FixProblem))]
     print(_summary(len(active), len(files), analysis_problems, fix_note), file=sys.stderr)
 
     if result.failed or found.missing:

@@ -29,11 +29,10 @@ def display_path(path: str, cwd: str) -> str:
     return shown.replace(os.sep, "/")
 
 
-VIRTUALENV_MARKERS = ("pyvenv.cfg", "conda-meta")
-
-
-def _is_virtualenv(directory: str) -> bool:
-    return os.path.isfile(os.path.join(directory, "pyvenv.cfg")) or os.path.isdir(os.path.join(directory, "conda-meta"))
+def _is_virtualenv(entries: dict[str, os.DirEntry]) -> bool:
+    """A directory holding a ``pyvenv.cfg`` file or a ``conda-meta`` directory, judged from its listing."""
+    marker, conda = entries.get("pyvenv.cfg"), entries.get("conda-meta")
+    return (marker is not None and marker.is_file()) or (conda is not None and conda.is_dir())
 
 
 def _read_gitignore(directory: str | Path) -> pathspec.GitIgnoreSpec | None:
@@ -111,10 +110,10 @@ def _walk(
         entries = list(os.scandir(directory))
     except OSError:
         return
-    names = {entry.name for entry in entries}
-    if not named and not names.isdisjoint(VIRTUALENV_MARKERS) and _is_virtualenv(directory):
+    by_name = {entry.name: entry for entry in entries}
+    if not named and _is_virtualenv(by_name):
         return
-    if ".gitignore" in names:
+    if ".gitignore" in by_name:
         own = _read_gitignore(directory)
         if own is not None:
             rules = rules + ((Path(directory), own),)

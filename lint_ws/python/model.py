@@ -13,14 +13,13 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import libcst as cst
 
 from lint_ws.call_graph import callers_by_name
+from lint_ws.per_file import PerFileAnswers
 from lint_ws.python.names import (
     CLIENT,
     CLIENT_CONNECTS,
@@ -353,7 +352,7 @@ def _drive(indexer: _Indexer, root: cst.CSTNode) -> None:
         stack.extend((child, False) for child in reversed(child_nodes(node)))
 
 
-class PythonModel:
+class PythonModel(PerFileAnswers):
     def __init__(self, module: cst.Module):
         self.module = module
 
@@ -404,14 +403,6 @@ class PythonModel:
     def sites(self) -> list[Site]:
         """put_nowait/send_nowait/cancel calls and bare ``x.cancel`` references, with context."""
         return self._index.sites
-
-    def per_file(self, key: str, compute: Callable[[PythonModel], Any]) -> Any:
-        """``compute(self)``, computed once per file: a rule's question about the whole
-        module, asked for each of its candidates, would otherwise make large files quadratic."""
-        answers = self.__dict__.setdefault("_per_file", {})
-        if key not in answers:
-            answers[key] = compute(self)
-        return answers[key]
 
     @cached_property
     def _top_level_offsets(self) -> list[int]:

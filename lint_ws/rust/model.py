@@ -14,6 +14,7 @@ from typing import NamedTuple
 from tree_sitter import Node
 
 from lint_ws.call_graph import callers_by_name
+from lint_ws.per_file import PerFileAnswers
 
 from lint_ws.rust.syntax import (
     ancestors,
@@ -80,19 +81,14 @@ def abort_call_parts(call: Node) -> tuple[Node, str] | None:
     return parts
 
 
-class RustModel:
+class RustModel(PerFileAnswers):
     def __init__(self, root: Node, encoded: bytes):
         self.root = root
         self.encoded = encoded
-        self._nodes_of_type: dict[tuple[str, ...], list[Node]] = {}
 
     def nodes_of_type(self, *types: str) -> list[Node]:
-        """The nodes of these types in the whole file, in source order. Each question walks
-        the tree once per file: asked for every candidate, walks made a large file quadratic."""
-        found = self._nodes_of_type.get(types)
-        if found is None:
-            found = self._nodes_of_type[types] = list(descendants_of_type(self.root, *types))
-        return found
+        """The nodes of these types in the whole file, in source order (one walk per file)."""
+        return self.per_file(("nodes_of_type", types), lambda model: list(descendants_of_type(model.root, *types)))
 
     @cached_property
     def functions(self) -> list[Function]:
@@ -453,14 +449,15 @@ def local_binding(name: str, at: Node) -> Binding | None:
 
 def structs(model: RustModel) -> dict[str, Node]:
     """Struct name -> struct_item, for the structs declared in this file."""
-    found = model.__dict__.get("_structs")
-    if found is None:
-        found = {}
-        for item in model.nodes_of_type("struct_item"):
-            name = item.child_by_field_name("name")
-            if name is not None:
-                found.setdefault(text(name), item)
-        model.__dict__["_structs"] = found
+    return model.per_file("structs", _find_structs)
+
+
+def _find_structs(model: RustModel) -> dict[str, Node]:
+    found: dict[str, Node] = {}
+    for item in model.nodes_of_type("struct_item"):
+        name = item.child_by_field_name("name")
+        if name is not None:
+            found.setdefault(text(name), item)
     return found
 
 
@@ -562,7 +559,8 @@ def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = 
     found: list[Node] = []
     for binding in chain:
         if binding.struct is not None:  # a field: its methods may be called anywhere in the file
-            calls = _method_calls_by_receiver(model).get(binding.name, ())
+            in_file = model.per_file("method_calls", lambda model: _index_method_calls(model.nodes_of_type("call_expression")))
+            calls = in_file.get(binding.name, ())
         else:
             scope = enclosing(receiver, "function_item")
             in_scope = descendants_of_type(scope, "call_expression") if scope is not None else ()
@@ -580,17 +578,9 @@ def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = 
     return found
 
 
-def _method_calls_by_receiver(model: RustModel) -> dict[str, list[tuple[Node, str]]]:
-    """Receiver name -> the method calls on it in the file (``self.tasks.spawn(..)`` under
-    ``tasks``), with the method's name; computed once per model."""
-    found = model.__dict__.get("_method_calls_by_receiver")
-    if found is None:
-        found = _index_method_calls(model.nodes_of_type("call_expression"))
-        model.__dict__["_method_calls_by_receiver"] = found
-    return found
-
-
 def _index_method_calls(calls: Iterable[Node]) -> dict[str, list[tuple[Node, str]]]:
+    """Receiver name -> the method calls on it (``self.tasks.spawn(..)`` under ``tasks``),
+    with the method's name."""
     by_receiver: dict[str, list[tuple[Node, str]]] = {}
     for call in calls:
         parts = method_call_parts(call)
@@ -732,9 +722,10 @@ def item_functions(model: RustModel) -> list[Function]:
     """The functions declared at item level (free functions, methods of ``impl`` blocks, in
     modules), without walking function bodies: cheaper than ``model.functions`` when only
     methods matter. ``calls`` is left empty."""
-    found = model.__dict__.get("_item_functions")
-    if found is not None:
-        return found
+    return model.per_file("item_functions", _find_item_functions)
+
+
+def _find_item_functions(model: RustModel) -> list[Function]:
     found = []
 
     def visit(container: Node | None, impl_type: str | None, trait: str | None, in_test: bool) -> None:
@@ -754,17 +745,17 @@ def item_functions(model: RustModel) -> list[Function]:
                 visit(item.child_by_field_name("body"), None, None, test)
 
     visit(model.root, None, None, False)
-    model.__dict__["_item_functions"] = found
     return found
 
 
 def reachable_from_drop(model: RustModel) -> dict[int, Function]:
     """Functions run by a destructor: each ``Drop::drop`` and, transitively, the methods of
     the same type it calls. Keyed by the function node's id; values are the ``drop`` fns."""
-    found = model.__dict__.get("_reachable_from_drop")
-    if found is not None:
-        return found
-    found = {}
+    return model.per_file("reachable_from_drop", _find_reachable_from_drop)
+
+
+def _find_reachable_from_drop(model: RustModel) -> dict[int, Function]:
+    found: dict[int, Function] = {}
     methods: dict[tuple[str | None, str], list[Function]] = {}
     for function in item_functions(model):
         methods.setdefault((function.impl_type, function.name), []).append(function)
@@ -782,7 +773,6 @@ def reachable_from_drop(model: RustModel) -> dict[int, Function]:
                 pending.extend(
                     callee for callee in methods.get((destructor.impl_type, name), ()) if callee.trait != "Drop"
                 )
-    model.__dict__["_reachable_from_drop"] = found
     return found
 
 
