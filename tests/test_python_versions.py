@@ -103,3 +103,16 @@ def test_newer_syntax_libcst_cannot_reproduce_is_a_warning_not_an_error(tmp_path
     result = run_cli("check", "--no-show-source", "--no-cache", ".", cwd=tmp_path)
     assert result.returncode == 0
     assert "blank.py: warning: valid Python that libcst cannot parse" in result.stderr
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="needs a Python that rejects PEP 695")
+def test_a_fix_must_not_make_a_file_need_a_newer_python():
+    from lint_ws.python import frontend
+    from lint_ws.source import SourceError, decode
+
+    older = decode("m.py", b"class Box:\n    pass\n", "python")
+    newer = decode("m.py", b"class Box[T]:\n    pass\n", "python")
+    with pytest.raises(SourceError, match="accepted the original but not the fixed file"):
+        frontend.parse_fixed(older, newer)
+    assert frontend.parse_fixed(newer, newer).code == newer.text
+    assert frontend.parse_fixed(older, older).code == older.text

@@ -59,6 +59,19 @@ def parse(source: SourceFile) -> cst.Module:
     return judged if isinstance(judged, cst.Module) else _parse_accepted(source)
 
 
+def parse_fixed(before: SourceFile, after: SourceFile) -> cst.Module:
+    """Parse ``after``, the fixed text of ``before``: a fix must not make a file need a
+    newer Python, so what this interpreter accepted before, it must accept after."""
+    judged = judge(after)
+    if isinstance(judged, ast.Module):
+        return _parse_accepted(after)
+    try:
+        ast.parse(before.text, filename=before.path)
+    except SyntaxError:
+        return judged
+    raise SourceError("this Python accepted the original but not the fixed file")
+
+
 def _parse_accepted(source: SourceFile) -> cst.Module:
     """libcst's parse of a file CPython accepted."""
     outcome = _libcst_on_large_stack(source)
