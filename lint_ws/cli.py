@@ -19,9 +19,10 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ct
 
 
 class LintWs(click.Group):
+    """The command group; Ctrl-C in any command is one line and exit 130 (click's own
+    handling says "Aborted!" and exits 1)."""
+
     def invoke(self, ctx: click.Context):
-        # click's own handling says "Aborted!" and exits 1; a linter stopped by Ctrl-C says
-        # so in its own words and exits as shells report an interrupted command.
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
@@ -30,7 +31,7 @@ class LintWs(click.Group):
 
 
 @click.group(cls=LintWs, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="lint-ws", message="%(prog)s, version %(version)s")
+@click.version_option(__version__, prog_name="lint-ws")
 def cli() -> None:
     """Find connection-lifecycle anti-patterns in Rust and Python code."""
 
@@ -222,8 +223,7 @@ def _summary(findings: int, files: int, problems, fix_note: str = "") -> str:
 
 @cli.command()
 @click.argument("rule_id", required=False, metavar="[RULE_ID]", shell_complete=_complete_rule_id)
-@click.pass_context
-def rule(ctx: click.Context, rule_id: str | None) -> None:
+def rule(rule_id: str | None) -> None:
     """Print the doc of RULE_ID, or list every rule."""
     from lint_ws.catalogue import all_rules
 

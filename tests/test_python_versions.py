@@ -82,8 +82,11 @@ def test_each_construct_is_parsed_and_linted(tmp_path):
         # Newer syntax does not excuse a genuine error, nor a CPython limit.
         ("import asyncio\n\n\n" + PUSH + "\nclass Box[T]:\n    def f(:\n        pass\n", None),
         ("import asyncio\n\n\n" + PUSH + "\nx = " + "(" * 300 + ")" * 300 + "\n", 10),
+        # Escapes no Python decodes; libcst keeps a literal's text as it is written.
+        ("import asyncio\n\n\n" + PUSH + "\nx = '\\u12'\n", 10),
+        ("import asyncio\n\n\n" + PUSH + "\nx = b'\\xZ'\n", 10),
     ],
-    ids=["assign-to-call", "unclosed-bracket", "newer-and-invalid", "nesting-limit"],
+    ids=["assign-to-call", "unclosed-bracket", "newer-and-invalid", "nesting-limit", "unicode-escape", "bytes-escape"],
 )
 def test_code_no_python_accepts_is_a_syntax_error_with_its_line(tmp_path, text, line):
     (tmp_path / "bad.py").write_text(text)

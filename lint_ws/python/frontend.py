@@ -21,9 +21,15 @@ PARSER_STACK_BYTES = 512 * 1024 * 1024
 _STACK_SIZE_LOCK = threading.Lock()
 
 
-# CPython's own limits, the same in every version: libcst nests further, but no Python
-# accepts a file past them.
-CPYTHON_NESTING_LIMITS = ("too many nested parentheses", "too many levels of indentation")
+# CPython's errors that no newer grammar lifts, and that libcst does not see: its nesting
+# limits (libcst nests further) and the escapes of string literals (libcst keeps a literal's
+# text undecoded).
+ERRORS_OF_EVERY_PYTHON = (
+    "too many nested parentheses",
+    "too many levels of indentation",
+    "(unicode error)",
+    "(value error)",
+)
 
 
 def judge(source: SourceFile) -> ast.Module | cst.Module:
@@ -42,7 +48,7 @@ def judge(source: SourceFile) -> ast.Module | cst.Module:
         host_error = error
     except (RecursionError, MemoryError):
         raise _parser_limit("nesting too deep") from None
-    if host_error.msg not in CPYTHON_NESTING_LIMITS:
+    if not host_error.msg.startswith(ERRORS_OF_EVERY_PYTHON):
         newest = _libcst_on_large_stack(source)
         if isinstance(newest, cst.Module):
             # libcst drops some of PEP 701's new freedoms (blanks after a conversion,
