@@ -230,6 +230,8 @@ def test_a_rust_file_set_does_not_import_the_python_parser(tmp_path):
     modules = imported_modules("check", "conn.rs", cwd=tmp_path)
     assert "tree_sitter" in modules  # the run did parse
     assert not any(name == "libcst" or name.startswith("libcst.") for name in modules)
+    # click runs the command line; its completion machinery only completes.
+    assert "click" in modules and "click.shell_completion" not in modules
 
 
 def test_a_python_file_set_does_not_import_the_rust_parser(tmp_path):
