@@ -1,5 +1,3 @@
-import sys
-
 from lint_ws.cli import main
 
-sys.exit(main())
+main()

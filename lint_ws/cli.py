@@ -1,15 +1,16 @@
-"""The ``lint-ws`` command line.
+"""The ``lint-ws`` command line: a click group, one command per job.
 
-Built on the standard library's argparse: the command runs on every commit from a
-pre-commit hook, where start-up is most of its time, and importing click cost as much as
-Python's own start-up plus parsing the file (benchmarks/, README "Speed").
+A command is added by defining it under ``@cli.command()``. Everything but click and the
+reporters' format names is imported inside the commands, when a run needs it: the parsers
+and rules only once a file passes its prefilter (README "Speed").
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+
+import click
 
 from lint_ws import __version__, reporters
 
@@ -17,82 +18,113 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
-def _rule_ids(value: str) -> frozenset[str]:
+class LintWs(click.Group):
+    """The command group; Ctrl-C in any command is one line and exit 130 (click's own
+    handling says "Aborted!" and exits 1)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("lint-ws: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=LintWs, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lint-ws")
+def cli() -> None:
+    """Find connection-lifecycle anti-patterns in Rust and Python code."""
+
+
+def _rule_ids(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
     from lint_ws.catalogue import rule_ids
 
     ids = frozenset(part.strip().upper() for part in value.split(",") if part.strip())
     unknown = sorted(ids - rule_ids())
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(rule_ids()))})")
+        raise click.BadParameter(f"unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(rule_ids()))})")
     return ids
 
 
-def _jobs(value: str) -> int:
-    try:
-        jobs = int(value)
-    except ValueError:
-        jobs = 0
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
-    return jobs
+def _complete_rule_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Rule ids for a comma-separated list: the ids not listed yet that continue the word
+    after the last comma, each offered as the whole list so far plus that id."""
+    from click.shell_completion import CompletionItem
+
+    from lint_ws.catalogue import all_rules
+
+    listed, _, last = incomplete.rpartition(",")
+    prefix = f"{listed}," if listed else ""
+    taken = {part.strip().upper() for part in listed.split(",")}
+    return [
+        CompletionItem(prefix + rule.id, help=rule.name)
+        for rule in all_rules().values()
+        if rule.id.startswith(last.upper()) and rule.id not in taken
+    ]
 
 
-def _file(value: str) -> str:
-    if os.path.isdir(value):
-        raise argparse.ArgumentTypeError(f"{value!r} is a directory")
-    return value
+def _complete_rule_id(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    from click.shell_completion import CompletionItem
+
+    from lint_ws.catalogue import all_rules
+
+    return [CompletionItem(rule.id, help=rule.name) for rule in all_rules().values() if rule.id.startswith(incomplete.upper())]
 
 
-def _check_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lint-ws check", description="Lint PATHS (default: the current directory).")
-    add = parser.add_argument
-    # Paths are not checked here: an unreadable or missing named file is that file's
-    # problem, reported while the others are linted (SPEC section 6), not a usage error.
-    add("paths", nargs="*", metavar="PATH", help="Files and directories to lint (default: .).")
-    add("--format", dest="format_name", choices=sorted(reporters.FORMATS), default="text", help="Report format (default: text).")
-    add("-o", "--output", type=_file, metavar="FILE", help="Write the report to FILE.")
-    add("--select", type=_rule_ids, metavar="IDS", help="Comma-separated rule ids to run (default: all).")
-    add("--ignore", type=_rule_ids, metavar="IDS", help="Comma-separated rule ids not to run.")
-    add("--exit-zero", action="store_true", help="Exit 0 even when there are findings.")
-    add("--jobs", type=_jobs, metavar="N", help="Processes to use (default: number of cores).")
-    add("--no-cache", action="store_true", help="Neither read nor write the results cache.")
-    add("--statistics", action="store_true", help="Print the number of findings per rule.")
-    add("--show-source", action=argparse.BooleanOptionalAction, help="Show source frames (default: on a terminal).")
-    add("--fix", action="store_true", help="Apply safe fixes, then report what remains.")
-    add("--unsafe-fixes", action="store_true", help="Apply unsafe fixes too (implies --fix).")
-    add("--diff", action="store_true", help="Print the diff of the fixes instead of applying them; write nothing.")
-    add(
-        "--config",
-        dest="config_file",
-        type=_file,
-        metavar="FILE",
-        help="pyproject.toml ([tool.lint-ws]) or lint-ws.toml to use (default: the nearest one).",
-    )
-    add(
-        "--report-unused-allows",
-        action=argparse.BooleanOptionalAction,
-        help="Report allow comments that suppress nothing, and exit 1 for them.",
-    )
-    return parser
+@cli.command()
+# Paths are not checked here (readable=False): an unreadable or missing named file is that
+# file's problem, reported while the others are linted (SPEC section 6), not a usage error.
+@click.argument("paths", nargs=-1, metavar="[PATH]...", type=click.Path(readable=False))
+@click.option("--format", "format_name", type=click.Choice(sorted(reporters.FORMATS)), default="text", help="Report format (default: text).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the report to FILE.")
+@click.option("--select", callback=_rule_ids, shell_complete=_complete_rule_ids, metavar="IDS", help="Comma-separated rule ids to run (default: all).")
+@click.option("--ignore", callback=_rule_ids, shell_complete=_complete_rule_ids, metavar="IDS", help="Comma-separated rule ids not to run.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N", help="Processes to use (default: number of cores).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--show-source/--no-show-source", default=None, help="Show source frames (default: on a terminal).")
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="Apply unsafe fixes too (implies --fix).")
+@click.option("--diff", is_flag=True, help="Print the diff of the fixes instead of applying them; write nothing.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="pyproject.toml ([tool.lint-ws]) or lint-ws.toml to use (default: the nearest one).",
+)
+@click.option(
+    "--report-unused-allows/--no-report-unused-allows",
+    default=None,
+    help="Report allow comments that suppress nothing, and exit 1 for them.",
+)
+@click.pass_context
+def check(ctx: click.Context, **args) -> None:
+    """Lint the files and directories PATH (default: the current directory)."""
+    ctx.exit(_check(**args))
 
 
-def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _check(
+    paths, format_name, output, select, ignore, exit_zero, jobs, no_cache, statistics, show_source,
+    fix, unsafe_fixes, diff, config_file, report_unused_allows,
+) -> int:
     from lint_ws import config, discovery, engine
     from lint_ws.findings import AllowCommentProblem, FixProblem, Problem
 
-    paths = args.paths or (".",)
+    paths = paths or (".",)
     try:
-        configuration = config.resolve(args.config_file, paths)
+        configuration = config.resolve(config_file, paths)
     except config.ConfigError as error:
         print(f"lint-ws: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    selected = configuration.selected_rules(args.select or None, args.ignore)
-    report_unused_allows = args.report_unused_allows
+    selected = configuration.selected_rules(select or None, ignore)
     if report_unused_allows is None:
         report_unused_allows = configuration.report_unused_allows
-    diff = args.diff
-    if diff and args.format_name != "text":
-        parser.error("--diff prints a diff; it takes no --format")
+    if diff and format_name != "text":
+        raise click.UsageError("--diff prints a diff; it takes no --format")
     cwd = os.getcwd()
     found = discovery.discover(paths, excluded=configuration.is_excluded)
     for missing in found.missing:
@@ -104,18 +136,17 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         report_unused_allows=report_unused_allows,
     )
     results_cache = None
-    if not args.no_cache:
+    if not no_cache:
         from lint_ws import cache
 
         results_cache = cache.for_run(options)
     from lint_ws.progress import Progress
 
     with Progress(len(files)) as progress:
-        result = engine.run(files, options, jobs=args.jobs, cache=results_cache, progress=progress.advance)
+        result = engine.run(files, options, jobs=jobs, cache=results_cache, progress=progress.advance)
     if results_cache is not None:
         results_cache.prune()
-    unsafe_fixes = args.unsafe_fixes
-    fixing = args.fix or unsafe_fixes or diff
+    fixing = fix or unsafe_fixes or diff
     offers_fixes = any(finding.fix for finding in result.findings)
     if fixing or offers_fixes:
         # Imported only when there is something to fix or to offer fixing.
@@ -127,12 +158,11 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     findings, problems = result.findings, result.problems
 
     try:
-        stream = open(args.output, "w", encoding="utf-8", newline="\n") if args.output else sys.stdout
+        stream = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
     except OSError as error:
-        print(f"lint-ws: error: cannot write the report to {args.output}: {error.strerror}", file=sys.stderr)
+        print(f"lint-ws: error: cannot write the report to {output}: {error.strerror}", file=sys.stderr)
         return EXIT_ERROR
     to_terminal = stream.isatty()
-    show_source = args.show_source
     report = reporters.Report(
         findings=findings,
         # A named path that does not exist is part of the exit code 2, so SARIF says so too.
@@ -147,15 +177,15 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if diff:
             stream.write("".join(fixes.unified_diff(file_fix) for file_fix in fixed.fixes))
         else:
-            reporters.render(args.format_name, report, stream)
+            reporters.render(format_name, report, stream)
     finally:
-        if args.output:
+        if output:
             stream.close()
 
     for problem in problems:
         print(f"lint-ws: {problem.render()}", file=sys.stderr)
     active = [f for f in findings if not f.suppressed]
-    if args.statistics:
+    if statistics:
         from collections import Counter
 
         from lint_ws.catalogue import all_rules
@@ -176,9 +206,9 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if diff:
         # Like ruff: a diff means there is something to fix.
-        return EXIT_FINDINGS if fixed.fixes and not args.exit_zero else EXIT_CLEAN
+        return EXIT_FINDINGS if fixed.fixes and not exit_zero else EXIT_CLEAN
     failing_allows = report_unused_allows and allow_problems
-    return EXIT_FINDINGS if (active or failing_allows) and not args.exit_zero else EXIT_CLEAN
+    return EXIT_FINDINGS if (active or failing_allows) and not exit_zero else EXIT_CLEAN
 
 
 def _summary(findings: int, files: int, problems, fix_note: str = "") -> str:
@@ -191,53 +221,24 @@ def _summary(findings: int, files: int, problems, fix_note: str = "") -> str:
     return summary + "."
 
 
-def _rule_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lint-ws rule", description="Print the doc of RULE_ID, or list every rule.")
-    parser.add_argument("rule_id", nargs="?", metavar="RULE_ID")
-    return parser
-
-
-def rule(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+@cli.command()
+@click.argument("rule_id", required=False, metavar="[RULE_ID]", shell_complete=_complete_rule_id)
+def rule(rule_id: str | None) -> None:
+    """Print the doc of RULE_ID, or list every rule."""
     from lint_ws.catalogue import all_rules
 
     rules = all_rules()
-    if args.rule_id is None:
+    if rule_id is None:
         for doc in rules.values():
-            print(f"{doc.id}  {doc.name:<24} {doc.level:<8} {doc.summary}")
-        return EXIT_CLEAN
-    doc = rules.get(args.rule_id.upper())
+            click.echo(f"{doc.id}  {doc.name:<24} {doc.level:<8} {doc.summary}")
+        return
+    doc = rules.get(rule_id.upper())
     if doc is None:
-        parser.error(f"unknown rule id {args.rule_id} (known: {', '.join(rules)})")
-    sys.stdout.write(f"# {doc.id} {doc.name}\n\n{doc.summary}\n\n{doc.doc}")
-    return EXIT_CLEAN
+        raise click.BadParameter(f"unknown rule id {rule_id} (known: {', '.join(rules)})", param_hint="RULE_ID")
+    click.echo(f"# {doc.id} {doc.name}\n\n{doc.summary}\n\n{doc.doc}", nl=False)
 
 
-COMMANDS = {"check": (_check_parser, check), "rule": (_rule_parser, rule)}
-
-
-def _main_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lint-ws",
-        description="Find connection-lifecycle anti-patterns in Rust and Python code.",
-        epilog="commands:\n" + "".join(f"  {name:<8}{make().description}\n" for name, (make, _) in COMMANDS.items()),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"lint-ws, version {__version__}")
-    parser.add_argument("command", choices=COMMANDS, help="check or rule; `lint-ws COMMAND -h` for its options")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    arguments = sys.argv[1:] if argv is None else list(argv)
-    if not arguments or arguments[0] not in COMMANDS:
-        # --version, --help, or a usage error: argparse prints and exits.
-        _main_parser().parse_args(arguments)
-    make_parser, run = COMMANDS[arguments[0]]
-    parser = make_parser()
-    # Intermixed: options may follow paths (`lint-ws check src --select WS001 tests`).
-    args = parser.parse_intermixed_args(arguments[1:])
-    try:
-        return run(parser, args)
-    except KeyboardInterrupt:
-        print("lint-ws: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+def main() -> None:
+    """The console script: ``lint-ws`` whatever the script file is called (shell completion
+    reads ``_LINT_WS_COMPLETE``)."""
+    cli(prog_name="lint-ws")

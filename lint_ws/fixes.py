@@ -113,7 +113,7 @@ def check_still_parses(before: SourceFile, after: SourceFile) -> None:
     if after.language == "rust":
         _check_rust(before, after)
     else:
-        _check_python(after)
+        _check_python(before, after)
 
 
 def _check_rust(before: SourceFile, after: SourceFile) -> None:
@@ -137,11 +137,10 @@ def _error_nodes(root) -> int:
     return count
 
 
-def _check_python(after: SourceFile) -> None:
-    # ``parse`` runs CPython's parser, then libcst's: the fixed text must satisfy both, as the
-    # original did to be linted at all.
+def _check_python(before: SourceFile, after: SourceFile) -> None:
+    # The fixed text must satisfy libcst, and CPython's parser as far as the original did.
     try:
-        registry.frontend("python").parse(after)
+        registry.frontend("python").parse_fixed(before, after)
     except SourceError as error:
         where = f" at line {error.line}" if error.line else ""
         raise BrokenFix(f"the fixed file does not parse{where} ({error})") from None

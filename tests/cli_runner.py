@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,34 +47,3 @@ def run_cli(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-
-
-@dataclass
-class InProcessRun:
-    exit_code: int
-    stdout_bytes: bytes
-    stderr: str
-
-    @property
-    def stdout(self) -> str:
-        return self.stdout_bytes.decode("utf-8")
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_in_process(*args: str) -> InProcessRun:
-    """``lint-ws ARGS`` through ``lint_ws.cli.main`` in this process, so that rules the test
-    registers apply; stdout is kept as bytes (a diff's CRLF lines must stay CRLF)."""
-    from lint_ws.cli import main
-
-    stdout_bytes = io.BytesIO()
-    stdout, stderr = io.TextIOWrapper(stdout_bytes, encoding="utf-8", newline=""), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        try:
-            exit_code = main(list(args))
-        except SystemExit as exit:  # argparse's usage errors
-            exit_code = exit.code
-        stdout.flush()
-    return InProcessRun(exit_code, stdout_bytes.getvalue(), stderr.getvalue())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 from cli_hooks import launcher
-from cli_runner import REPO, cli_environment, run_cli
+from cli_runner import REPO, cli_environment, lint_ws_executable, run_cli
 from fixture_expectations import FIXTURES, expected_findings
 from lint_ws import __version__
 from lint_ws.catalogue import all_rules
@@ -151,11 +152,29 @@ def test_options_may_follow_paths_and_paths_may_follow_a_double_dash(tmp_path):
 
 
 def test_usage_errors_exit_2_with_usage(tmp_path):
-    for arguments in ([], ["bogus"], ["check", "--jobs", "0"], ["check", "--format", "xml"], ["check", "--nope"]):
+    for arguments in (["bogus"], ["check", "--jobs", "0"], ["check", "--format", "xml"], ["check", "--nope"], ["check", "--format", "json", "--diff"]):
         result = run_cli(*arguments, cwd=tmp_path)
         assert result.returncode == 2, arguments
-        assert result.stderr.startswith("usage: lint-ws") and "error: " in result.stderr.splitlines()[-1]
-        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("Usage: lint-ws") and result.stderr.splitlines()[-1].startswith("Error: ")
+        assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_no_command_shows_the_commands_and_exits_2(tmp_path):
+    result = run_cli(cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("Usage: lint-ws [OPTIONS] COMMAND")
+    assert re.findall(r"^  (\w+) ", result.stderr.split("Commands:")[1], re.M) == ["check", "rule"]
+
+
+@pytest.mark.parametrize("command", [["check"], ["rule"], []])
+def test_help_lists_every_option(command):
+    result = run_cli(*command, "-h")
+    assert result.returncode == 0 and result.stdout.startswith(f"Usage: lint-ws {' '.join(command)}".rstrip())
+    if command == ["check"]:
+        for option in ("--format", "--output", "--select", "--ignore", "--exit-zero", "--jobs", "--no-cache",
+                       "--statistics", "--no-show-source", "--fix", "--unsafe-fixes", "--diff", "--config",
+                       "--report-unused-allows"):
+            assert option in result.stdout, option
 
 
 def test_show_source_frames_underline_the_call_and_label_related(tmp_path):
@@ -199,3 +218,76 @@ def test_ctrl_c_stops_the_run_with_one_line_and_exit_130(jobs, tmp_path):
     )
     assert result.returncode == 130, result.stderr
     assert result.stderr.splitlines() == ["lint-ws: interrupted"]
+
+
+def complete(shell: str, words: str, cword: str) -> list[str]:
+    """What click's completion of the installed script answers ``shell`` for ``words``."""
+    env = {"_LINT_WS_COMPLETE": f"{shell}_complete", "COMP_WORDS": words, "COMP_CWORD": cword}
+    result = run_cli(env=env)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return result.stdout.splitlines()
+
+
+RULE_NAMES = {rule_id: doc.name for rule_id, doc in all_rules().items()}
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("lint-ws check --select ", sorted(all_rules())),
+        ("lint-ws check --select ws00", sorted(all_rules())),
+        # A comma-separated list: the part after the last comma is completed, the ids
+        # already listed are not offered again.
+        ("lint-ws check --select WS001,WS00", [f"WS001,{rule_id}" for rule_id in sorted(all_rules()) if rule_id != "WS001"]),
+        ("lint-ws check --ignore WS005,WS002,", ["WS005,WS002,WS001", "WS005,WS002,WS003", "WS005,WS002,WS004"]),
+        ("lint-ws check src --format ", ["github", "json", "sarif", "text"]),
+        ("lint-ws check --format s", ["sarif"]),
+        ("lint-ws rule WS00", sorted(all_rules())),
+        ("lint-ws ", ["check", "rule"]),
+    ],
+)
+def test_bash_completion(words, expected):
+    cword = str(len(words.split(" ")) - 1)
+    assert complete("bash", words, cword) == [f"plain,{value}" for value in expected]
+
+
+def test_zsh_completion_describes_each_rule():
+    lines = complete("zsh", "lint-ws check --ignore WS001,", "3")
+    triples = [tuple(lines[i : i + 3]) for i in range(0, len(lines), 3)]
+    assert triples == [("plain", f"WS001,{rule_id}", RULE_NAMES[rule_id]) for rule_id in sorted(all_rules()) if rule_id != "WS001"]
+
+
+def test_fish_completion_completes_the_word_being_typed():
+    # fish passes the word being typed as COMP_CWORD, and in COMP_WORDS too.
+    lines = complete("fish", "lint-ws check --select WS004,WS00", "WS004,WS00")
+    expected = [f"plain,WS004,{rule_id}\t{RULE_NAMES[rule_id]}" for rule_id in sorted(all_rules()) if rule_id != "WS004"]
+    assert lines == expected
+
+
+@pytest.mark.parametrize(
+    ("shell", "registration"),
+    [
+        ("bash", "complete -o nosort -F _lint_ws_completion lint-ws"),
+        ("zsh", "compdef _lint_ws_completion lint-ws"),
+        ("fish", 'complete --no-files --command lint-ws --arguments "(_lint_ws_completion)"'),
+    ],
+)
+def test_completion_scripts_register_lint_ws(shell, registration):
+    result = run_cli(env={"_LINT_WS_COMPLETE": f"{shell}_source"})
+    assert result.returncode == 0 and registration in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_bash_completion_through_the_sourced_script():
+    """What a bash user gets with ``eval "$(_LINT_WS_COMPLETE=bash_source lint-ws)"``."""
+    script = (
+        'eval "$(_LINT_WS_COMPLETE=bash_source "$LINT_WS")"\n'
+        "COMP_WORDS=(lint-ws check --select WS001,WS00)\n"
+        "COMP_CWORD=3\n"
+        '_lint_ws_completion "$LINT_WS"\n'
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    result = subprocess.run(
+        ["bash", "-c", script], env=cli_environment({"LINT_WS": lint_ws_executable()}), capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.splitlines() == [f"WS001,{rule_id}" for rule_id in sorted(all_rules()) if rule_id != "WS001"], result.stderr

@@ -17,12 +17,13 @@ import types
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli_runner import run_in_process
 from fixture_expectations import FIXTURES, rule_fixture_files
 from lint_ws import engine, fixes, registry
+from lint_ws.cli import cli
 from lint_ws.findings import Applicability, Edit, Finding, Fix
 from lint_ws.source import decode
 
@@ -91,7 +92,9 @@ def workdir(tmp_path, tmp_path_factory, monkeypatch):
 
 
 def lint_ws(*args):
-    return run_in_process("check", "--jobs", "1", *args)
+    """``lint-ws check ARGS`` in this process; stdout is kept as bytes too (``stdout_bytes``:
+    a diff's CRLF lines must stay CRLF)."""
+    return CliRunner().invoke(cli, ["check", "--jobs", "1", *args], prog_name="lint-ws")
 
 
 def sample(name: str, directory: Path) -> Path:

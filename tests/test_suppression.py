@@ -14,10 +14,11 @@ import types
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from cli_runner import run_in_process
 from lint_ws import engine, registry, reporters
 from lint_ws.catalogue import all_rules
+from lint_ws.cli import cli
 from lint_ws.findings import Finding, Severity
 from lint_ws.suppression import AllowCommentProblem
 
@@ -70,7 +71,7 @@ def run_check(*args: str, cwd: Path):
     previous = Path.cwd()
     os.chdir(cwd)
     try:
-        return run_in_process("check", "--jobs", "1", *args)
+        return CliRunner().invoke(cli, ["check", "--jobs", "1", *args], prog_name="lint-ws")
     finally:
         os.chdir(previous)
 

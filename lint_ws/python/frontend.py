@@ -21,32 +21,77 @@ PARSER_STACK_BYTES = 512 * 1024 * 1024
 _STACK_SIZE_LOCK = threading.Lock()
 
 
-def parse_ast(source: SourceFile) -> ast.Module:
-    """CPython's own parse: the judge of what is a syntax error, an order of magnitude
-    faster than libcst, and it rejects the pathological nesting that would crash libcst."""
+# CPython's errors that no newer grammar lifts, and that libcst does not see: its nesting
+# limits (libcst nests further) and the escapes of string literals (libcst keeps a literal's
+# text undecoded).
+ERRORS_OF_EVERY_PYTHON = (
+    "too many nested parentheses",
+    "too many levels of indentation",
+    "(unicode error)",
+    "(value error)",
+)
+
+
+def judge(source: SourceFile) -> ast.Module | cst.Module:
+    """Parse ``source`` as the newest Python reads it, or raise its syntax error.
+
+    CPython's ``ast`` of the interpreter lint-ws runs on is tried first: an order of
+    magnitude faster than libcst, and it rejects the pathological nesting that would crash
+    libcst. What it rejects may still be valid in a newer Python (PEP 695 generics and
+    ``type`` aliases, PEP 701 f-strings under Python 3.11): libcst, whose grammar is the
+    newest Python's, is then the judge, and its module is returned. Only what both reject
+    is the user's syntax error, reported as CPython words it.
+    """
     try:
         return ast.parse(source.text, filename=source.path)
     except SyntaxError as error:
-        raise SourceError(f"syntax error: {error.msg}", line=error.lineno) from None
+        host_error = error
     except (RecursionError, MemoryError):
         raise _parser_limit("nesting too deep") from None
+    if not host_error.msg.startswith(ERRORS_OF_EVERY_PYTHON):
+        newest = _libcst_on_large_stack(source)
+        if isinstance(newest, cst.Module):
+            # libcst drops some of PEP 701's new freedoms (blanks after a conversion,
+            # ``{x!r }``): its positions and fixes would miss the file's text.
+            if newest.code != source.text:
+                raise _parser_limit("newer syntax it does not reproduce exactly")
+            return newest
+    raise SourceError(f"syntax error: {host_error.msg}", line=host_error.lineno)
 
 
 def parse(source: SourceFile) -> cst.Module:
-    """Parse with libcst; only what CPython itself rejects is the user's syntax error."""
-    parse_ast(source)
-    return _parse_accepted(source)
+    """Parse with libcst; only what no Python accepts is the user's syntax error."""
+    judged = judge(source)
+    return judged if isinstance(judged, cst.Module) else _parse_accepted(source)
+
+
+def parse_fixed(before: SourceFile, after: SourceFile) -> cst.Module:
+    """Parse ``after``, the fixed text of ``before``: a fix must not make a file need a
+    newer Python, so what this interpreter accepted before, it must accept after."""
+    judged = judge(after)
+    if isinstance(judged, ast.Module):
+        return _parse_accepted(after)
+    try:
+        ast.parse(before.text, filename=before.path)
+    except SyntaxError:
+        return judged
+    raise SourceError("this Python accepted the original but not the fixed file")
 
 
 def _parse_accepted(source: SourceFile) -> cst.Module:
     """libcst's parse of a file CPython accepted."""
+    outcome = _libcst_on_large_stack(source)
+    if isinstance(outcome, cst.Module):
+        return outcome
+    reason = "nesting too deep" if isinstance(outcome, RecursionError) else "unsupported syntax"
+    raise _parser_limit(reason)
+
+
+def _libcst_on_large_stack(source: SourceFile) -> cst.Module | Exception:
     outcome: list = []
     worker = _start_with_large_stack(lambda: outcome.append(_libcst_parse(source.text)))
     worker.join()
-    if isinstance(outcome[0], cst.Module):
-        return outcome[0]
-    reason = "nesting too deep" if isinstance(outcome[0], RecursionError) else "unsupported syntax"
-    raise _parser_limit(reason)
+    return outcome[0]
 
 
 def _libcst_parse(text: str) -> cst.Module | Exception:
@@ -139,9 +184,13 @@ def _dotted(node: ast.expr) -> str | None:
 
 def analyse(source: SourceFile, checks, prefilter: bool = True) -> list[Finding]:
     """Run ``checks``; with ``prefilter``, only those whose syntax evidence the file shows."""
-    tree = parse_ast(source)
+    judged = judge(source)
+    if isinstance(judged, cst.Module):
+        # Syntax newer than this interpreter's: there is no CPython tree to take evidence
+        # from, and libcst has parsed the file already, so every check runs.
+        return run_checks(PythonContext(source, judged), checks)
     if prefilter and any(check.syntax_evidence for check in checks):
-        facts = SyntaxFacts(tree, source.text)
+        facts = SyntaxFacts(judged, source.text)
         checks = [check for check in checks if check.syntax_evidence is None or check.syntax_evidence(facts)]
         if not checks:
             return []
