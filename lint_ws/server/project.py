@@ -42,7 +42,11 @@ def settings_from(options: object) -> tuple[Settings, list[str]]:
         return Settings(), []
     if not isinstance(options, dict):
         return Settings(), ["initializationOptions must be an object; ignored"]
-    complaints = [f"unknown initialization option {key!r} (known: select, ignore); ignored" for key in options if key not in ("select", "ignore")]
+    complaints = [
+        f"unknown initialization option {key!r} (known: select, ignore); ignored"
+        for key in options
+        if key not in ("select", "ignore")
+    ]
     lists = {}
     for key in ("select", "ignore"):
         if key not in options:
@@ -53,11 +57,13 @@ def settings_from(options: object) -> tuple[Settings, list[str]]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             complaints.append(f"initialization option {key!r} must be a list of rule ids; ignored")
             continue
-        ids = {item.strip().upper() for item in value if item.strip()}
+        ids = frozenset(item.strip().upper() for item in value if item.strip())
         unknown = sorted(ids - rule_ids())
         if unknown:
-            complaints.append(f"initialization option {key!r}: unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(rule_ids()))}); ignored")
-        lists[key] = frozenset(ids & rule_ids())
+            known = ", ".join(sorted(rule_ids()))
+            complaints.append(f"initialization option {key!r}: unknown rule id {', '.join(unknown)} (known: {known}); ignored")
+            continue
+        lists[key] = ids
     return Settings(**lists), complaints
 
 
