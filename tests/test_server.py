@@ -167,9 +167,8 @@ def open_document(client: LanguageClient, path: Path, text: str, version: int = 
     path.write_text(text, encoding="utf-8")
     uri = from_fs_path(str(path))
     language = "rust" if path.suffix == ".rs" else "python"
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text))
-    )
+    document = types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=document))
     return uri
 
 
@@ -260,13 +259,21 @@ async def test_unsaved_edits_are_linted_not_the_file_on_disk(client: LanguageCli
     assert codes(await diagnostics(client, uri, version=3, after=after_save)) == ["WS001", "WS004"]
 
 
-async def test_positions_count_utf16_code_units(client: LanguageClient, project: Path):
-    await start(client, project)
-    # One character outside the Basic Multilingual Plane before the call: two UTF-16 units.
-    text = PUMP_RS.replace("        self.writer.abort();", '        let _ = "\U0001F50C"; self.writer.abort();')
+@pytest.mark.parametrize(
+    ("offered", "extra_units"),
+    [(None, 1), (["utf-8", "utf-16"], 3), (["utf-32"], 0)],
+    ids=["utf-16 by default", "utf-8", "utf-32"],
+)
+async def test_positions_count_the_negotiated_units(client: LanguageClient, project: Path, offered, extra_units):
+    capabilities = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=offered))
+    await start(client, project, capabilities=capabilities)
+    # One character outside the Basic Multilingual Plane before the call: two UTF-16 code
+    # units, four UTF-8 bytes, one code point.
+    prefix = '        let _ = "\U0001F50C"; '
+    text = PUMP_RS.replace("        self.writer.abort();", prefix + "self.writer.abort();")
     uri = open_document(client, project / "pump.rs", text)
     [finding] = await diagnostics(client, uri, version=1)
-    assert finding.range.start == types.Position(6, len('        let _ = "\U0001F50C"; ') + 1)
+    assert finding.range.start == types.Position(6, len(prefix) + extra_units)
 
 
 async def test_pull_diagnostics(client: LanguageClient, project: Path):

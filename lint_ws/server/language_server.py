@@ -27,7 +27,7 @@ from pygls.uris import to_fs_path
 
 from lint_ws import __version__
 from lint_ws.catalogue import all_rules
-from lint_ws.findings import Applicability, AllowCommentProblem, FileResult, Finding, Severity
+from lint_ws.findings import AllowCommentProblem, Applicability, FileResult, Finding, Severity
 from lint_ws.server import convert
 from lint_ws.server.project import CONFIG_FILES, Buffer, Project, Settings, is_config_file, settings_from
 from lint_ws.source import SourceFile, language_of
@@ -134,7 +134,7 @@ class LintWsServer(LanguageServer):
             error = project.reload_config()
             if error:
                 self.complain(error)
-        self.relint_all()
+        self.relint(self.projects)
 
     # Linting -----------------------------------------------------------------------
 
@@ -159,12 +159,13 @@ class LintWsServer(LanguageServer):
         self.enqueue([uri], first=True)
         self.enqueue(others)
 
-    def relint_all(self) -> None:
+    def relint(self, projects: list[Project]) -> None:
+        """Lint the open documents of ``projects`` again (or have them pulled again)."""
         if self.pulls_diagnostics:
             if self.refreshes_diagnostics:
                 self.workspace_diagnostic_refresh(None)
             return
-        self.enqueue([uri for project in self.projects for uri in project.buffers])
+        self.enqueue([uri for project in projects for uri in project.buffers])
 
     def enqueue(self, uris: list[str], first: bool = False) -> None:
         for uri in reversed(uris) if first else uris:
@@ -184,7 +185,8 @@ class LintWsServer(LanguageServer):
                 if linted is not None and linted.buffer == self.buffer(uri):
                     self.publish(uri, linted)
             except Exception as error:  # the queue must outlive any one document
-                self.log(f"internal error linting {uri} ({type(error).__name__}: {error}); please report it", types.MessageType.Error)
+                message = f"internal error linting {uri} ({type(error).__name__}: {error}); please report it"
+                self.log(message, types.MessageType.Error)
 
     def publish(self, uri: str, linted: Linted) -> None:
         self.text_document_publish_diagnostics(
@@ -215,8 +217,10 @@ class LintWsServer(LanguageServer):
                 del self.in_flight[uri]
         index = convert.TextIndex(buffer.text, self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
         linted = Linted(buffer, key[1], result, index, convert.diagnostics(result, index, uri))
-        if self.buffer(uri) is not None:
+        current = self.buffer(uri)
+        if current is not None:
             self.linted[uri] = linted
+        if current == buffer:  # a text already edited away is not worth a message
             self.log_problems(uri, result)
         return linted
 
@@ -350,7 +354,7 @@ def create_server() -> LintWsServer:
         ls.forget(uri)
         if not ls.pulls_diagnostics:
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-        ls.relint_all()
+        ls.relint([project])  # the file is read from disk again now
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: LintWsServer, params: types.DidChangeWatchedFilesParams) -> None:
@@ -402,8 +406,8 @@ def create_server() -> LintWsServer:
         safe_fixes = any(
             not f.suppressed and f.fix is not None and f.fix.applicability is Applicability.SAFE for f in linted.result.findings
         )
-        if explicit and safe_fixes and _wants(only, FIX_ALL):
-            project = ls.project_of[params.text_document.uri]
+        project = ls.project_of.get(params.text_document.uri)
+        if explicit and safe_fixes and project is not None and _wants(only, FIX_ALL):
             fixed = await asyncio.get_running_loop().run_in_executor(ls.executor, project.fix_all, linted.buffer)
             if fixed is not None:
                 edit = convert.replacement_edit(linted.buffer.text, fixed)
