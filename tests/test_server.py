@@ -75,6 +75,7 @@ def make_client() -> LanguageClient:
     own = (types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE)
     register_lsp_features(client, {method: f for method, f in DEFAULT_CLIENT_FEATURES.items() if method not in own})
     client.published = []
+    client.registrations = []
     client.waiters = []
 
     def wake() -> None:
@@ -91,6 +92,11 @@ def make_client() -> LanguageClient:
     @client.feature(types.WINDOW_LOG_MESSAGE)
     def log(ls: LanguageClient, params: types.LogMessageParams) -> None:
         ls.log_messages.append(params)
+        wake()
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(ls: LanguageClient, params: types.RegistrationParams) -> None:
+        ls.registrations.extend(params.registrations)
         wake()
 
     @client.feature(types.WINDOW_SHOW_MESSAGE)
@@ -276,6 +282,18 @@ async def test_positions_count_the_negotiated_units(client: LanguageClient, proj
     assert finding.range.start == types.Position(6, len(prefix) + extra_units)
 
 
+async def test_a_coding_cookie_keeps_columns_right(client: LanguageClient, project: Path):
+    await start(client, project)
+    text = "# -*- coding: latin-1 -*-\n" + FEED_PY.replace("await self.ws.send(update)", "x = 'é'; await self.ws.send(update)")
+    path = project / "feed.py"
+    uri = from_fs_path(str(path))
+    path.write_bytes(text.encode("latin-1"))  # as saved; the editor holds the decoded text
+    document = types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=document))
+    check_then_send = next(d for d in await diagnostics(client, uri, version=1) if d.code == "WS004")
+    assert check_then_send.range.start == types.Position(WS004_LINE + 1, len("            x = 'é'; await "))
+
+
 async def test_pull_diagnostics(client: LanguageClient, project: Path):
     pulling = types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(diagnostic=types.DiagnosticClientCapabilities())
@@ -451,6 +469,19 @@ async def test_configuration_file_is_read_and_reloaded(client: LanguageClient, p
     [shown] = client.messages
     assert shown.type == types.MessageType.Error
     assert "unknown key 'selct'" in shown.message
+
+
+async def test_the_server_asks_to_watch_the_configuration_files(client: LanguageClient, project: Path):
+    watching = types.ClientCapabilities(
+        workspace=types.WorkspaceClientCapabilities(
+            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)
+        )
+    )
+    await start(client, project, capabilities=watching)
+    [registration] = await until(client, lambda: client.registrations)
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    globs = sorted(watcher["globPattern"] for watcher in registration.register_options["watchers"])
+    assert globs == ["**/lint-ws.toml", "**/pyproject.toml"]
 
 
 async def test_lint_ws_toml_per_file_ignores_apply(client: LanguageClient, project: Path):
