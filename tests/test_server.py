@@ -484,12 +484,17 @@ async def test_the_server_asks_to_watch_the_configuration_files(client: Language
     assert globs == ["**/lint-ws.toml", "**/pyproject.toml"]
 
 
-async def test_lint_ws_toml_per_file_ignores_apply(client: LanguageClient, project: Path):
-    (project / "lint-ws.toml").write_text('per-file-ignores = { "tests/**" = ["WS004"] }\n', encoding="utf-8")
+async def test_lint_ws_toml_per_file_ignores_and_exclude_apply(client: LanguageClient, project: Path):
+    (project / "lint-ws.toml").write_text(
+        'exclude = ["vendor/"]\nper-file-ignores = { "tests/**" = ["WS004"] }\n', encoding="utf-8"
+    )
     await start(client, project)
     (project / "tests").mkdir()
+    (project / "vendor").mkdir()
     in_tests = open_document(client, project / "tests" / "feed.py", FEED_PY)
     assert codes(await diagnostics(client, in_tests, version=1)) == ["WS001"]
+    vendored = open_document(client, project / "vendor" / "feed.py", FEED_PY)
+    assert codes(await diagnostics(client, vendored, version=1)) == []
     elsewhere = open_document(client, project / "feed.py", FEED_PY)
     assert codes(await diagnostics(client, elsewhere, version=1)) == ["WS001", "WS004"]
 
