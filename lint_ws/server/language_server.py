@@ -33,8 +33,9 @@ from lint_ws.server.project import CONFIG_FILES, Buffer, Project, Settings, is_c
 from lint_ws.source import SourceFile, language_of
 
 FIX_ALL = "source.fixAll.lint-ws"
-# Long enough to merge a burst of keystrokes or a multi-cursor edit into one lint, short
-# enough to stay within the 100 ms from edit to diagnostics that benchmarks/ measures.
+# Long enough to merge a burst of changes (a completion inserting text, a macro replaying
+# edits) into one lint; short, since it adds to every edit's wait for its diagnostics
+# (benchmarks/server.py). Changes made while a lint runs are merged whatever the delay.
 DEBOUNCE_SECONDS = 0.02
 MESSAGE_TYPE = {
     Severity.ERROR: types.MessageType.Error,
@@ -61,7 +62,7 @@ class LintWsServer(LanguageServer):
         self.logged: dict[str, tuple[str, ...]] = {}  # problems already logged per document
         self.queue: OrderedDict[str, None] = OrderedDict()
         self.timers: dict[str, asyncio.TimerHandle] = {}
-        self.in_flight: dict[str, tuple[tuple[str, int], asyncio.Future]] = {}
+        self.in_flight: dict[str, tuple[tuple[str, int], asyncio.Task]] = {}  # uri -> (text, generation), lint
         self.drain: asyncio.Task | None = None
         # One thread: lints never run concurrently, and the engine's per-process caches
         # (rule modules, parsers) are shared by all of them.
@@ -206,17 +207,22 @@ class LintWsServer(LanguageServer):
             return stored
         key = (buffer.text, project.generation)
         flight = self.in_flight.get(uri)
-        if flight is not None and flight[0] == key:
-            return await asyncio.shield(flight[1])
-        future = asyncio.get_running_loop().run_in_executor(self.executor, project.lint, buffer)
-        self.in_flight[uri] = (key, future)
+        if flight is None or flight[0] != key:
+            flight = (key, asyncio.create_task(self._lint_now(uri, buffer, project)))
+            self.in_flight[uri] = flight
         try:
-            result = await asyncio.shield(future)
+            # Shielded: a cancelled request (the cursor moved on) leaves the lint running
+            # for whoever else waits for it.
+            return await asyncio.shield(flight[1])
         finally:
-            if self.in_flight.get(uri, (None, None))[1] is future:
+            if self.in_flight.get(uri) is flight and flight[1].done():
                 del self.in_flight[uri]
+
+    async def _lint_now(self, uri: str, buffer: Buffer, project: Project) -> Linted:
+        generation = project.generation
+        result = await asyncio.get_running_loop().run_in_executor(self.executor, project.lint, buffer)
         index = convert.TextIndex(buffer.text, self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
-        linted = Linted(buffer, key[1], result, index, convert.diagnostics(result, index, uri))
+        linted = Linted(buffer, generation, result, index, convert.diagnostics(result, index, uri))
         current = self.buffer(uri)
         if current is not None:
             self.linted[uri] = linted
