@@ -238,6 +238,14 @@ def rule(rule_id: str | None) -> None:
     click.echo(f"# {doc.id} {doc.name}\n\n{doc.summary}\n\n{doc.doc}", nl=False)
 
 
+@cli.command()
+def server() -> None:
+    """Run the language server (LSP over stdin/stdout) for editors."""
+    from lint_ws.server import main as serve
+
+    serve()
+
+
 def main() -> None:
     """The console script: ``lint-ws`` whatever the script file is called (shell completion
     reads ``_LINT_WS_COMPLETE``)."""

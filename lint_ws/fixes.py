@@ -163,16 +163,22 @@ class FileFix:
 
 
 def fix_file(
-    fs_path: Path, display: str, options: engine.RunOptions, unsafe: bool, cache: ResultCache | None = None
+    fs_path: Path,
+    display: str,
+    options: engine.RunOptions,
+    unsafe: bool,
+    cache: ResultCache | None = None,
+    raw: bytes | None = None,
 ) -> FileFix | None:
     """Fix one file in memory, pass by pass; None when it cannot be read or decoded (the
     lint run has already reported why). With the run's ``cache``, the first pass reuses the
-    lint run's analysis, and the fixed text's analysis is there for the next run."""
+    lint run's analysis, and the fixed text's analysis is there for the next run. ``raw`` is
+    the content to fix when it is not the file's (an editor's unsaved buffer)."""
     language = language_of(fs_path.name)
     if language is None:
         return None
     try:
-        original = decode(display, fs_path.read_bytes(), language)
+        original = decode(display, fs_path.read_bytes() if raw is None else raw, language)
     except (OSError, SourceError):
         return None
     current, fixed_count, passes = original, 0, 0

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from lint_ws import catalogue
-from lint_ws.findings import AllowCommentProblem, Finding, Problem, Severity
+from lint_ws.findings import AllowCommentProblem, Edit, Finding, Problem, Severity
 from lint_ws.source import SourceFile
 
 MARKER = "lint-ws:"
@@ -135,6 +135,22 @@ def parse_allows(source: SourceFile) -> tuple[list[Allow], list[Problem]]:
         comment_only = source.line_text(line)[:column].strip() == ""
         allows.append(Allow(line, (line, line + 1) if comment_only else (line,), rule_ids))
     return allows, problems
+
+
+def allow_edit(source: SourceFile, line: int, rule_id: str) -> Edit:
+    """The edit that makes ``line`` allow ``rule_id``: the id joins the list of the allow
+    comment already on that line (a second directive in one comment would not be read),
+    else a new allow comment goes at the end of the line."""
+    comments = _rust_comments(source, [line]) if source.language == "rust" else _python_comments(source, [line])
+    for _, column, comment in comments:
+        match = _DIRECTIVE.search(comment)
+        ids_match = _ID_LIST.match(match.group("rest")) if match else None
+        if ids_match is not None:
+            closing_bracket = source.offset_of(line, column) + match.start("rest") + ids_match.end() - 1
+            return Edit(closing_bracket, closing_bracket, f", {rule_id}")
+    end = source.offset_of(line, len(source.line_text(line)))
+    comment = f" // {MARKER} allow({rule_id})" if source.language == "rust" else f"  # {MARKER} allow[{rule_id}]"
+    return Edit(end, end, comment)
 
 
 def _lines_containing(source: SourceFile, needle: str) -> list[int]:

@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+from lint_ws import HOMEPAGE
+
 FRONT_MATTER = "+++"
 _HERE = Path(__file__).parent
 
@@ -28,6 +30,11 @@ class RuleDoc(NamedTuple):
     @property
     def title(self) -> str:
         return f"{self.id} {self.name}"
+
+    @property
+    def help_uri(self) -> str:
+        """Where the rule's doc is read online: SARIF's ``helpUri``, the editor's link."""
+        return f"{HOMEPAGE}/blob/main/rules/{self.id}.md"
 
 
 def _parse(text: str) -> RuleDoc:

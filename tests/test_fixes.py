@@ -12,8 +12,6 @@ import re
 import shutil
 import stat
 import subprocess
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -22,42 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fixture_expectations import FIXTURES, rule_fixture_files
+from marker_rules import MARKER_RULES, SAFE
+from marker_rules import install as install_marker_rules
 from lint_ws import engine, fixes, registry
 from lint_ws.cli import cli
-from lint_ws.findings import Applicability, Edit, Finding, Fix
+from lint_ws.findings import Edit, Finding, Fix
 from lint_ws.source import decode
 
 SAMPLES = FIXTURES / "fixes"
-SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
-
-# rule id: (pattern, replacement template, applicability)
-MARKER_RULES = {
-    "WS001": (r"safe_target\((\d)\)", "fixed_target(\n        \\1,\n    )", SAFE),
-    "WS002": (r"risky_target", "careful_target", UNSAFE),
-    "WS003": (r"break_me", ")(", SAFE),
-    "WS004": (r"alpha_beta", "ALPHA_beta", SAFE),
-    "WS005": (r"beta", "BETA", SAFE),
-}
-
-
-def marker_rule(rule_id, pattern, replacement, applicability):
-    module = types.ModuleType(f"lint_ws_test_marker_{rule_id}")
-    module.RULE_ID = rule_id
-
-    def check(context):
-        source = context.source
-        for match in re.finditer(pattern, source.text):
-            edit = Edit(match.start(), match.end(), match.expand(replacement))
-            yield Finding(
-                rule_id,
-                source.path,
-                source.span_from_offsets(match.start(), match.end()),
-                f"marker {match.group()}",
-                fix=Fix(f"rewrite {match.group()}", applicability, (edit,)),
-            )
-
-    module.check = check
-    return module
 
 
 @pytest.fixture
@@ -65,17 +35,7 @@ def marker_rules(monkeypatch):
     """Replace the registered rules by marker rules; call again to install other ones."""
 
     def install(rules=MARKER_RULES):
-        names = {}
-        for rule_id, spec in rules.items():
-            module = marker_rule(rule_id, *spec)
-            monkeypatch.setitem(sys.modules, module.__name__, module)
-            names[rule_id] = module.__name__
-        prefilters = types.ModuleType("lint_ws_test_marker_prefilters")
-        prefilters.PREFILTERS = {rule_id: registry.Prefilter(triggers=("",)) for rule_id in rules}
-        monkeypatch.setitem(sys.modules, prefilters.__name__, prefilters)
-        monkeypatch.setattr(registry, "RULE_MODULES", {"rust": names, "python": names})
-        monkeypatch.setattr(registry, "PREFILTER_MODULES", {"rust": prefilters.__name__, "python": prefilters.__name__})
-        registry.checks_for.cache_clear()
+        install_marker_rules(rules, monkeypatch.setitem, monkeypatch.setattr)
 
     install()
     yield install

@@ -19,15 +19,14 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 
-from lint_ws import __version__
+from lint_ws import HOMEPAGE, __version__
 from lint_ws.catalogue import RuleDoc, all_rules
 from lint_ws.findings import Edit, Finding, Problem, Severity, Span
 from lint_ws.fixes import newline_of, with_newline
 from lint_ws.source import SourceError, SourceFile, decode, language_of
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/lint-ws/lint-ws"
-RULE_DOC_URI = INFORMATION_URI + "/blob/main/rules/{id}.md"
+INFORMATION_URI = HOMEPAGE
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "lintWs/v1"
 
@@ -118,7 +117,7 @@ def _descriptor(rule: RuleDoc) -> om.ReportingDescriptor:
         short_description=om.MultiformatMessageString(text=rule.summary),
         full_description=om.MultiformatMessageString(text=_full_description(rule)),
         help=om.MultiformatMessageString(text=rule.doc, markdown=rule.doc),
-        help_uri=RULE_DOC_URI.format(id=rule.id),
+        help_uri=rule.help_uri,
         default_configuration=om.ReportingConfiguration(level=rule.level),
         properties={"tags": list(rule.tags), "precision": rule.precision},
     )

@@ -1,0 +1,3 @@
+from lint_ws.server import main
+
+main()
