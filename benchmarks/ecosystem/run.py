@@ -45,6 +45,10 @@ EXTRACTED_SUFFIXES = (".rs", ".py", ".pyi")
 EXTRACTED_NAMES = ("Cargo.toml", "pyproject.toml", "setup.cfg", "setup.py", ".gitignore", "lint-ws.toml")
 
 
+def language_of(path: str) -> str:
+    return LANGUAGES.get(Path(path).suffix, "other")
+
+
 class Repo(NamedTuple):
     name: str  # OWNER/NAME
     commit: str
@@ -65,7 +69,7 @@ class Finding(NamedTuple):
 
     @property
     def language(self) -> str:
-        return LANGUAGES.get(Path(self.path).suffix, "other")
+        return language_of(self.path)
 
 
 class Known(NamedTuple):
@@ -78,7 +82,7 @@ class Known(NamedTuple):
 
     @property
     def language(self) -> str:
-        return LANGUAGES.get(Path(self.path).suffix, "other")
+        return language_of(self.path)
 
     def matches(self, finding: Finding) -> bool:
         return (finding.rule, finding.path) == (self.rule, self.path) and self.line <= finding.line <= self.end_line
