@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.python.fix_edits import websockets_connection_closed
 from lint_ws.python.model import child_nodes, dotted_name, unawaited
 from lint_ws.python.names import FLAG_ATTRIBUTES, SEND_METHODS, STATE_ATTRIBUTES
 
@@ -366,13 +367,7 @@ def _closed_exception(model) -> str | None:
         "websockets", "aiohttp", "starlette", "fastapi"
     }
     if libraries == {"websockets"}:
-        for local, qualified in imports.items():
-            if qualified in ("websockets.ConnectionClosed", "websockets.exceptions.ConnectionClosed"):
-                return local
-        for local, qualified in imports.items():
-            if qualified in ("websockets", "websockets.exceptions"):
-                return f"{local}.ConnectionClosed"
-        return None
+        return websockets_connection_closed(model)
     if libraries == {"aiohttp"}:
         # aiohttp raises ClientConnectionResetError, a ConnectionResetError, on a closed socket.
         return "ConnectionResetError"
