@@ -564,5 +564,5 @@ def _import_connection_closed(ctx, model) -> Edit | None:
 
 def _imports_websockets(statement: cst.Import | cst.ImportFrom) -> bool:
     if isinstance(statement, cst.ImportFrom):
-        return statement.relative == [] and (dotted_name(statement.module) or "").partition(".")[0] == "websockets"
+        return not statement.relative and (dotted_name(statement.module) or "").partition(".")[0] == "websockets"
     return any((dotted_name(alias.name) or "").partition(".")[0] == "websockets" for alias in statement.names)
