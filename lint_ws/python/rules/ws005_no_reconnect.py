@@ -99,7 +99,7 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     opened = _opened_at(model, function, subject)
     if opened is not None:
         related.insert(0, (opened, "connected here, once"))
-    fix = _reconnect_loop_fix(ctx, subject, ancestors)
+    fix = _reconnect_loop_fix(ctx, subject, loop, exits, ancestors)
     return ctx.report(RULE_ID, node, message, related=related, fix=fix)
 
 
@@ -480,16 +480,20 @@ _WEBSOCKETS_CONNECT = frozenset(
 _IMPORTED_CLOSED = "ConnectionClosed"
 
 
-def _reconnect_loop_fix(ctx, subject: str, ancestors: tuple) -> Fix | None:
+def _reconnect_loop_fix(ctx, subject: str, loop, exits: list, ancestors: tuple) -> Fix | None:
     """``async with websockets.connect(uri) as ws: <session>`` becomes ``async for ws in
     websockets.connect(uri):`` with ``try: <session> except ConnectionClosed: continue``.
 
     Offered only where the session's every end then leads to the next connection: nothing
     in it returns or raises (that would still end the session), and no ``break`` or
-    ``continue`` in it would come to mean the new loop."""
+    ``continue`` in it would come to mean the new loop; and only where the loop ends on
+    nothing but a disconnect: a loop condition or a ``break`` on a message would be the
+    session's deliberate end, which must not turn into a reconnect."""
     model = ctx.model
     session = next((a for a in reversed(ancestors) if isinstance(a, cst.With) and _opens(model, a, subject)), None)
     if session is None or not isinstance(session.body, cst.IndentedBlock) or not _every_end_reconnects(session.body):
+        return None
+    if not _ends_only_on_disconnect(loop, exits):
         return None
     edits: list[Edit] = []
     closed = websockets_connection_closed(model)
@@ -532,6 +536,15 @@ def _opens(model, node: cst.With, subject: str) -> bool:
         and model.qualified(item.item.func) in _WEBSOCKETS_CONNECT
         and item.asname is not None
         and dotted_name(item.asname.name) == subject
+    )
+
+
+def _ends_only_on_disconnect(loop, exits: list) -> bool:
+    if isinstance(loop, cst.While) and not _runs_forever(loop):
+        return False
+    disconnects = {id(node) for node, _ in exits}
+    return all(
+        id(node) in disconnects for node, _ in _walk(loop.body, into_loops=False) if isinstance(node, cst.Break)
     )
 
 
