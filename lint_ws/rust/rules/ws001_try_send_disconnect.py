@@ -20,7 +20,7 @@ from lint_ws.rust.model import (
     mentions_connection,
     words,
 )
-from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
+from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
 
 RULE_ID = "WS001"
 
@@ -435,7 +435,7 @@ def _fix(ctx, branch: FullBranch | None) -> Fix | None:
     end = ctx.source.char_offset_of_byte(branch.node.end_byte)
     log = _log_line(text_)
     if branch.node.type == "block":
-        indent = _indent_at(text_, start)
+        indent = line_indent(text_, start)
         inner = indent + "    "
         tail = f"\n{inner}{value}" if value else ""
         # The opening line keeps its trailing comment.
@@ -463,9 +463,9 @@ def _full_arm_fix(ctx, branch: FullBranch | None) -> Fix | None:
     if value is None or not TRY_SEND_ERROR_IMPORT.search(ctx.source.text):
         return None
     offset = ctx.source.char_offset_of_byte(arm.start_byte)
-    indent = _indent_at(ctx.source.text, offset)
-    if ctx.source.text[offset - len(indent) : offset] != indent:
-        return None
+    indent = line_indent(ctx.source.text, offset)
+    if ctx.source.text[ctx.source.text.rfind("\n", 0, offset) + 1 : offset] != indent:
+        return None  # the arm does not start its line
     log = _log_line(ctx.source.text)
     body = f"{{ {log}; {value} }}" if value else log
     insertion = f"Err(TrySendError::Full(_)) => {body},\n{indent}"
@@ -512,13 +512,6 @@ def _success_value(construct: Node) -> str | None:
             return ""
         return code if _PLAIN_SUCCESS.fullmatch(code) else None
     return None
-
-
-def _indent_at(source: str, offset: int) -> str:
-    """The indentation of the line holding ``offset``."""
-    line_start = source.rfind("\n", 0, offset) + 1
-    line = source[line_start:offset]
-    return line[: len(line) - len(line.lstrip())]
 
 
 def _log_line(source: str) -> str:

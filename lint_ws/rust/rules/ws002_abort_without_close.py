@@ -26,7 +26,7 @@ from lint_ws.rust.model import (
     task_owns_connection,
     words,
 )
-from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
+from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
 
 RULE_ID = "WS002"
 
@@ -107,7 +107,7 @@ def _graceful_stop_fix(ctx, model: RustModel, call: Node, parts: tuple[Node, str
     offset = ctx.source.char_offset_of_byte(statement.start_byte) if statement is not None else 0
     if statement is not None and not text_[text_.rfind("\n", 0, offset) + 1 : offset].strip():
         # A statement on its own line: written out as the statements a person would write.
-        indent = _indent_at(text_, offset)
+        indent = line_indent(text_, offset)
         signal = "" if cancelled else f"{token}.cancel();\n{indent}"
         replacement = f"{signal}if {timeout} {{\n{indent}    {name}.abort();\n{indent}}}"
         target = statement
@@ -180,12 +180,6 @@ def _created_here(token: str, at: Node) -> bool:
     """Whether ``token`` is a local made by ``CancellationToken::new()`` in this scope."""
     binding = local_binding(token, at)
     return binding is not None and binding.value is not None and bool(_NEW_TOKEN.fullmatch(text(binding.value)))
-
-
-def _indent_at(source: str, offset: int) -> str:
-    line_start = source.rfind("\n", 0, offset) + 1
-    line = source[line_start:offset]
-    return line[: len(line) - len(line.lstrip())]
 
 
 def _cancelled_before(call: Node, token: str) -> bool:

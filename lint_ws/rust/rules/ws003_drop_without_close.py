@@ -23,7 +23,7 @@ from lint_ws.rust.model import (
     task_owns_connection,
     words,
 )
-from lint_ws.rust.syntax import callee_path, descendants_of_type, method_call_parts, text
+from lint_ws.rust.syntax import callee_path, descendants_of_type, line_indent, method_call_parts, text
 
 RULE_ID = "WS003"
 
@@ -111,7 +111,7 @@ def _fix(ctx, model: RustModel, destructor: Function, function: Function, call: 
         if match and match.group(2) in handled:
             command = match.group(2)
             send = "send" if match.group(1) else "try_send"
-            indent = _indent_of(ctx.source.text, ctx.source.char_offset_of_byte(statement.start_byte))
+            indent = line_indent(ctx.source.text, ctx.source.char_offset_of_byte(statement.start_byte))
             abort = text(statement)
             replacement = f"if self.{text(name)}.{send}({command}::Close).is_err() {{\n{indent}    {abort}\n{indent}}}"
             return Fix(
@@ -156,9 +156,3 @@ def _close_variants(model: RustModel) -> set[str]:
         ):
             names.add(text(name))
     return names
-
-
-def _indent_of(source: str, offset: int) -> str:
-    line_start = source.rfind("\n", 0, offset) + 1
-    prefix = source[line_start:offset]
-    return prefix if prefix.isspace() or prefix == "" else ""
