@@ -175,7 +175,10 @@ def _check(
     )
     try:
         if diff:
-            stream.write("".join(fixes.unified_diff(file_fix) for file_fix in fixed.fixes))
+            # Each file's patch is in that file's own encoding (git apply matches bytes).
+            stream.flush()
+            stream.buffer.write(b"".join(fixes.unified_diff(file_fix) for file_fix in fixed.fixes))
+            stream.buffer.flush()
         else:
             reporters.render(format_name, report, stream)
     finally:

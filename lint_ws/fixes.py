@@ -262,7 +262,9 @@ def write_atomically(fs_path: Path, expected: bytes, data: bytes) -> None:
 
     A temporary file in the same directory is written, flushed to disk and renamed over
     the original, so a crash leaves either the old or the new file, never half of one.
-    The mode is kept; a symbolic link keeps pointing at the file it named.
+    The mode is kept; a symbolic link keeps pointing at the file it named. A file with
+    several hard links is rewritten in place instead (``_write_in_place``): a rename would
+    give this name a new file and leave the other names on the old one.
     """
     target = Path(os.path.realpath(fs_path))
     try:
@@ -276,6 +278,12 @@ def write_atomically(fs_path: Path, expected: bytes, data: bytes) -> None:
     try:
         if target.read_bytes() != expected:
             raise WriteError("file changed while lint-ws was fixing it; fixes not written")
+    except OSError as error:
+        raise WriteError(f"cannot write fixes: {error.strerror or error}") from None
+    if status.st_nlink > 1:
+        _write_in_place(target, expected, data)
+        return
+    try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".lint-ws", dir=target.parent)
     except OSError as error:
         raise WriteError(f"cannot write fixes: {error.strerror or error}") from None
@@ -291,6 +299,42 @@ def write_atomically(fs_path: Path, expected: bytes, data: bytes) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise WriteError(f"cannot write fixes: {error.strerror or error}") from None
     _sync_directory(target.parent)
+
+
+def _write_in_place(target: Path, original: bytes, data: bytes) -> None:
+    """Rewrite a hard-linked file through its own inode, so that every name sees the fix.
+
+    Not atomic, so a copy of the original is written and synced beside it first: if the
+    rewrite fails, the copy is put back; if lint-ws is killed mid-write, the copy
+    (``.NAME.XXXX.lint-ws-backup``) stays for the user. It is removed once the fixed
+    file is on disk."""
+    try:
+        handle, backup = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".lint-ws-backup", dir=target.parent)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(original)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError as error:
+        raise WriteError(f"cannot write fixes: {error.strerror or error}") from None
+    try:
+        _overwrite(target, data)
+    except OSError as error:
+        reason = error.strerror or error
+        try:
+            _overwrite(target, original)
+        except OSError:
+            raise WriteError(f"cannot write fixes: {reason}; the original is kept in {backup}") from None
+        Path(backup).unlink(missing_ok=True)
+        raise WriteError(f"cannot write fixes: {reason}") from None
+    Path(backup).unlink(missing_ok=True)
+
+
+def _overwrite(path: Path, data: bytes) -> None:
+    with open(path, "r+b") as stream:
+        stream.write(data)
+        stream.truncate()
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 def _keep_owner(path: str, status: os.stat_result) -> None:
@@ -316,19 +360,22 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def unified_diff(fix: FileFix) -> str:
-    """A ``git apply``-able diff of the fix, in the file's own line endings."""
+def unified_diff(fix: FileFix) -> bytes:
+    """A ``git apply``-able diff of the fix, in the file's own encoding and line endings:
+    git matches a patch's lines byte for byte, so a Latin-1 file's patch is Latin-1.
+    The headers are UTF-8, as git writes them."""
     # A context line must match the file's first line byte for byte, BOM included.
     bom = "\ufeff" if fix.original.has_bom else ""
     before = (bom + fix.original.text).splitlines(keepends=True)
     after = (bom + fix.fixed.text).splitlines(keepends=True)
     lines = difflib.unified_diff(before, after, f"a/{fix.display}", f"b/{fix.display}")
     out = []
-    for line in lines:
-        out.append(line)
+    for number, line in enumerate(lines):
+        header = number < 2 or line.startswith("@@")
+        out.append(line.encode("utf-8" if header else fix.original.encoding))
         if not line.endswith("\n"):
-            out.append("\n\\ No newline at end of file\n")
-    return "".join(out)
+            out.append(b"\n\\ No newline at end of file\n")
+    return b"".join(out)
 
 
 @dataclass

@@ -270,6 +270,20 @@ def test_latin_1_file_stays_latin_1(marker_rules, workdir):
     assert path.read_bytes() == expected.encode("latin-1")
 
 
+def test_diff_of_a_latin_1_file_is_a_latin_1_patch_git_applies(marker_rules, workdir):
+    path = workdir / "legacy.py"
+    path.write_bytes(LATIN_1.encode("latin-1"))
+    patched = workdir / "patched"
+    patched.mkdir()
+    shutil.copy(path, patched / path.name)
+    result = lint_ws("--diff", "--unsafe-fixes", "--select", "WS001,WS002", "legacy.py")
+    assert result.exit_code == 1
+    assert "caf\u00e9".encode("latin-1") in result.stdout_bytes  # a context line, as the file has it
+    subprocess.run(["git", "apply", "-"], input=result.stdout_bytes, cwd=patched, check=True, capture_output=True)
+    lint_ws("--unsafe-fixes", "--select", "WS001,WS002", "legacy.py")
+    assert (patched / path.name).read_bytes() == path.read_bytes()
+
+
 def test_a_fix_the_files_encoding_cannot_hold_is_not_applied(marker_rules, workdir):
     marker_rules({"WS001": (r"safe_target", "s\u00fbr_\u20ac", SAFE), "WS002": MARKER_RULES["WS002"]})
     path = workdir / "legacy.py"
@@ -295,6 +309,39 @@ def test_a_symbolic_link_still_points_at_the_fixed_file(marker_rules, workdir):
     link.symlink_to(target.name)
     assert lint_ws("--fix", "--select", "WS001", "link.py").exit_code == 0
     assert link.is_symlink() and FIXED_CALL in target.read_text(encoding="utf-8")
+
+
+def test_a_hard_linked_file_is_fixed_in_place_for_every_name(marker_rules, workdir):
+    path = sample("sample.py", workdir)
+    other = workdir / "other_name.py"
+    os.link(path, other)
+    inode = path.stat().st_ino
+    assert lint_ws("--fix", "--select", "WS001", "sample.py").exit_code == 0
+    assert path.stat().st_ino == inode and path.stat().st_nlink == 2
+    assert FIXED_CALL in other.read_text(encoding="utf-8")
+    assert sorted(p.name for p in workdir.iterdir()) == ["other_name.py", "sample.py"]  # no backup left
+
+
+def test_a_hard_linked_file_whose_rewrite_fails_gets_its_original_back(tmp_path, monkeypatch):
+    path = tmp_path / "linked.py"
+    path.write_bytes(b"before\n")
+    os.link(path, tmp_path / "twin.py")
+    real_overwrite = fixes._overwrite
+    attempts = []
+
+    def fail_first(target, data):
+        attempts.append(data)
+        if len(attempts) == 1:
+            with open(target, "r+b") as stream:
+                stream.write(data[:3])  # half written, then the disk is full
+            raise OSError(28, "No space left on device")
+        real_overwrite(target, data)
+
+    monkeypatch.setattr(fixes, "_overwrite", fail_first)
+    with pytest.raises(fixes.WriteError, match="No space left on device"):
+        fixes.write_atomically(path, b"before\n", b"after, a longer text\n")
+    assert (tmp_path / "twin.py").read_bytes() == b"before\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["linked.py", "twin.py"]
 
 
 def test_read_only_file_is_left_intact_with_a_one_line_error(marker_rules, workdir):

@@ -82,3 +82,11 @@ def receiver_name(receiver: Node) -> str | None:
     if receiver.type == "self":
         return "self"
     return None
+
+
+def line_indent(source: str, offset: int) -> str:
+    """The indentation (leading whitespace) of the line of ``source`` holding ``offset``:
+    what a fix's added lines take to line up with the code they replace."""
+    line_start = source.rfind("\n", 0, offset) + 1
+    line = source[line_start:offset]
+    return line[: len(line) - len(line.lstrip())]

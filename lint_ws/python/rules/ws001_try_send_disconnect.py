@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.findings import Applicability, Fix
+from lint_ws.python.fix_edits import replacement
 from lint_ws.python.model import (
     LOGGING,
     PROCESS,
@@ -100,7 +101,7 @@ def check(ctx) -> Iterator:
             "applying backpressure, so transient congestion becomes session death",
             related=[(outcome.catch, "the queue-full outcome is handled here")]
             + [(teardown.node, f"this {teardown.what}") for teardown in teardowns],
-            fix=_drop_fix(ctx, model, outcome, teardowns),
+            fix=_drop_fix(ctx, model, outcome, teardowns, site),
         )
 
 
@@ -358,12 +359,17 @@ def _cancels_connection_task(model: PythonModel, receiver: cst.BaseExpression, s
 # -- the fix: drop the message instead -------------------------------------------------------------
 
 
-def _drop_fix(ctx, model: PythonModel, outcome: FullOutcome, teardowns: list[Teardown]) -> Fix | None:
+def _drop_fix(ctx, model: PythonModel, outcome: FullOutcome, teardowns: list[Teardown], site: Site) -> Fix | None:
     """Replace the teardown statements of an ``except <Full>:`` handler by a log line (the
-    module's logger) or ``pass``. Offered only when the handler catches nothing but the
-    overflow and every teardown is a whole statement of the handler's body."""
+    module's logger) or ``pass``.
+
+    Offered only where that is the whole correction: the handler catches nothing but the
+    overflow, its teardowns are whole statements of its body, everything else it does is
+    logging (a flag set or a ``raise`` left behind would keep half the teardown), and the
+    item is a message: dropping a stop sentinel (``put_nowait(None)``) would leave the
+    consumer running for good."""
     handler = outcome.handler
-    if handler is None or not outcome.only_full:
+    if handler is None or not outcome.only_full or _sends_sentinel(model, site):
         return None
     if not model.per_file("code_is_text", lambda model: model.module.code == ctx.source.text):
         return None
@@ -375,13 +381,13 @@ def _drop_fix(ctx, model: PythonModel, outcome: FullOutcome, teardowns: list[Tea
             if not replaced:
                 kept.append(_drop_statement(model).with_changes(leading_lines=statement.leading_lines))
                 replaced = True
-        elif any(id(node) in torn for node in walk([statement])):
-            return None  # a teardown nested in an if/for of the handler: not mechanical
+        elif not _only_logs(model, statement):
+            return None
         else:
             kept.append(statement)
     if not replaced:
         return None
-    edit = _replacement(ctx, model, handler, handler.with_changes(body=handler.body.with_changes(body=kept)))
+    edit = replacement(ctx, model, handler, handler.with_changes(body=handler.body.with_changes(body=kept)))
     if edit is None:
         return None
     return Fix(
@@ -389,6 +395,63 @@ def _drop_fix(ctx, model: PythonModel, outcome: FullOutcome, teardowns: list[Tea
         Applicability.UNSAFE,
         (edit,),
     )
+
+
+def _sends_sentinel(model: PythonModel, site: Site) -> bool:
+    """The item queued is ``None`` or a module-level ``object()`` marker: a stop request."""
+    for arg in site.node.args:
+        value = arg.value
+        if isinstance(value, cst.Name) and value.value == "None":
+            return True
+        name = dotted_name(value)
+        if name is not None and name in _module_markers(model):
+            return True
+    return False
+
+
+def _module_markers(model: PythonModel) -> frozenset[str]:
+    def markers(model: PythonModel) -> frozenset[str]:
+        found = set()
+        for statement in model.module.body:
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                if (
+                    isinstance(small, cst.Assign)
+                    and isinstance(small.value, cst.Call)
+                    and dotted_name(small.value.func) == "object"
+                    and not small.value.args
+                ):
+                    found.update(dotted_name(target.target) for target in small.targets)
+        return frozenset(found - {None})
+
+    return model.per_file("sentinel_markers", markers)
+
+
+def _only_logs(model: PythonModel, statement: cst.CSTNode) -> bool:
+    """``pass``, a docstring-like constant, or a call to a logger or ``print``."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Pass):
+            continue
+        if not isinstance(small, cst.Expr):
+            return False
+        value = small.value
+        if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+            continue
+        if not isinstance(value, cst.Call):
+            return False
+        func = value.func
+        if isinstance(func, cst.Name) and func.value == "print":
+            continue
+        receiver = func.value if isinstance(func, cst.Attribute) else None
+        if receiver is None or not _is_logger(model, receiver):
+            return False
+    return True
+
+
+def _is_logger(model: PythonModel, receiver: cst.BaseExpression) -> bool:
+    name = dotted_name(receiver)
+    return name is not None and (name == _module_logger(model) or model.qualified(receiver) == "logging")
 
 
 def _is_teardown_statement(statement: cst.CSTNode, torn: set[int]) -> bool:
@@ -423,37 +486,3 @@ def _module_logger(model: PythonModel) -> str | None:
                     if isinstance(target, cst.Name):
                         return target.value
     return None
-
-
-def _replacement(ctx, model: PythonModel, old: cst.CSTNode, new: cst.CSTNode) -> Edit | None:
-    """The whole-line edit of the file that turns ``old`` into ``new``, rendered on the
-    top-level statement holding ``old``: re-rendering the module for each fix made large
-    files quadratic."""
-    found = model.top_level_statement_at(ctx.span(old).start_offset)
-    if found is not None:
-        statement, offset = found
-        old_code = ctx.code(statement)
-        if ctx.source.text.startswith(old_code, offset):
-            edit = _changed_lines(old_code, ctx.code(statement.deep_replace(old, new)))
-            return None if edit is None else Edit(edit.start_offset + offset, edit.end_offset + offset, edit.replacement)
-    # The file's last statement without its final newline: render the module.
-    return _changed_lines(ctx.source.text, model.module.deep_replace(old, new).code)
-
-
-def _changed_lines(old: str, new: str) -> Edit | None:
-    """The smallest whole-line range of ``old`` that differs from ``new``, as one edit."""
-    if old == new:
-        return None
-    prefix = 0
-    limit = min(len(old), len(new))
-    while prefix < limit and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
-        suffix += 1
-    start = old.rfind("\n", 0, prefix) + 1
-    old_end = len(old) - suffix
-    line_end = old.find("\n", old_end)
-    end = len(old) if line_end == -1 else line_end + 1
-    new_end = end - len(old) + len(new)
-    return Edit(start, end, new[start:new_end])

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.python.fix_edits import websockets_connection_closed
 from lint_ws.python.model import child_nodes, dotted_name, unawaited
 from lint_ws.python.names import FLAG_ATTRIBUTES, SEND_METHODS, STATE_ATTRIBUTES
 
@@ -366,21 +367,13 @@ def _closed_exception(model) -> str | None:
         "websockets", "aiohttp", "starlette", "fastapi"
     }
     if libraries == {"websockets"}:
-        for local, qualified in imports.items():
-            if qualified in ("websockets.ConnectionClosed", "websockets.exceptions.ConnectionClosed"):
-                return local
-        for local, qualified in imports.items():
-            if qualified in ("websockets", "websockets.exceptions"):
-                return f"{local}.ConnectionClosed"
-        return None
+        return websockets_connection_closed(model)
     if libraries == {"aiohttp"}:
         # aiohttp raises ClientConnectionResetError, a ConnectionResetError, on a closed socket.
         return "ConnectionResetError"
-    if libraries and libraries <= {"starlette", "fastapi"}:
-        for local, qualified in imports.items():
-            if qualified.rpartition(".")[2] == "WebSocketDisconnect" and "." not in local:
-                # Starlette raises RuntimeError for a send after the close was sent.
-                return f"({local}, RuntimeError)"
+    # Starlette/FastAPI: what a send on a closed socket raises depends on the ASGI server
+    # and the starlette version (WebSocketDisconnect, RuntimeError, the server's own
+    # error), so no one except clause is the whole correction; the rule doc shows it.
     return None
 
 

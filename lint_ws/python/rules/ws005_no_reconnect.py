@@ -21,6 +21,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.python.fix_edits import replacement, websockets_connection_closed
 from lint_ws.python.model import (
     CLIENT,
     CONNECTION,
@@ -97,7 +99,8 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     opened = _opened_at(model, function, subject)
     if opened is not None:
         related.insert(0, (opened, "connected here, once"))
-    return ctx.report(RULE_ID, node, message, related=related)
+    fix = _reconnect_loop_fix(ctx, subject, loop, exits, ancestors)
+    return ctx.report(RULE_ID, node, message, related=related, fix=fix)
 
 
 def _test_file(path: str) -> bool:
@@ -465,3 +468,114 @@ def _walk(
             continue
         below = (*ancestors, node)
         stack.extend((child, below) for child in reversed(child_nodes(node)))
+
+
+# -- the fix: websockets' own reconnect loop ------------------------------------------------
+
+# websockets' asyncio ``connect`` (new and legacy): iterating it reconnects with backoff.
+_WEBSOCKETS_CONNECT = frozenset(
+    {"websockets.connect", "websockets.asyncio.client.connect", "websockets.client.connect",
+     "websockets.legacy.client.connect"}
+)
+_IMPORTED_CLOSED = "ConnectionClosed"
+
+
+def _reconnect_loop_fix(ctx, subject: str, loop, exits: list, ancestors: tuple) -> Fix | None:
+    """``async with websockets.connect(uri) as ws: <session>`` becomes ``async for ws in
+    websockets.connect(uri):`` with ``try: <session> except ConnectionClosed: continue``.
+
+    Offered only where the session's every end then leads to the next connection: nothing
+    in it returns or raises (that would still end the session), and no ``break`` or
+    ``continue`` in it would come to mean the new loop; and only where the loop ends on
+    nothing but a disconnect: a loop condition or a ``break`` on a message would be the
+    session's deliberate end, which must not turn into a reconnect."""
+    model = ctx.model
+    session = next((a for a in reversed(ancestors) if isinstance(a, cst.With) and _opens(model, a, subject)), None)
+    if session is None or not isinstance(session.body, cst.IndentedBlock) or not _every_end_reconnects(session.body):
+        return None
+    if not _ends_only_on_disconnect(loop, exits):
+        return None
+    edits: list[Edit] = []
+    closed = websockets_connection_closed(model)
+    if closed is None:
+        import_edit = _import_connection_closed(ctx, model)
+        if import_edit is None:
+            return None
+        edits.append(import_edit)
+        closed = _IMPORTED_CLOSED
+    handler = cst.ExceptHandler(
+        body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Continue()])]), type=cst.parse_expression(closed)
+    )
+    session_body = cst.Try(body=session.body.with_changes(header=cst.TrailingWhitespace()), handlers=[handler])
+    item = session.items[0]
+    loop = cst.For(
+        target=item.asname.name,
+        iter=item.item,
+        body=cst.IndentedBlock([session_body], header=session.body.header),
+        asynchronous=cst.Asynchronous(),
+        leading_lines=session.leading_lines,
+    )
+    edit = replacement(ctx, model, session, loop)
+    if edit is None:
+        return None
+    edits.append(edit)
+    return Fix(
+        f"reconnect with websockets' own loop: `async for {subject} in {ctx.code(item.item)}:` "
+        f"(backoff built in), starting a new session on `{closed}`",
+        Applicability.UNSAFE,
+        tuple(sorted(edits)),
+    )
+
+
+def _opens(model, node: cst.With, subject: str) -> bool:
+    if node.asynchronous is None or len(node.items) != 1:
+        return False
+    item = node.items[0]
+    return (
+        isinstance(item.item, cst.Call)
+        and model.qualified(item.item.func) in _WEBSOCKETS_CONNECT
+        and item.asname is not None
+        and dotted_name(item.asname.name) == subject
+    )
+
+
+def _ends_only_on_disconnect(loop, exits: list) -> bool:
+    if isinstance(loop, cst.While) and not _runs_forever(loop):
+        return False
+    disconnects = {id(node) for node, _ in exits}
+    return all(
+        id(node) in disconnects for node, _ in _walk(loop.body, into_loops=False) if isinstance(node, cst.Break)
+    )
+
+
+def _every_end_reconnects(body: cst.IndentedBlock) -> bool:
+    for node, ancestors in _walk(body, into_loops=True):
+        if isinstance(node, (cst.Return, cst.Raise)):
+            return False
+        if isinstance(node, (cst.Break, cst.Continue)) and not any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
+            return False
+    return True
+
+
+def _import_connection_closed(ctx, model) -> Edit | None:
+    """An import of the exception on the line after the file's websockets import, when the
+    file does not name it yet."""
+    if _IMPORTED_CLOSED in model.imports:
+        return None
+    for statement in model.module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        imports = [small for small in statement.body if isinstance(small, (cst.Import, cst.ImportFrom))]
+        if any(_imports_websockets(small) for small in imports):
+            text = ctx.source.text
+            line_end = text.find("\n", ctx.span(statement).end_offset - 1)
+            if line_end == -1:
+                return None
+            return Edit(line_end + 1, line_end + 1, f"from websockets.exceptions import {_IMPORTED_CLOSED}\n")
+    return None
+
+
+def _imports_websockets(statement: cst.Import | cst.ImportFrom) -> bool:
+    if isinstance(statement, cst.ImportFrom):
+        return not statement.relative and (dotted_name(statement.module) or "").partition(".")[0] == "websockets"
+    return any((dotted_name(alias.name) or "").partition(".")[0] == "websockets" for alias in statement.names)

@@ -20,7 +20,7 @@ from lint_ws.rust.model import (
     mentions_connection,
     words,
 )
-from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
+from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
 
 RULE_ID = "WS001"
 
@@ -84,7 +84,7 @@ def check(ctx) -> Iterator:
         if branch is not None:
             label = "queue-full outcome handled here" if branch.explicit else "every send error, Full included, handled here"
             related.append((branch.outcome, label))
-        fix = _fix(ctx, branch, teardown) or (None if analysis.adapted else _full_arm_fix(ctx, branch))
+        fix = _fix(ctx, branch) or (None if analysis.adapted else _full_arm_fix(ctx, branch))
         yield ctx.report(RULE_ID, call, message, related=related, fix=fix)
 
 
@@ -417,18 +417,32 @@ def _receiver_name(receiver: Node) -> str:
 
 # --- the fix ------------------------------------------------------------------------------
 
-def _fix(ctx, branch: FullBranch | None, teardown: Teardown) -> Fix | None:
-    """Replace the teardown statement of an explicit Full branch by a log line."""
+def _fix(ctx, branch: FullBranch | None) -> Fix | None:
+    """Drop the message: the whole body of an explicit Full branch (every step of its
+    teardown: flags set, aborts, an error returned) becomes a log line, followed by the
+    value the send's success gives where the construct's value is used."""
     if branch is None or not branch.explicit:
         return None
-    statement = _statement_to_replace(branch.node, teardown.node)
-    if statement is None:
+    owner = branch.node.parent
+    construct = owner.parent.parent if owner is not None and owner.type == "match_arm" else owner
+    if construct is None or construct.type not in ("match_expression", "if_expression"):
         return None
-    node, terminated = statement
-    log = _log_line(ctx.source.text)
-    replacement = log + (";" if terminated else "")
-    start = ctx.source.char_offset_of_byte(node.start_byte)
-    end = ctx.source.char_offset_of_byte(node.end_byte)
+    value = _success_value(construct) if _value_used(construct) else ""
+    if value is None:
+        return None
+    text_ = ctx.source.text
+    start = ctx.source.char_offset_of_byte(branch.node.start_byte)
+    end = ctx.source.char_offset_of_byte(branch.node.end_byte)
+    log = _log_line(text_)
+    if branch.node.type == "block":
+        indent = line_indent(text_, start)
+        inner = indent + "    "
+        tail = f"\n{inner}{value}" if value else ""
+        # The opening line keeps its trailing comment.
+        opening = text_[start:end].split("\n", 1)[0] if "\n" in text_[start:end] else "{"
+        replacement = f"{opening}\n{inner}{log};{tail}\n{indent}}}"
+    else:
+        replacement = f"{{ {log}; {value} }}" if value else log
     return Fix(
         "drop this message with a log line instead of tearing the connection down",
         Applicability.UNSAFE,
@@ -443,16 +457,18 @@ def _full_arm_fix(ctx, branch: FullBranch | None) -> Fix | None:
         return None
     arm = branch.node.parent
     match = arm.parent.parent if arm.parent is not None else None
-    if match is None or match.parent is None or match.parent.type not in ("expression_statement", "block"):
+    if match is None or match.type != "match_expression":
         return None
-    if not TRY_SEND_ERROR_IMPORT.search(ctx.source.text):
+    value = _success_value(match) if _value_used(match) else ""
+    if value is None or not TRY_SEND_ERROR_IMPORT.search(ctx.source.text):
         return None
     offset = ctx.source.char_offset_of_byte(arm.start_byte)
-    line_start = ctx.source.text.rfind("\n", 0, offset) + 1
-    indent = ctx.source.text[line_start:offset]
-    if indent.strip():
-        return None
-    insertion = f"Err(TrySendError::Full(_)) => {_log_line(ctx.source.text)},\n{indent}"
+    indent = line_indent(ctx.source.text, offset)
+    if ctx.source.text[ctx.source.text.rfind("\n", 0, offset) + 1 : offset] != indent:
+        return None  # the arm does not start its line
+    log = _log_line(ctx.source.text)
+    body = f"{{ {log}; {value} }}" if value else log
+    insertion = f"Err(TrySendError::Full(_)) => {body},\n{indent}"
     return Fix(
         "handle Full on its own: drop this message with a log line, keep the teardown for Closed",
         Applicability.UNSAFE,
@@ -460,33 +476,41 @@ def _full_arm_fix(ctx, branch: FullBranch | None) -> Fix | None:
     )
 
 
-def _statement_to_replace(branch: Node, teardown: Node) -> tuple[Node, bool] | None:
-    """The one statement of ``branch`` that holds the teardown, and whether it ends in `;`.
+# What a send's success arm gives that a dropped message may give too: unit, or a constant.
+_PLAIN_SUCCESS = re.compile(r"Ok\(\s*\(\s*\)\s*\)|Ok\((?:true|false)\)|true|false|None")
+_UNIT = re.compile(r"\(\s*\)|\{\s*\}")
 
-    Only where the replacement keeps the code well-typed: a match arm or an `if` body in
-    statement position, with a single statement doing the teardown.
-    """
-    owner = branch.parent
-    if owner is None:
+
+def _value_used(construct: Node) -> bool:
+    """Whether the value of a ``match``/``if`` is used: it is not a statement of its block,
+    nor the tail of a function body that returns nothing."""
+    statement = construct.parent
+    if statement is None or statement.type != "expression_statement":
+        return True
+    if statement.children[-1].type == ";":
+        return False
+    block = statement.parent
+    if block is None or block.type != "block" or block.named_children[-1] != statement:
+        return False  # a block-like expression amid statements: unit by the language's rules
+    function = block.parent
+    return function is None or function.type != "function_item" or function.child_by_field_name("return_type") is not None
+
+
+def _success_value(construct: Node) -> str | None:
+    """The value the send's ``Ok`` arm gives, when a dropped message may give it too:
+    ``""`` for unit, ``Ok(())`` or a constant; None when there is no such arm."""
+    if construct.type != "match_expression":
         return None
-    construct = owner.parent.parent if owner.type == "match_arm" else owner
-    if construct is None or construct.type not in ("match_expression", "if_expression"):
-        return None
-    if construct.parent is None or construct.parent.type not in ("expression_statement", "block"):
-        return None
-    if branch.type != "block":
-        return (branch, False) if branch == teardown or _contains(branch, teardown) else None
-    holders = [statement for statement in branch.named_children if _contains(statement, teardown)]
-    if len(holders) != 1:
-        return None
-    holder = holders[0]
-    if holder.type == "expression_statement":
-        inner = holder.named_children[0] if holder.named_children else holder
-        if inner.type in ("if_expression", "match_expression", "for_expression", "while_expression", "loop_expression"):
-            return None
-        return holder, True
-    if holder == branch.named_children[-1] and holder.type.endswith("_expression"):
-        return holder, False
+    body = construct.child_by_field_name("body")
+    for arm in body.named_children if body is not None else ():
+        pattern = arm.child_by_field_name("pattern")
+        value = arm.child_by_field_name("value")
+        if pattern is None or value is None or not text(pattern).startswith("Ok("):
+            continue
+        code = text(value)
+        if _UNIT.fullmatch(code):
+            return ""
+        return code if _PLAIN_SUCCESS.fullmatch(code) else None
     return None
 
 

@@ -18,6 +18,7 @@ from lint_ws.rust.model import (
     RustModel,
     after_failed_send,
     base_expression,
+    callees,
     is_task_handle,
     local_binding,
     reachable_from_drop,
@@ -25,7 +26,7 @@ from lint_ws.rust.model import (
     task_owns_connection,
     words,
 )
-from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
+from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
 
 RULE_ID = "WS002"
 
@@ -59,17 +60,25 @@ def check(ctx) -> Iterator:
             "close on this path: its queued messages are lost and the peer sees a reset instead of a Close frame"
         )
         related = [(spawn, "the aborted task is spawned here") for spawn in spawn_calls(model, receiver)[:1]]
-        yield ctx.report(RULE_ID, call, message, related=related, fix=_bounded_join_fix(ctx, call, parts))
+        yield ctx.report(RULE_ID, call, message, related=related, fix=_graceful_stop_fix(ctx, model, call, parts))
 
 
 GRACE_SECONDS = 5
+# A task that listens to a cancellation token: `token.cancelled()` / `token.is_cancelled()`.
+_LISTENS = r"\b{name}\s*\.\s*(?:cancelled|is_cancelled)\s*\("
+_LISTENER = re.compile(r"\b(\w+)\s*\.\s*(?:cancelled|is_cancelled)\s*\(")
+_NEW_TOKEN = re.compile(r"(?:[\w:]+::)?CancellationToken::new\(\s*\)")
+_TOKEN_COPY = re.compile(r"((?:self\.)?\w+)\s*\.\s*(?:clone|child_token)\s*\(\s*\)")
 
 
-def _bounded_join_fix(ctx, call: Node, parts: tuple[Node, str]) -> Fix | None:
-    """Replace ``h.abort()`` by a join bounded by a timeout that aborts only on timeout.
+def _graceful_stop_fix(ctx, model: RustModel, call: Node, parts: tuple[Node, str]) -> Fix | None:
+    """Cancel the token the aborted task listens to, join the task with a deadline, and
+    abort it only if the deadline passes.
 
-    Only where that compiles: ``h`` is a ``let mut`` JoinHandle from a spawn, and the abort
-    runs in async code (an ``async fn`` or ``async`` block, not a closure)."""
+    Offered only where that graceful path exists: the task was spawned here (``let mut``
+    JoinHandle) with a copy of a cancellation token its body waits on, and the abort runs
+    in async code. Without a signal the task listens to, waiting before the abort changes
+    nothing but the latency, so there is no fix."""
     receiver, method = parts
     if method != "abort" or receiver.type != "identifier":
         return None
@@ -80,22 +89,109 @@ def _bounded_join_fix(ctx, call: Node, parts: tuple[Node, str]) -> Fix | None:
         or declaration.type != "let_declaration"
         or not any(child.type == "mutable_specifier" for child in declaration.children)
         or binding.value is None
-        or not any(_is_spawn(spawn) for spawn in descendants_of_type(binding.value, "call_expression"))
         or "abort_handle" in text(binding.value)
         or not _in_async_code(call)
     ):
         return None
+    spawn = next((c for c in descendants_of_type(binding.value, "call_expression") if _is_spawn(c)), None)
+    token = _token_listened_to(model, spawn) if spawn is not None else None
+    if token is None:
+        return None
+    cancelled = _cancelled_before(call, token)
+    if not cancelled and not _created_here(token, call):
+        return None  # cancelling a token the caller handed in could stop more than this task
     name = text(receiver)
-    replacement = (
-        f"if tokio::time::timeout(std::time::Duration::from_secs({GRACE_SECONDS}), &mut {name}).await.is_err() "
-        f"{{ {name}.abort(); }}"
-    )
-    start = ctx.source.char_offset_of_byte(call.start_byte)
-    end = ctx.source.char_offset_of_byte(call.end_byte)
+    timeout = f"tokio::time::timeout(std::time::Duration::from_secs({GRACE_SECONDS}), &mut {name}).await.is_err()"
+    statement = call.parent if call.parent is not None and call.parent.type == "expression_statement" else None
+    text_ = ctx.source.text
+    offset = ctx.source.char_offset_of_byte(statement.start_byte) if statement is not None else 0
+    if statement is not None and not text_[text_.rfind("\n", 0, offset) + 1 : offset].strip():
+        # A statement on its own line: written out as the statements a person would write.
+        indent = line_indent(text_, offset)
+        signal = "" if cancelled else f"{token}.cancel();\n{indent}"
+        replacement = f"{signal}if {timeout} {{\n{indent}    {name}.abort();\n{indent}}}"
+        target = statement
+    else:
+        join = f"if {timeout} {{ {name}.abort(); }}"
+        replacement = join if cancelled else f"{{ {token}.cancel(); {join} }}"
+        target = call
+    start = ctx.source.char_offset_of_byte(target.start_byte)
+    end = ctx.source.char_offset_of_byte(target.end_byte)
     return Fix(
-        f"join `{name}` for up to {GRACE_SECONDS} s and abort it only if it does not finish",
+        f"cancel `{token}`, which `{name}` listens to, join `{name}` for up to {GRACE_SECONDS} s "
+        "and abort it only if it does not finish",
         Applicability.UNSAFE,
         (Edit(start, end, replacement),),
+    )
+
+
+def _token_listened_to(model: RustModel, spawn: Node) -> str | None:
+    """The token, as this scope names it, whose copy the spawned task waits on: a copy
+    (``token.clone()``, ``token.child_token()``) handed to the task's function, or
+    captured by its ``async`` block, on which the task calls ``cancelled()``."""
+    arguments = spawn.child_by_field_name("arguments")
+    future = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+    if future is None:
+        return None
+    if future.type == "async_block":
+        for listener in _LISTENER.findall(text(future)):
+            source = _copied_from(listener, future)
+            if source is not None:
+                return source
+        return None
+    if future.type != "call_expression":
+        return None
+    passed = future.child_by_field_name("arguments")
+    for index, argument in enumerate(passed.named_children if passed is not None else ()):
+        match = _TOKEN_COPY.fullmatch(text(argument))
+        source = match.group(1) if match else (_copied_from(text(argument), argument) if argument.type == "identifier" else None)
+        if source is None:
+            continue
+        for function in callees(model, future):
+            parameter = _parameter_name(function.node, index)
+            if parameter is not None and function.body is not None and re.search(
+                _LISTENS.format(name=re.escape(parameter)), text(function.body)
+            ):
+                return source
+    return None
+
+
+def _copied_from(name: str, at: Node) -> str | None:
+    """For a local bound to ``token.clone()`` (or ``child_token()``), the token's name."""
+    binding = local_binding(name, at)
+    if binding is None or binding.value is None:
+        return None
+    match = _TOKEN_COPY.fullmatch(text(binding.value))
+    return match.group(1) if match else None
+
+
+def _parameter_name(function: Node, index: int) -> str | None:
+    parameters = function.child_by_field_name("parameters")
+    named = [p for p in parameters.named_children if p.type == "parameter"] if parameters is not None else []
+    if index >= len(named):
+        return None
+    pattern = named[index].child_by_field_name("pattern")
+    if pattern is not None and pattern.type == "mut_pattern":
+        pattern = pattern.named_children[-1] if pattern.named_children else None
+    return text(pattern) if pattern is not None and pattern.type == "identifier" else None
+
+
+def _created_here(token: str, at: Node) -> bool:
+    """Whether ``token`` is a local made by ``CancellationToken::new()`` in this scope."""
+    binding = local_binding(token, at)
+    return binding is not None and binding.value is not None and bool(_NEW_TOKEN.fullmatch(text(binding.value)))
+
+
+def _cancelled_before(call: Node, token: str) -> bool:
+    """Whether ``token.cancel()`` is an earlier statement of the abort's block."""
+    statement = call.parent if call.parent is not None and call.parent.type == "expression_statement" else call
+    block = statement.parent
+    if block is None or block.type != "block":
+        return False
+    cancel = re.compile(rf"{re.escape(token)}\s*\.\s*cancel\s*\(\s*\)\s*;?")
+    return any(
+        sibling.end_byte <= statement.start_byte and cancel.fullmatch(text(sibling))
+        for sibling in block.named_children
     )
 
 

@@ -23,7 +23,7 @@ from lint_ws.rust.model import (
     task_owns_connection,
     words,
 )
-from lint_ws.rust.syntax import callee_path, descendants_of_type, method_call_parts, text
+from lint_ws.rust.syntax import callee_path, descendants_of_type, line_indent, method_call_parts, text
 
 RULE_ID = "WS003"
 
@@ -59,7 +59,7 @@ def check(ctx) -> Iterator:
                 related = [(destructor.node.child_by_field_name("name") or destructor.node, "destructor")]
                 if function is not destructor:
                     related.append((function.node.child_by_field_name("name") or function.node, "helper run by the destructor"))
-                yield ctx.report(RULE_ID, call, message, related=related, fix=_fix(ctx, model, destructor, call))
+                yield ctx.report(RULE_ID, call, message, related=related, fix=_fix(ctx, model, destructor, function, call))
 
 
 def _aborts(function: Function) -> Iterator[tuple[Node, Node]]:
@@ -86,31 +86,60 @@ def _asks_to_close(function: Function) -> bool:
     return False
 
 
-def _fix(ctx, model: RustModel, destructor: Function, call: Node) -> Fix | None:
-    """Send the type's own close command before the abort, when it has one: a field typed
-    ``Sender<Cmd>`` and an ``enum Cmd`` with a unit ``Close`` variant."""
+def _fix(ctx, model: RustModel, destructor: Function, function: Function, call: Node) -> Fix | None:
+    """Ask the pump to close, and abort it only when the request cannot be delivered.
+
+    Offered where the graceful path exists: the type holds a ``Sender<Cmd>`` of an enum
+    with a unit ``Close`` variant that the file's pump handles (a ``Cmd::Close`` pattern),
+    and the abort is a statement of the destructor itself (a helper may have other
+    callers). A destructor cannot await a join, so the pump is left to finish its close
+    on its own; its handle, dropped with the value, detaches it."""
     statement = call.parent
-    if statement is None or statement.type != "expression_statement" or statement.parent is None or statement.parent.type != "block":
+    if function is not destructor or statement is None or statement.type != "expression_statement":
         return None
+    if statement.parent is None or statement.parent.type != "block" or "std::sync::mpsc" in ctx.source.text:
+        return None  # std's Sender has no try_send
     struct = structs(model).get(destructor.impl_type or "")
     body = struct.child_by_field_name("body") if struct is not None else None
     if body is None or body.type != "field_declaration_list":
         return None
-    closing = _close_variants(model)
+    handled = _handled_close_variants(model)
     for declaration in body.named_children:
         name = declaration.child_by_field_name("name")
         field_type = struct_field_type(struct, text(name)) if name is not None else None
-        match = re.fullmatch(r"(?:[\w:]+::)?Sender<\s*(\w+)\s*>", text(field_type)) if field_type is not None else None
-        if match and match.group(1) in closing:
-            indent = _indent_of(ctx.source.text, ctx.source.char_offset_of_byte(statement.start_byte))
-            insertion = f"let _ = self.{text(name)}.try_send({match.group(1)}::Close);\n{indent}"
-            offset = ctx.source.char_offset_of_byte(statement.start_byte)
+        match = re.fullmatch(r"(?:[\w:]+::)?(Unbounded)?Sender<\s*(\w+)\s*>", text(field_type)) if field_type is not None else None
+        if match and match.group(2) in handled:
+            command = match.group(2)
+            send = "send" if match.group(1) else "try_send"
+            indent = line_indent(ctx.source.text, ctx.source.char_offset_of_byte(statement.start_byte))
+            abort = text(statement)
+            replacement = f"if self.{text(name)}.{send}({command}::Close).is_err() {{\n{indent}    {abort}\n{indent}}}"
             return Fix(
-                f"send `{match.group(1)}::Close` to the pump before aborting it",
+                f"send `{command}::Close` to the pump and abort it only if the request cannot be queued",
                 Applicability.UNSAFE,
-                (Edit(offset, offset, insertion),),
+                (
+                    Edit(
+                        ctx.source.char_offset_of_byte(statement.start_byte),
+                        ctx.source.char_offset_of_byte(statement.end_byte),
+                        replacement,
+                    ),
+                ),
             )
     return None
+
+
+def _handled_close_variants(model: RustModel) -> set[str]:
+    """The enums with a unit ``Close`` variant that some match of the file handles."""
+    handled = set()
+    for name in _close_variants(model):
+        variant = re.compile(rf"\b{re.escape(name)}::Close\b")
+        if any(
+            pattern is not None and variant.search(text(pattern))
+            for arm in model.nodes_of_type("match_arm")
+            for pattern in [arm.child_by_field_name("pattern")]
+        ):
+            handled.add(name)
+    return handled
 
 
 def _close_variants(model: RustModel) -> set[str]:
@@ -127,9 +156,3 @@ def _close_variants(model: RustModel) -> set[str]:
         ):
             names.add(text(name))
     return names
-
-
-def _indent_of(source: str, offset: int) -> str:
-    line_start = source.rfind("\n", 0, offset) + 1
-    prefix = source[line_start:offset]
-    return prefix if prefix.isspace() or prefix == "" else ""
