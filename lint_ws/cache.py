@@ -52,7 +52,7 @@ from lint_ws import __version__, findings
 
 Stamp = tuple[int, int, int, int, int, int]  # device, inode, size, mode, mtime_ns, ctime_ns
 
-FORMAT = "2"  # bump when the layout or the pickled types change incompatibly
+FORMAT = "3"  # bump when the layout or the pickled types change incompatibly
 MAX_AGE_DAYS = 30
 # A file modified this recently before it was examined may change again within the same
 # timestamp tick; it is not recorded in the file index. Filesystems with whole-second
@@ -94,11 +94,17 @@ class ResultCache:
         # typical pre-commit run) never pays for it, nor for importing hashlib or pickle.
         return _digest(self._scope_text)
 
-    def key(self, path: str, content: bytes, rule_ids: Iterable[str]) -> str:
+    @property
+    def summaries_directory(self) -> Path:
+        """Where the project index keeps its summaries (``lint_ws.project_index``)."""
+        return self.directory / f"v{FORMAT}"
+
+    def key(self, path: str, content: bytes, rule_ids: Iterable[str], project: str = "") -> str:
+        """``project`` is the digest of the facts of the file's project (``Project.digest``)."""
         import hashlib
 
         digest = hashlib.blake2b(digest_size=20)
-        for part in (self._scope, path, ",".join(sorted(rule_ids))):
+        for part in (self._scope, path, ",".join(sorted(rule_ids)), project):
             digest.update(part.encode("utf-8", "surrogateescape"))
             digest.update(b"\0")
         digest.update(content)
@@ -136,9 +142,14 @@ class ResultCache:
 
         return self.directory / f"v{FORMAT}" / "index" / f"{zlib.crc32(self._scope_text.encode('utf-8', 'surrogateescape')):08x}"
 
-    def unchanged(self, files: Iterable[tuple[str | Path, str]]) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
+    def unchanged(
+        self, files: Iterable[tuple[str | Path, str]], projects: dict[str, str] | None = None
+    ) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
         """The results of the files the index knows unchanged, by display path, and the
-        stamps of the other files, taken before they are read (for ``remember``)."""
+        stamps of the other files, taken before they are read (for ``remember``).
+        ``projects`` gives the digest of each file's project facts: a file is unchanged
+        only while its project's facts are too."""
+        projects = projects or {}
         index = self._load_index()
         known: dict[str, findings.FileResult] = {}
         stamps: dict[str, Stamp] = {}
@@ -147,7 +158,7 @@ class ResultCache:
             if stamp is None:
                 continue
             entry = index.get(_index_key(path, display))
-            if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == stamp:
+            if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == stamp and entry[2] == projects.get(display, ""):
                 if entry[1] is None:  # most files: linted clean, nothing found
                     known[display] = findings.FileResult(display)
                     continue
@@ -158,8 +169,15 @@ class ResultCache:
             stamps[display] = stamp
         return known, stamps
 
-    def remember(self, files: Iterable[tuple[str | Path, str]], stamps: dict[str, Stamp], results: Iterable[findings.FileResult]) -> None:
+    def remember(
+        self,
+        files: Iterable[tuple[str | Path, str]],
+        stamps: dict[str, Stamp],
+        results: Iterable[findings.FileResult],
+        projects: dict[str, str] | None = None,
+    ) -> None:
         """Record the clean results of files stamped by ``unchanged`` (not racily clean)."""
+        projects = projects or {}
         paths = {display: path for path, display in files}
         now = time.time_ns()
         learned = {}
@@ -170,7 +188,9 @@ class ResultCache:
             modified = max(stamp[4], stamp[5])
             margin = _RACY_COARSE_NS if modified % 1_000_000_000 == 0 else _RACY_NS
             if now - modified > margin:
-                learned[_index_key(paths[result.path], result.path)] = (stamp, _pickle(result) if result.findings else None)
+                learned[_index_key(paths[result.path], result.path)] = (
+                    stamp, _pickle(result) if result.findings else None, projects.get(result.path, "")
+                )
         if not learned:
             return
         index = self._load_index()  # the latest, in case another run wrote it meanwhile

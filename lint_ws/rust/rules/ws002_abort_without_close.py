@@ -22,7 +22,7 @@ from lint_ws.rust.model import (
     local_binding,
     reachable_from_drop,
     spawn_calls,
-    task_owns_connection,
+    task_is_pump,
     words,
 )
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
@@ -32,7 +32,6 @@ RULE_ID = "WS002"
 ABORT_CALL = re.compile(rb"\.\s*abort(?:_all)?\s*\(\s*\)")
 # A timer in the condition (or select! arm) guarding an abort: the graceful join ran out of time.
 TIMERS = frozenset({"timeout", "timeout_at", "sleep", "sleep_until"})
-GRACEFUL_WORDS = frozenset({"close", "shutdown", "graceful"})
 
 
 def check(ctx) -> Iterator:
@@ -49,9 +48,9 @@ def check(ctx) -> Iterator:
         function = model.function_at(call)
         if model.in_test(call) or (function is not None and function.node.id in destructor_path):
             continue
-        if not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
+        if not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
             continue
-        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(function.node if function else None, call):
+        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, function.node if function else None, call):
             continue
         name = text(receiver)
         message = (
@@ -181,29 +180,29 @@ def _select_arm_future(handler: Node) -> Node | None:
     return assignment.child_by_field_name("right")
 
 
-def _closes_gracefully(function: Node | None, abort: Node) -> bool:
-    """Whether the function closes the connection itself (a Close frame, ``close()``,
-    ``shutdown()``) or joins with a timeout, outside the futures it spawns."""
+def _closes_gracefully(ctx, function: Node | None, abort: Node) -> bool:
+    """Whether the connection is closed gracefully on the abort's path: the function (or a
+    function it calls, anywhere in the project) closes it or sends a ``Close``, a join waits
+    with a deadline, or a task the function spawned closes it itself before ending."""
     if function is None:
         return False
-    # Code in other spawned tasks runs elsewhere; the task holding the abort is this path.
-    spawned = [
-        arguments
-        for call in descendants_of_type(function, "call_expression")
-        if _is_spawn(call)
-        and (arguments := call.child_by_field_name("arguments")) is not None
-        and not (arguments.start_byte <= abort.start_byte and abort.end_byte <= arguments.end_byte)
-    ]
-    for node in descendants_of_type(function, "call_expression", "scoped_identifier"):
-        if any(s.start_byte <= node.start_byte and node.end_byte <= s.end_byte for s in spawned):
-            continue
-        if node.type == "scoped_identifier":
-            if text(node).endswith("Message::Close"):
-                return True
-            continue
-        parts = method_call_parts(node)
-        name = parts[1] if parts is not None else (callee_path(node) or "").rsplit("::", 1)[-1]
-        if GRACEFUL_WORDS.intersection(words(name)) or name in ("timeout", "timeout_at"):
+    from lint_ws.rust.summary import summarize_body
+
+    context = ctx.function(abort)
+    body = summarize_body(function.child_by_field_name("body") or function)
+    if ctx.crate.body_closes(context, body) or any(
+        call[0] == "path" and call[1].rsplit("::", 1)[-1] in ("timeout", "timeout_at") for call in body["calls"]
+    ):
+        return True
+    # A sibling task that sends the Close itself: the connection is closed when it ends.
+    return any(ctx.crate.body_closes(context, spawn) for spawn in body["spawns"]) and _awaits_sibling(function, abort)
+
+
+def _awaits_sibling(function: Node, abort: Node) -> bool:
+    """Whether the abort's path waited for another task first (``&mut other`` in a ``select!``
+    arm, ``other.await``)."""
+    for node in descendants_of_type(function, "await_expression", "reference_expression"):
+        if node.end_byte <= abort.start_byte and "&mut" in text(node) or node.type == "await_expression" and node.end_byte <= abort.start_byte:
             return True
     return False
 

@@ -20,7 +20,7 @@ from lint_ws.rust.model import (
     reachable_from_drop,
     struct_field_type,
     structs,
-    task_owns_connection,
+    task_is_pump,
     words,
 )
 from lint_ws.rust.syntax import callee_path, descendants_of_type, method_call_parts, text
@@ -49,7 +49,7 @@ def check(ctx) -> Iterator:
             continue
         for function in run_by_drop:
             for call, receiver in _aborts(function):
-                if after_failed_send(call) or not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
+                if after_failed_send(call) or not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
                     continue
                 owner = destructor.impl_type or "this type"
                 message = (

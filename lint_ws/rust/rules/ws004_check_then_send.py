@@ -48,7 +48,7 @@ DIVERGING_MACROS = frozenset({"bail", "panic", "unreachable", "todo", "unimpleme
 ENSURE_MACROS = frozenset({"ensure"})
 # Methods on a send's result that deal with its failure.
 HANDLING_METHODS = frozenset(
-    {"is_err", "is_ok", "map_err", "ok", "err", "unwrap_or", "unwrap_or_else", "unwrap_or_default",
+    {"is_err", "is_ok", "ok", "err", "unwrap_or", "unwrap_or_else", "unwrap_or_default",
      "or_else", "inspect_err", "or", "is_some", "is_none"}
 )
 RELYING_METHODS = frozenset({"unwrap", "expect"})
@@ -65,7 +65,7 @@ def check(ctx) -> Iterator:
         parts = method_call_parts(call)
         if parts is None or parts[1] not in SEND_METHODS or not _has_arguments(call):
             continue
-        if model.in_test(call) or not _relies_on_success(call):
+        if model.in_test(call) or not _relies_on_success(call) or _is_channel_send(ctx, call, parts[0]):
             continue
         guard = _guard_of(call, model)
         if guard is None or _under_lock(guard, call):
@@ -83,6 +83,14 @@ def check(ctx) -> Iterator:
             related=[(guard.check, "the check this send relies on")],
         )
         yield finding._replace(span=ctx.source.span_from_bytes(field.start_byte, call.end_byte))
+
+
+def _is_channel_send(ctx, call: Node, receiver: Node) -> bool:
+    """A send into the project's own queue (an mpsc, broadcast or watch sender, by the
+    project's types), not on a connection."""
+    from lint_ws.rust.summary import receiver_descriptor
+
+    return ctx.crate.is_channel(ctx.function(call), receiver_descriptor(receiver))
 
 
 def _has_arguments(call: Node) -> bool:
@@ -113,7 +121,7 @@ def _relies_on_success(call: Node) -> bool:
                 return True
             if method in HANDLING_METHODS:
                 return False
-            top = method_call
+            top = method_call  # `.map_err(..)`, `.context(..)`: the error still propagates
         else:
             break
     parent = top.parent
