@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from dataclasses import dataclass
 
 # Library connection types (SPEC section 1's coverage); the word list is of API names only.
 LIBRARY_CONNECTION_TYPES = re.compile(
@@ -45,18 +44,22 @@ CHANNEL_TYPES = re.compile(r"\b(?:Sender|UnboundedSender|Receiver|UnboundedRecei
 WRAPPERS = frozenset({"Self", "Option", "Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell", "Cell", "Vec", "Result", "Pin"})
 
 
-@dataclass(eq=False)  # one object per function: compared and hashed by identity
 class Function:
-    file: str
-    index: int
-    name: str
-    impl: str | None
-    trait: str | None
-    module: tuple[str, tuple[str, ...]]  # (crate directory, module path)
-    is_test: bool
-    params: list
-    returns: str
-    body: dict
+    """One function of the crate; compared and hashed by identity (one object per function)."""
+
+    __slots__ = ("file", "index", "name", "impl", "trait", "module", "is_test", "params", "returns", "body")
+
+    def __init__(self, file, index, name, impl, trait, module, is_test, params, returns, body):
+        self.file: str = file
+        self.index: int = index  # its position in its file's summary
+        self.name: str = name
+        self.impl: str | None = impl  # the type of its `impl` block
+        self.trait: str | None = trait
+        self.module: tuple[str, tuple[str, ...]] = module  # (crate directory, module path)
+        self.is_test: bool = is_test
+        self.params: list = params
+        self.returns: str = returns
+        self.body: dict = body
 
 
 def file_module(relative: str) -> tuple[str, tuple[str, ...]]:
