@@ -66,10 +66,17 @@ def lint_file(
         from lint_ws import registry, suppression
 
         selected = options.selected_for(fs_path)
+
+        def project_has_connections() -> bool:
+            from lint_ws import project_index
+
+            project = project_index.project_for(language, fs_path, cache.summaries_directory if cache else None)
+            return project is not None and bool(project.summaries)
+
         checks = [
             check
             for check in registry.checks_for(language, selected)
-            if not options.prefilter or check.may_fire(source.text)
+            if not options.prefilter or check.may_fire(source.text, project_has_connections)
         ]
         if checks:
             result.findings = _analyse(fs_path, source, checks, cache, options.prefilter)

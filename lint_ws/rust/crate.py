@@ -33,7 +33,7 @@ LIBRARY_CONNECTION_TYPES = re.compile(
     r"\b(?:WebSocketStream|WebSocket|MaybeTlsStream|FragmentCollector|WebsocketContext)\b"
 )
 # Library calls that open a connection: client side, then server side.
-CLIENT_CONNECTS = re.compile(r"^(?:connect_async\w*|client_async\w*|connect|client|handshake_client\w*)$")
+CLIENT_CONNECTS = re.compile(r"^(?:connect_async\w*|client_async\w*|connect|client|handshake_client\w*|websocket)$")
 SERVER_ACCEPTS = re.compile(r"^(?:accept_async\w*|accept_hdr_async\w*|accept|accept_hdr|from_raw_socket|on_upgrade)$")
 CONNECTION_LIBRARIES = ("tungstenite", "websocket", "fastwebsockets", "ws")
 RECEIVE_METHODS = frozenset({"next", "try_next", "read_message", "read", "read_frame", "recv", "receive", "select_next_some"})

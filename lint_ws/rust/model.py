@@ -150,16 +150,16 @@ class RustModel(PerFileAnswers):
 
     @cached_property
     def expanded(self) -> RustModel:
-        """This file's model with every ``select!`` body re-parsed as ordinary code.
+        """This file's model with every ``select!`` and ``join!`` body re-parsed as ordinary code.
 
         tree-sitter leaves macro bodies as flat token trees, yet ``select!`` arms hold the
         receive loops and teardown paths the rules look for. Each arm ``pat = fut => handler,``
         is rewritten in place to ``pat = fut ;  handler;`` with every byte offset kept, so nodes
-        of the expanded tree report spans of the original file. Nested ``select!`` invocations
-        surface one round at a time.
+        of the expanded tree report spans of the original file. ``join!(a, b)`` becomes the
+        tuple ``(a, b)``. Nested invocations surface one round at a time.
         """
         model = self
-        if b"select" not in self.encoded:  # nothing to expand; spare the walk over the tree
+        if b"select" not in self.encoded and b"join!" not in self.encoded:  # nothing to expand
             return model
         for _ in range(MAX_SELECT_NESTING):
             rewritten = _expand_select_macros(model.root, model.encoded)
@@ -185,6 +185,7 @@ def _called_names(body: Node) -> frozenset[str]:
 
 
 SELECT_MACROS = frozenset({"select", "select_biased"})
+JOIN_MACROS = frozenset({"join", "try_join"})
 MAX_SELECT_NESTING = 4
 
 
@@ -204,7 +205,12 @@ def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
     for macro in descendants_of_type(root, "macro_invocation"):
         name = macro.child_by_field_name("macro")
         body = next((child for child in macro.children if child.type == "token_tree"), None)
-        if name is None or body is None or text(name).rsplit("::", 1)[-1] not in SELECT_MACROS:
+        if name is None or body is None:
+            continue
+        if text(name).rsplit("::", 1)[-1] in JOIN_MACROS and body.children[0].type == "(":
+            blank(macro.start_byte, body.start_byte)  # `join!(a, b)` -> `(a, b)`: a tuple of futures
+            continue
+        if text(name).rsplit("::", 1)[-1] not in SELECT_MACROS:
             continue
         if body.child_count < 2 or body.children[0].type != "{":
             continue

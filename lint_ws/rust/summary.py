@@ -50,22 +50,16 @@ CONNECTION_NAMES = re.compile(
 
 
 def project_root(path: Path) -> Path | None:
-    """The workspace directory of ``path``'s crate, else the crate's (nearest ``Cargo.toml``);
-    None outside any crate. The search stops at a repository's top (``.git``)."""
-    crate = None
+    """The outermost ``Cargo.toml`` directory above ``path`` within its repository (the
+    search stops at ``.git``): a workspace, or a crate with the example and member crates
+    nested in it that use it through path dependencies. None outside any crate."""
+    found = None
     for directory in path.parents:
-        manifest = directory / "Cargo.toml"
-        if manifest.is_file():
-            if crate is None:
-                crate = directory
-            try:
-                if "[workspace]" in manifest.read_text("utf-8", "replace"):
-                    return directory
-            except OSError:
-                pass
+        if (directory / "Cargo.toml").is_file():
+            found = directory
         if (directory / ".git").exists():
             break
-    return crate
+    return found
 
 
 def project_files(root: Path) -> Iterator[Path]:

@@ -34,8 +34,8 @@ LOOPS = ("loop_expression", "while_expression", "for_expression")
 # `for` walks a bounded collection or range: a script, not a session that should live on.
 SESSION_LOOPS = ("loop_expression", "while_expression")
 BOUNDARIES = ("function_item", "closure_expression", "async_block")
-RECEIVE_METHODS = frozenset({"next", "try_next", "read", "read_message", "select_next_some"})
-SEND_METHODS = frozenset({"send", "send_all", "feed", "flush", "write", "write_message", "send_message"})
+RECEIVE_METHODS = frozenset({"next", "try_next", "read", "read_message", "read_frame", "select_next_some"})
+SEND_METHODS = frozenset({"send", "send_all", "feed", "flush", "write", "write_message", "write_frame", "send_message"})
 CLIENT_TYPE_MARKER = "MaybeTlsStream"
 WEBSOCKET_TYPE_MARKERS = ("WebSocketStream", "SplitStream", "SplitSink", "WebSocket")
 MAX_CALL_DEPTH = 6
@@ -174,9 +174,13 @@ class _Analysis:
         return False
 
     def _yields_client(self, value: Node, depth: int) -> bool:
-        """A value that opens a client socket, splits one, or calls a function returning one."""
+        """A value that opens a client socket, splits one, or calls a function returning one
+        (anywhere in the project: a function that opens a client connection and returns a
+        connection type)."""
         for call in descendants_of_type(value, "call_expression"):
             if _is_client_connect(call, self.tungstenite_imports) or _called_name(call) in self.client_returning_functions:
+                return True
+            if self._returns_client(call):
                 return True
             parts = method_call_parts(call)
             if parts is not None and parts[1] == "split" and self.is_client(parts[0], depth + 1):
@@ -187,6 +191,21 @@ class _Analysis:
                 if arguments is not None and any(self.is_client(a, depth + 1) for a in arguments.named_children):
                     return True  # `FeedStream::new(conn)`: a stream wrapped around the socket
         return False
+
+    def _returns_client(self, call: Node) -> bool:
+        from lint_ws.rust.crate import is_library_connect
+        from lint_ws.rust.summary import call_record
+
+        record = call_record(call)
+        if record is None:
+            return False
+        crate = self.ctx.crate
+        context = self.ctx.function(call)
+        if record[0] == "path" and is_library_connect(crate.full_path(context, record[1])):
+            return True
+        return any(
+            crate.opens_client(callee) and crate.is_connection_type(callee.returns) for callee in crate.resolve(context, record)
+        )
 
     def _callers_pass_client(self, use: Node, parameter_name: str, depth: int) -> bool:
         """For a parameter typed only as a websocket: whether a caller in this file passes a client."""
