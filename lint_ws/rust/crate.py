@@ -176,7 +176,13 @@ class Crate:
             for function in self.resolve_path(context, receiver[1]):
                 found.extend(self._returned_types(function))
             return found
+        if kind == "method":
+            return [t for method in self._methods_of(context, receiver) for t in self._returned_types(method)]
         return []
+
+    def _methods_of(self, context: Function | None, receiver: tuple) -> list[Function]:
+        """The project methods a ``("method", inner, name)`` descriptor calls."""
+        return [m for type_name in self.receiver_types(context, receiver[1]) for m in self.methods.get((type_name, receiver[2]), ())]
 
     def _returned_types(self, function: Function) -> list[str]:
         returned = function.returns
@@ -267,6 +273,8 @@ class Crate:
             if is_library_connect(path) or is_library_accept(path):
                 return True
             return any(self.is_connection_type(f.returns) for f in self.resolve_path(context, path))
+        if kind == "method":
+            return any(self.is_connection_type(m.returns) for m in self._methods_of(context, receiver))
         return False
 
     def is_channel(self, context: Function | None, receiver: tuple | None) -> bool:

@@ -26,7 +26,8 @@ A receiver descriptor tells what the receiver is as far as one file knows:
 ``("self",)``, ``("field", name)`` for ``self.name`` (through ``&``, ``.lock()``,
 ``as_mut()``...), ``("type", text)`` for a local or parameter with a type,
 ``("call", path)`` for a local initialised by a path call (``Client::new(..)``,
-``connect_async(..)``), ``("unknown",)`` otherwise.
+``connect_async(..)``), ``("method", descriptor, name)`` for what a method returns
+(``socket.channel_mut(0)``), ``("unknown",)`` otherwise.
 """
 
 from __future__ import annotations
@@ -393,7 +394,9 @@ def receiver_descriptor(receiver: Node, depth: int = 0) -> tuple:
         parts = method_call_parts(node)
         if parts[1] in ("split", "into_split", "by_ref"):
             return receiver_descriptor(parts[0], depth)
-        return ("unknown",)
+        if depth > 4:
+            return ("unknown",)
+        return ("method", receiver_descriptor(parts[0], depth + 1), parts[1])
     if node.type != "identifier" or depth > 4:
         return ("unknown",)
     binding = local_binding(text(node), node)

@@ -86,11 +86,19 @@ def check(ctx) -> Iterator:
 
 
 def _is_channel_send(ctx, call: Node, receiver: Node) -> bool:
-    """A send into the project's own queue (an mpsc, broadcast or watch sender, by the
-    project's types), not on a connection."""
-    from lint_ws.rust.summary import receiver_descriptor
+    """A send that is not on a connection: into the project's own queue (an mpsc,
+    broadcast or watch sender, by the project's types), or a project method that reaches no
+    connection's send (a WebRTC data channel's ``send``)."""
+    from lint_ws.rust.summary import call_record
 
-    return ctx.crate.is_channel(ctx.function(call), receiver_descriptor(receiver))
+    record = call_record(call)
+    context = ctx.function(call)
+    if ctx.crate.is_channel(context, record[2]):
+        return True
+    callees = ctx.crate.resolve(context, record)
+    if callees:
+        return not any(ctx.crate.sends(callee) for callee in callees)
+    return not ctx.crate.is_connection(context, record[2])
 
 
 def _has_arguments(call: Node) -> bool:
