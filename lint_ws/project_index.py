@@ -56,7 +56,7 @@ _EMPTY_DIGEST = "-"
 
 class Project(NamedTuple):
     language: str
-    root: str  # absolute directory, or the file itself for a file of no project
+    root: str  # absolute directory, or the file itself for a file of no project (no summaries then)
     summaries: dict[str, Any]  # relative path -> summary, for the files that may contribute
     digest: str  # identifies the summaries: part of every cache key of the project's files
 
@@ -104,6 +104,8 @@ def prepare(files: Iterable[tuple[str | Path, str]], cache_directory: Path | Non
         roots.setdefault((language, _root_of(module, Path(path))), []).append(display)
     projects = []
     for (language, root), displays in roots.items():
+        if Path(root).is_file():
+            continue  # a file of no project: its facts are its own content, which every key holds
         project = build(language, root, cache_directory, jobs)
         projects.append(project)
         by_file.update((display, project) for display in displays)
@@ -117,6 +119,8 @@ def project_for(language: str, path: str | Path, cache_directory: Path | None = 
     if module is None:
         return None
     root = _root_of(module, Path(path))
+    if Path(root).is_file():
+        return Project(language, root, {}, "")  # the front end summarises the file from its own parse
     found = _assembled.get((language, root))
     return found if found is not None else build(language, root, cache_directory)
 
@@ -137,7 +141,7 @@ def build(language: str, root: str, cache_directory: Path | None, jobs: int = 1)
     """The project at ``root``, from cached summaries where the files are unchanged."""
     module = plugin(language)
     root_path = Path(root)
-    members = [root_path] if root_path.is_file() else sorted(module.project_files(root_path))
+    members = sorted(module.project_files(root_path))
     store = _SummaryStore(language, root, cache_directory)
     facts: dict[str, tuple[bool, str | None]] = {}  # relative path -> (names a connection, summary key)
     texts: dict[str, str] = {}
@@ -163,7 +167,7 @@ def build(language: str, root: str, cache_directory: Path | None, jobs: int = 1)
     for relative in missing:
         if relative not in texts:  # known by its stamp, but its summary was never made or was pruned
             try:
-                texts[relative] = (root_path / relative if root_path.is_dir() else root_path).read_text("utf-8")
+                texts[relative] = (root_path / relative).read_text("utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
     missing = [relative for relative in missing if relative in texts]
