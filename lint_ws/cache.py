@@ -9,6 +9,8 @@ and per-file configuration. A file that cannot be read, decoded or parsed raises
 
 The key of an entry is a hash of
 - the file: its display path (findings carry it) and its content;
+- its project's facts: the digest of the summaries of its crate's files
+  (``lint_ws.project_index``), since a finding can change when another file changes;
 - the run: every field of ``RunOptions`` and the rule ids left after the prefilter;
 - the tool: the lint-ws version, the Python version, the size and modification time of
   every module of the installed ``lint_ws`` package (so editing a rule in a development
@@ -26,8 +28,9 @@ Entries not used for ``MAX_AGE_DAYS`` are deleted, at most once a day.
 
 In front of the entries sits the file index, which makes a re-run on an unchanged tree
 near-instant: per run scope, the whole result of every cleanly linted file, under the
-file's stat (device, inode, size, mode, modification and change times in nanoseconds), the
-way git's index and ruff's cache know a file is unchanged without reading it. A file is
+file's stat (device, inode, size, mode, modification and change times in nanoseconds) and
+its project's digest, the way git's index and ruff's cache know a file is unchanged without
+reading it. A file is
 recorded only when it was last modified well before it was examined ("racily clean" files,
 whose next change could keep the same timestamp, are left to the content-keyed entries).
 The index is one file per scope, rewritten atomically after a run that learned something;
@@ -229,6 +232,8 @@ class ResultCache:
             root.mkdir(parents=True, exist_ok=True)
             marker.touch()
             shards = list(os.scandir(root))
+            if (root / "summaries").is_dir():  # the project index's summaries, sharded alike
+                shards.extend(os.scandir(root / "summaries"))
         except OSError:
             return
         for shard in shards:
