@@ -20,7 +20,7 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   outermost loop of the body the call sits in, 0 outside loops); ``refs``: paths of
   functions handed over as values (``spawn(run)``); ``spawns``: the bodies of the futures
   it spawns, with ``field`` naming the struct field the handle is stored in, if any;
-  ``closes``: a ``Message::Close`` / ``Close`` command is built in it.
+  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it.
 
 A receiver descriptor tells what the receiver is as far as one file knows:
 ``("self",)``, ``("field", name)`` for ``self.name`` (through ``&``, ``.lock()``,
@@ -232,12 +232,31 @@ def summarize_body(body: Node) -> dict:
             if record is not None:
                 summary["calls"].append(record)
             _collect_refs(node, summary["refs"])
-        elif kind == "scoped_identifier" and node.text.endswith(b"::Close"):
+        elif kind == "scoped_identifier" and node.text.endswith(b"::Close") and _is_sent(node):
             summary["closes"] = True
         elif kind == "macro_invocation":
             _macro_calls(node, loop, summary)
         pending.extend((child, loop) for child in reversed(node.children))
     return summary
+
+
+SENDS = frozenset({"send", "try_send", "feed", "unbounded_send", "send_all", "write_frame", "start_send", "blocking_send", "send_async"})
+
+
+def _is_sent(node: Node) -> bool:
+    """Whether a ``Message::Close`` / ``Command::Close`` is built as (part of) the argument of
+    a send: a Close frame sent, or a Close command sent to a pump (not a pattern matched)."""
+    from lint_ws.rust.syntax import method_call_parts
+
+    for ancestor in _ancestors(node):
+        if ancestor.type == "arguments":
+            call = ancestor.parent
+            parts = method_call_parts(call) if call is not None else None
+            if parts is not None and parts[1] in SENDS:
+                return True
+        elif ancestor.type in ("block", "match_arm", "let_declaration", "function_item", "closure_expression"):
+            return False
+    return False
 
 
 def _macro_calls(macro: Node, loop: int, summary: dict) -> None:
@@ -258,8 +277,6 @@ def _macro_calls(macro: Node, loop: int, summary: dict) -> None:
             summary["calls"].append(("path", f"{text(tokens[index - 2])}::{text(token)}", None, loop))
         else:
             summary["calls"].append(("path", text(token), None, loop))
-        if text(token) == "Close":
-            summary["closes"] = True
 
 
 def _leaves(node: Node) -> Iterator[Node]:

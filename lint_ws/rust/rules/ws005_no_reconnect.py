@@ -1,9 +1,10 @@
 """WS005 no-reconnect (Rust): a client session loop ends for good on a transient failure.
 
-Only loops over a *client* websocket count: one opened in this file with
-``connect_async``/``client_async``/``tungstenite::connect`` (and its ``split()`` halves), a
-parameter or struct field typed with the client stream (``MaybeTlsStream``), or a parameter
-its callers in this file fill with such a socket. Server sockets (``accept_async``, axum's
+Only loops over a *client* websocket count: one opened with a library connect
+(``connect_async``/``client_async``/``tungstenite::connect``, fastwebsockets' and
+reqwest-websocket's) or by a function of the project that opens one and returns it (and
+its ``split()`` halves), a parameter or struct field typed with the client stream
+(``MaybeTlsStream``), or a parameter its callers in this file fill with such a socket. Server sockets (``accept_async``, axum's
 ``WebSocket``) never match: on the server the client is the one that reconnects.
 
 A loop is flagged when it exits — ``break`` out of it, ``return``, ``?`` — on a receive
