@@ -405,17 +405,22 @@ class Crate:
         return any(caller == function for caller, _ in self._callers.get((function.file, function.index), ()))
 
     def restarted(self, function: Function, visited: frozenset = frozenset()) -> bool:
-        """Whether something runs ``function`` again after it returns: it calls itself, or
-        every call of it in the project is in a loop or in a function that is restarted."""
+        """Whether something runs ``function`` again after it returns: it calls itself, some
+        code of the project runs it from a loop (a reconnect loop that also takes over what
+        a first, plain call started: the first session's tasks handed to the supervisor that
+        reconnects), or every call of it is in a function that is restarted."""
         if function in visited or len(visited) > 8:
             return False
         if self.calls_itself(function):
             return True
-        sites = self.callers(function)
+        every = self.callers(function)
+        sites = [(caller, in_loop) for caller, in_loop in every if not caller.is_test]
         if not sites:
-            return False
+            return bool(every)  # test support code: only tests call it
+        if any(in_loop for _, in_loop in sites):
+            return True
         visited = visited | {function}
-        return all(in_loop or caller.is_test or self.restarted(caller, visited) for caller, in_loop in sites)
+        return all(self.restarted(caller, visited) for caller, _ in sites)
 
 
 def is_library_connect(path: str) -> bool:
