@@ -36,8 +36,10 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tree_sitter import Node
+if TYPE_CHECKING:  # the index asks this module for a file's project before anything is parsed
+    from tree_sitter import Node
 
 # --- the project: a crate or a workspace -------------------------------------------------
 

@@ -25,7 +25,7 @@ from lint_ws.rust.model import (
     task_is_pump,
     words,
 )
-from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
+from lint_ws.rust.syntax import ancestors, callee_path, enclosing, descendants_of_type, method_call_parts, text, walk
 
 RULE_ID = "WS002"
 
@@ -50,7 +50,7 @@ def check(ctx) -> Iterator:
             continue
         if not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
             continue
-        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, function.node if function else None, call):
+        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, model, function.node if function else None, call, receiver, original):
             continue
         name = text(receiver)
         message = (
@@ -180,10 +180,11 @@ def _select_arm_future(handler: Node) -> Node | None:
     return assignment.child_by_field_name("right")
 
 
-def _closes_gracefully(ctx, function: Node | None, abort: Node) -> bool:
+def _closes_gracefully(ctx, model: RustModel, function: Node | None, abort: Node, receiver: Node, original: bytes) -> bool:
     """Whether the connection is closed gracefully on the abort's path: the function (or a
     function it calls, anywhere in the project) closes it or sends a ``Close``, a join waits
-    with a deadline, or a task the function spawned closes it itself before ending."""
+    with a deadline, or the abort comes after another task that closes the connection when
+    it ends was awaited (a ``select!`` arm on it, or ``task.await``)."""
     if function is None:
         return False
     from lint_ws.rust.summary import summarize_body
@@ -194,16 +195,38 @@ def _closes_gracefully(ctx, function: Node | None, abort: Node) -> bool:
         call[0] == "path" and call[1].rsplit("::", 1)[-1] in ("timeout", "timeout_at") for call in body["calls"]
     ):
         return True
-    # A sibling task that sends the Close itself: the connection is closed when it ends.
-    return any(ctx.crate.body_closes(context, spawn) for spawn in body["spawns"]) and _awaits_sibling(function, abort)
-
-
-def _awaits_sibling(function: Node, abort: Node) -> bool:
-    """Whether the abort's path waited for another task first (``&mut other`` in a ``select!``
-    arm, ``other.await``)."""
-    for node in descendants_of_type(function, "await_expression", "reference_expression"):
-        if node.end_byte <= abort.start_byte and "&mut" in text(node) or node.type == "await_expression" and node.end_byte <= abort.start_byte:
+    aborted = {spawn.id for spawn in spawn_calls(model, receiver)}
+    for spawn in descendants_of_type(function, "call_expression"):
+        if spawn.id in aborted or not _is_spawn(spawn):
+            continue
+        arguments = spawn.child_by_field_name("arguments")
+        if arguments is None or not ctx.crate.body_closes(context, summarize_body(arguments)):
+            continue
+        declaration = enclosing(spawn, "let_declaration")
+        pattern = declaration.child_by_field_name("pattern") if declaration is not None else None
+        if pattern is not None and _awaited_before(text(pattern).split()[-1], abort, original):
             return True
+    return False
+
+
+def _awaited_before(name: str, abort: Node, original: bytes) -> bool:
+    """Whether the task ``name`` was awaited on the abort's path: the ``select!`` arm that
+    holds the abort waits on it, or ``name.await`` / ``(&mut name).await`` came before."""
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    child = abort
+    for ancestor in ancestors(abort):
+        if ancestor.type in ("function_item", "closure_expression"):
+            return False
+        if ancestor.type == "block" and child.type == "expression_statement" and _is_select_body(ancestor, original):
+            future = _select_arm_future(child)
+            return future is not None and word.search(text(future)) is not None
+        if ancestor.type == "block":
+            for statement in ancestor.named_children:
+                if statement.start_byte >= child.start_byte:
+                    break
+                if any(word.search(text(a)) for a in descendants_of_type(statement, "await_expression")):
+                    return True
+        child = ancestor
     return False
 
 
