@@ -15,7 +15,8 @@ A language plugs in with a module registered in ``LANGUAGES`` that defines:
 - ``project_root(path: Path) -> Path | None``: the directory of the project ``path``
   belongs to (Rust: the workspace's ``Cargo.toml`` directory, else the crate's), or None
   for a file that belongs to no project (it is then a project of its own);
-- ``project_files(root: Path) -> Iterable[Path]``: the source files of that project;
+- ``project_files(root: Path) -> Iterable[str]``: the paths of the source files of that
+  project;
 - ``names_connection(text: str) -> bool``: a cheap test of a file's text: does it name a
   connection library or type? A project in which no file does needs no facts, and none of
   its files is summarised (rust-analyzer parses no file for the index);
@@ -57,8 +58,30 @@ _EMPTY_DIGEST = "-"
 class Project(NamedTuple):
     language: str
     root: str  # absolute directory, or the file itself for a file of no project (no summaries then)
-    summaries: dict[str, Any]  # relative path -> summary, for the files that may contribute
+    keys: dict[str, str]  # relative path -> summary key, for the files that may contribute
     digest: str  # identifies the summaries: part of every cache key of the project's files
+    directory: str | None = None  # where the summaries are cached
+    inline: dict[str, Any] | None = None  # the summaries themselves, when there is no cache
+
+    @property
+    def summaries(self) -> dict[str, Any]:
+        """Relative path -> summary; loaded on first use in each process (a warm run whose
+        files are all unchanged needs only the digest)."""
+        return _summaries_of(self)
+
+
+_loaded: dict[str, dict[str, Any]] = {}  # project digest -> its summaries, in this process
+
+
+def _summaries_of(project: Project) -> dict[str, Any]:
+    if project.inline is not None or not project.keys:
+        return project.inline or {}
+    if project.digest not in _loaded:
+        _loaded.clear()  # one project at a time keeps memory flat
+        store = _SummaryStore(project.language, project.root, Path(project.directory) if project.directory else None, index=False)
+        found = {relative: store.load(key) for relative, key in project.keys.items()}
+        _loaded[project.digest] = {relative: summary for relative, summary in found.items() if summary is not None}
+    return _loaded[project.digest]
 
 
 def plugin(language: str):
@@ -91,21 +114,19 @@ def relative_path(project: Project, path: str | Path) -> str:
 
 def prepare(files: Iterable[tuple[str | Path, str]], cache_directory: Path | None, jobs: int = 1) -> dict[str, Project]:
     """Assemble the project of every file to lint; returns display path -> project (files of
-    a language without an index plugin are left out)."""
-    by_file: dict[str, Project] = {}
-    roots: dict[tuple[str, str], list[str]] = {}
+    a language without an index plugin, and files of no project, are left out)."""
     from lint_ws.source import language_of
 
+    by_file: dict[str, Project] = {}
+    roots: dict[tuple[str, str], list[str]] = {}
     for path, display in files:
-        language = language_of(Path(path).name)
+        language = language_of(os.path.basename(path))
         module = plugin(language) if language else None
-        if module is None:
-            continue
-        roots.setdefault((language, _root_of(module, Path(path))), []).append(display)
+        root = _project_directory(module, path) if module is not None else None
+        if root is not None:  # a file of no project: its facts are its own content, which every key holds
+            roots.setdefault((language, root), []).append(display)
     projects = []
     for (language, root), displays in roots.items():
-        if Path(root).is_file():
-            continue  # a file of no project: its facts are its own content, which every key holds
         project = build(language, root, cache_directory, jobs)
         projects.append(project)
         by_file.update((display, project) for display in displays)
@@ -118,17 +139,15 @@ def project_for(language: str, path: str | Path, cache_directory: Path | None = 
     module = plugin(language)
     if module is None:
         return None
-    root = _root_of(module, Path(path))
-    if Path(root).is_file():
-        return Project(language, root, {}, "")  # the front end summarises the file from its own parse
+    root = _project_directory(module, path)
+    if root is None:
+        return Project(language, os.path.abspath(path), {}, "")  # the front end summarises the file from its own parse
     found = _assembled.get((language, root))
     return found if found is not None else build(language, root, cache_directory)
 
 
-def _root_of(module, path: Path) -> str:
-    absolute = Path(os.path.abspath(path))
-    root = _cached_root(module.__name__, str(absolute.parent))
-    return root if root is not None else str(absolute)
+def _project_directory(module, path: str | Path) -> str | None:
+    return _cached_root(module.__name__, os.path.dirname(os.path.abspath(path)))
 
 
 @cache
@@ -140,19 +159,19 @@ def _cached_root(module_name: str, directory: str) -> str | None:
 def build(language: str, root: str, cache_directory: Path | None, jobs: int = 1) -> Project:
     """The project at ``root``, from cached summaries where the files are unchanged."""
     module = plugin(language)
-    root_path = Path(root)
-    members = sorted(module.project_files(root_path))
     store = _SummaryStore(language, root, cache_directory)
     facts: dict[str, tuple[bool, str | None]] = {}  # relative path -> (names a connection, summary key)
     texts: dict[str, str] = {}
-    for member in members:
-        relative = relative_path(Project(language, root, {}, ""), member)
+    prefix = len(root) + 1
+    for member in sorted(map(str, module.project_files(Path(root)))):
+        relative = member[prefix:].replace(os.sep, "/")
         known = store.known(relative, member)
         if known is not None:
             facts[relative] = known
             continue
         try:
-            raw = member.read_bytes()
+            with open(member, "rb") as stream:
+                raw = stream.read()
             text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # the file's own lint reports it; it contributes nothing
@@ -163,11 +182,11 @@ def build(language: str, root: str, cache_directory: Path | None, jobs: int = 1)
     if not any(names for names, _ in facts.values()):
         return Project(language, root, {}, _EMPTY_DIGEST)  # no connection anywhere: no summaries
     keys = {relative: key for relative, (_, key) in sorted(facts.items()) if key is not None}
-    missing = [relative for relative, key in keys.items() if store.load(key) is None]
+    missing = [relative for relative, key in keys.items() if not store.has(key)]
     for relative in missing:
         if relative not in texts:  # known by its stamp, but its summary was never made or was pruned
             try:
-                texts[relative] = (root_path / relative).read_text("utf-8")
+                texts[relative] = Path(root, relative).read_text("utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
     missing = [relative for relative in missing if relative in texts]
@@ -175,13 +194,12 @@ def build(language: str, root: str, cache_directory: Path | None, jobs: int = 1)
     for relative, summary in zip(missing, made):
         if summary is not None:
             store.save(keys[relative], summary)
-    summaries = {}
-    for relative, key in keys.items():
-        summary = store.load(key)
-        if summary is not None:
-            summaries[relative] = summary
-    digest = _digest(repr([(relative, keys[relative]) for relative in summaries]))
-    return Project(language, root, summaries, digest)
+        else:
+            del keys[relative]  # too deep or odd to summarise: no facts
+    digest = _digest(repr(sorted(keys.items())))
+    if cache_directory is None:
+        return Project(language, root, keys, digest, None, {relative: store.load(key) for relative, key in keys.items()})
+    return Project(language, root, keys, digest, str(cache_directory))
 
 
 def _summarize_all(module_name: str, missing: list[tuple[str, str]], jobs: int) -> list[Any]:
@@ -207,11 +225,11 @@ class _SummaryStore:
 
     _memory: dict[str, Any] = {}  # key -> summary, shared by every store of the process
 
-    def __init__(self, language: str, root: str, directory: Path | None):
+    def __init__(self, language: str, root: str, directory: Path | None, index: bool = True):
         self.language = language
         self.root = root
         self.directory = directory
-        self._index = self._load_index() if directory is not None else {}
+        self._index = self._load_index() if directory is not None and index else {}
         self._learned: dict[str, tuple] = {}
 
     @cached_property
@@ -221,14 +239,12 @@ class _SummaryStore:
         return _scope_digest(SUMMARY_FORMAT, self.language, tool_fingerprint())
 
     def content_key(self, raw: bytes) -> str:
-        import hashlib
-
-        digest = hashlib.blake2b(self._scope.encode(), digest_size=20)
+        digest = _blake2b(self._scope.encode(), digest_size=20)
         digest.update(raw)
         return digest.hexdigest()
 
-    def _entry(self, key: str) -> Path:
-        return self.directory / "summaries" / key[:2] / key[2:]
+    def _entry(self, key: str) -> str:
+        return os.path.join(self.directory, "summaries", key[:2], key[2:])
 
     def load(self, key: str) -> Any:
         if key in self._memory:
@@ -236,18 +252,22 @@ class _SummaryStore:
         if self.directory is None:
             return None
         try:
-            summary = marshal.loads(self._entry(key).read_bytes())
+            with open(self._entry(key), "rb") as stream:
+                summary = marshal.loads(stream.read())
         except Exception:  # absent, unreadable or corrupt: a miss
             return None
         self._memory[key] = summary
         return summary
+
+    def has(self, key: str) -> bool:
+        return key in self._memory or (self.directory is not None and os.path.isfile(self._entry(key)))
 
     def save(self, key: str, summary: Any) -> None:
         self._memory[key] = summary
         if self.directory is not None:
             from lint_ws.cache import _store
 
-            _store(self._entry(key), marshal.dumps(summary))
+            _store(Path(self._entry(key)), marshal.dumps(summary))
 
     # -- the stat index: unchanged files are not read ----------------------------------
 
@@ -261,7 +281,7 @@ class _SummaryStore:
             return {}
         return loaded if isinstance(loaded, dict) else {}
 
-    def known(self, relative: str, path: Path) -> tuple[bool, str | None] | None:
+    def known(self, relative: str, path: str) -> tuple[bool, str | None] | None:
         """What an unchanged file told last time (names a connection, summary key), or None."""
         from lint_ws.cache import _stamp
 
@@ -270,7 +290,7 @@ class _SummaryStore:
             return None
         return entry[1]
 
-    def learn(self, relative: str, path: Path, facts: tuple[bool, str | None]) -> None:
+    def learn(self, relative: str, path: str, facts: tuple[bool, str | None]) -> None:
         from lint_ws.cache import _stamp
 
         stamp = _stamp(path)
@@ -301,7 +321,13 @@ def _scope_digest(*parts: str) -> str:
     return _digest("\0".join(parts))
 
 
-def _digest(text: str) -> str:
-    import hashlib
+def _blake2b(data: bytes, digest_size: int):
+    try:  # the built-in module: `import hashlib` loads OpenSSL, a tenth of a warm run
+        from _blake2 import blake2b
+    except ImportError:
+        from hashlib import blake2b
+    return blake2b(data, digest_size=digest_size)
 
-    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+def _digest(text: str) -> str:
+    return _blake2b(text.encode("utf-8", "surrogateescape"), 16).hexdigest()

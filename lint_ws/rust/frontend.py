@@ -48,7 +48,7 @@ class RustContext(RuleContext):
     @cached_property
     def crate(self) -> Crate:
         project = self.project
-        if project is not None and self.relative in project.summaries:
+        if project is not None and self.relative in project.keys:
             crate = _crates.get(project.digest)
             if crate is None:
                 _crates.clear()  # one project at a time per process keeps memory flat

@@ -65,12 +65,12 @@ def project_root(path: Path) -> Path | None:
     return found
 
 
-def project_files(root: Path) -> Iterator[Path]:
+def project_files(root: Path) -> Iterator[str]:
     for directory, subdirectories, files in os.walk(root):
         subdirectories[:] = [d for d in subdirectories if d not in _SKIPPED and not d.startswith(".")]
         for name in files:
             if name.endswith(SUFFIXES):
-                yield Path(directory) / name
+                yield os.path.join(directory, name)
 
 
 def names_connection(text: str) -> bool:

@@ -65,10 +65,10 @@ def check(ctx) -> Iterator:
         parts = method_call_parts(call)
         if parts is None or parts[1] not in SEND_METHODS or not _has_arguments(call):
             continue
-        if model.in_test(call) or not _relies_on_success(call) or _is_channel_send(ctx, call, parts[0]):
+        if model.in_test(call) or not _relies_on_success(call):
             continue
         guard = _guard_of(call, model)
-        if guard is None or _under_lock(guard, call):
+        if guard is None or _under_lock(guard, call) or _is_channel_send(ctx, call, parts[0]):
             continue
         field = call.child_by_field_name("function").child_by_field_name("field")
         check_text = " ".join(text(guard.check).split())
