@@ -84,6 +84,7 @@ def _summaries_of(project: Project) -> dict[str, Any]:
     return _loaded[project.digest]
 
 
+@cache
 def plugin(language: str):
     module = LANGUAGES.get(language)
     return importlib.import_module(module) if module else None
@@ -147,12 +148,13 @@ def project_for(language: str, path: str | Path, cache_directory: Path | None = 
 
 
 def _project_directory(module, path: str | Path) -> str | None:
-    return _cached_root(module.__name__, os.path.dirname(os.path.abspath(path)))
+    return _cached_root(module.__name__, os.path.dirname(path))
 
 
 @cache
 def _cached_root(module_name: str, directory: str) -> str | None:
-    found = importlib.import_module(module_name).project_root(Path(directory) / "_")
+    """The project directory of the files in ``directory`` (as the run names it)."""
+    found = importlib.import_module(module_name).project_root(Path(os.path.abspath(directory or ".")) / "_")
     return str(found) if found is not None else None
 
 

@@ -328,16 +328,13 @@ class Crate:
         return self._function_fact("pump", function, self.body_is_pump)
 
     def body_is_pump(self, context: Function | None, body: dict) -> bool:
-        loops: dict[int, list[str]] = {}
         for call, callees in self._reached(context, body):
             if call[0] == "method" and call[1] in STREAM_DRAINS and not callees and self.is_connection(context, call[2]):
                 return True  # `read.for_each(..)`: the combinator form of a receive loop
             if any(self.is_pump(callee) for callee in callees):
                 return True
-            loop = call[3]
-            if not loop:
-                continue
-            if self._call_receives(context, call, callees) or self._call_sends(context, call, callees):
+            in_loop = call[3] > 0
+            if in_loop and (self._call_receives(context, call, callees) or self._call_sends(context, call, callees)):
                 return True
         return False
 

@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 from tree_sitter import Node
 
-from lint_ws.call_graph import callers_by_name
 from lint_ws.per_file import PerFileAnswers
 
 from lint_ws.rust.syntax import (
@@ -116,11 +115,6 @@ class RustModel(PerFileAnswers):
         for function in self.functions:
             by_name.setdefault(function.name, []).append(function)
         return by_name
-
-    @cached_property
-    def callers(self) -> dict[str, list[Function]]:
-        """Function name -> the functions of this file that call a function of that name."""
-        return callers_by_name(self.functions)
 
     @cached_property
     def _functions_by_span(self) -> dict[tuple[int, int], Function]:

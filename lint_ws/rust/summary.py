@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,13 +57,19 @@ def project_root(path: Path) -> Path | None:
     """The outermost ``Cargo.toml`` directory above ``path`` within its repository (the
     search stops at ``.git``): a workspace, or a crate with the example and member crates
     nested in it that use it through path dependencies. None outside any crate."""
-    found = None
-    for directory in path.parents:
-        if (directory / "Cargo.toml").is_file():
-            found = directory
-        if (directory / ".git").exists():
-            break
-    return found
+    found = _outermost_manifest(os.path.dirname(os.path.abspath(path)))
+    return Path(found) if found is not None else None
+
+
+@cache
+def _outermost_manifest(directory: str) -> str | None:
+    """Asked once per directory: a tree's files share their parents' answers."""
+    manifest = os.path.isfile(os.path.join(directory, "Cargo.toml"))
+    parent = os.path.dirname(directory)
+    above = None
+    if parent != directory and not os.path.exists(os.path.join(directory, ".git")):
+        above = _outermost_manifest(parent)
+    return above if above is not None else (directory if manifest else None)
 
 
 def project_files(root: Path) -> Iterator[str]:
@@ -435,6 +442,10 @@ def _path_of(call: Node) -> str | None:
     return _strip_generics(path) if path else None
 
 
+# Calls that wrap a value without changing what it is.
+WRAPPING_CALLS = ("Some", "Ok", "Arc::new", "Box::new", "Mutex::new", "RwLock::new")
+
+
 def _reshaped(node: Node) -> Node:
     """The value under references, ``.await``, ``?`` and reshaping calls."""
     from lint_ws.rust.syntax import method_call_parts
@@ -446,7 +457,7 @@ def _reshaped(node: Node) -> Node:
             node = node.named_children[0]
         elif node.type == "call_expression" and (parts := method_call_parts(node)) is not None and parts[1] in RESHAPING:
             node = parts[0]
-        elif node.type == "call_expression" and (path := _path_of(node)) in ("Some", "Ok", "Arc::new", "Box::new", "Mutex::new", "RwLock::new"):
+        elif node.type == "call_expression" and _path_of(node) in WRAPPING_CALLS:
             arguments = node.child_by_field_name("arguments")
             if arguments is None or not arguments.named_children:
                 return node

@@ -23,7 +23,6 @@ from lint_ws.rust.model import (
     reachable_from_drop,
     spawn_calls,
     task_is_pump,
-    words,
 )
 from lint_ws.rust.syntax import ancestors, callee_path, enclosing, descendants_of_type, method_call_parts, text, walk
 
