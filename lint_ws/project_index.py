@@ -25,8 +25,14 @@ A language plugs in with a module registered in ``LANGUAGES`` that defines:
 - ``summarize(path: str, text: str) -> data``: the file's summary; ``path`` is relative to
   the project root (it names the module).
 
-What the engine gets is a ``Project``: the root, the summaries by relative path, and a
-digest of them. The digest is part of every results-cache key and file-index entry of the
+Registering the module is all the engine needs; the language's front end then receives the
+project: ``analyse(source, checks, prefilter, project=Project, relative=str)`` (``relative``
+names the file among ``project.summaries``; a file whose project has no summary for it, or a
+file of no project, summarises itself from its own parse). The Python side plugs in as
+``LANGUAGES["python"] = "lint_ws.python.summary"``.
+
+What the engine gets is a ``Project``: the root, the summary keys by relative path (the
+summaries load on first use), and a digest of them. The digest is part of every results-cache key and file-index entry of the
 project's files: a finding in one file can change when another file's facts change, and
 summaries hold no positions, so an edit that changes no fact (a comment, a reformatted
 body) leaves every other file's cached results valid.
