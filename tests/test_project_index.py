@@ -74,3 +74,61 @@ def test_a_workspace_is_one_project(tmp_path):
     project = project_index.project_for("rust", tmp_path / "a" / "src" / "lib.rs")
     assert project.root == str(tmp_path)
     assert sorted(project.summaries) == ["a/src/lib.rs", "b/src/lib.rs"]
+
+
+CLIENT_RS = """
+use std::sync::Arc;
+use tokio_tungstenite::WebSocketStream;
+
+pub struct Transport { socket: WebSocketStream<TcpStream> }
+
+impl Transport {
+    pub async fn read(&mut self) { while let Some(m) = self.socket.next().await { drop(m); } }
+}
+
+pub struct Client { transport: Transport }
+
+impl Client {
+    pub fn new() -> Self { let shared = Arc::new(1); Self::build(shared) }
+    fn build(shared: Arc<u32>) -> Self { todo!() }
+    pub async fn run(&mut self) { self.transport.read().await; }
+}
+
+pub fn helper() {}
+"""
+MAIN_RS = """
+mod client;
+use client::{helper as assist, Client};
+
+async fn main() {
+    let mut c = Client::new();
+    loop { c.run().await; }
+    assist();
+    crate::client::helper();
+}
+"""
+
+
+def test_calls_are_resolved_not_matched_by_name():
+    from lint_ws.rust.crate import Crate
+    from lint_ws.rust.summary import summarize
+
+    crate = Crate({"src/client.rs": summarize("src/client.rs", CLIENT_RS), "src/main.rs": summarize("src/main.rs", MAIN_RS)})
+    by_name = {(f.impl, f.name): f for f in crate.functions.values()}
+
+    def reached(caller: tuple, target: str) -> list[tuple]:
+        function = by_name[caller]
+        calls = [call for call in function.body["calls"] if call[1] == target]
+        return sorted((f.impl or "", f.name) for call in calls for f in crate.resolve(function, call))
+
+    assert reached(("Client", "new"), "Arc::new") == []  # not Client::new: unresolved is unknown
+    assert reached(("Client", "new"), "Self::build") == [("Client", "build")]
+    assert reached(("Client", "run"), "read") == [("Transport", "read")]  # self.field.method() by the field's type
+    assert reached((None, "main"), "Client::new") == [("Client", "new")]
+    assert reached((None, "main"), "run") == [("Client", "run")]  # through the local's constructor
+    assert reached((None, "main"), "assist") == [("", "helper")]  # an imported, renamed function
+    assert reached((None, "main"), "crate::client::helper") == [("", "helper")]
+    assert crate.is_pump(by_name[("Client", "run")])  # its callee's loop receives from the connection
+    assert "Client" in crate.handle_types and "Transport" in crate.handle_types
+    assert crate.restarted(by_name[("Client", "run")])  # main runs it again from a loop
+    assert not crate.restarted(by_name[("Client", "new")])
