@@ -89,6 +89,7 @@ class Crate:
         self.aliases: dict[str, str] = {}
         self.types: set[str] = set()
         self.crate_names: dict[str, str] = {}
+        self.implementors: dict[str, set[str]] = {}  # trait -> the project types implementing it
         for relative, summary in summaries.items():
             crate_dir, modules = file_module(relative)
             self.crate_names.setdefault(crate_dir.rsplit("/", 1)[-1].replace("-", "_"), crate_dir)
@@ -105,6 +106,8 @@ class Crate:
                 else:
                     self.types.add(impl)
                     self.methods.setdefault((impl, name), []).append(function)
+                    if trait:
+                        self.implementors.setdefault(trait, set()).add(impl)
         self._memo: dict = {}
 
     # --- types ---------------------------------------------------------------------------
@@ -120,7 +123,16 @@ class Crate:
         return type_text
 
     def project_types(self, type_text: str) -> list[str]:
-        return [name for name in re.findall(r"\b[A-Z]\w*\b", self.expand(type_text)) if name in self.types and name not in WRAPPERS]
+        """The project types ``type_text`` names; a trait (``Box<dyn Signaller>``,
+        ``impl Signaller``) stands for the project types that implement it."""
+        found = []
+        for name in re.findall(r"\b[A-Z]\w*\b", self.expand(type_text)):
+            if name in WRAPPERS:
+                continue
+            if name in self.types:
+                found.append(name)
+            found.extend(sorted(self.implementors.get(name, ())))
+        return found
 
     @cached_property
     def handle_types(self) -> frozenset[str]:

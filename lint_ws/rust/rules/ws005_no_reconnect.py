@@ -229,8 +229,20 @@ class _Analysis:
         return False
 
     def network_call(self, call: Node, methods) -> bool:
+        """A receive (``methods`` is RECEIVE_METHODS) or send on a client connection: the
+        library's method, or a method of a project handle of the client connection whose
+        code (anywhere in the project) receives or sends on it."""
         parts = method_call_parts(call)
-        return parts is not None and parts[1] in methods and self.is_client(parts[0])
+        if parts is None or not self.is_client(parts[0]):
+            return False
+        if parts[1] in methods:
+            return True
+        from lint_ws.rust.summary import call_record
+
+        crate = self.ctx.crate
+        callees = crate.resolve(self.ctx.function(call), call_record(call))
+        reaches = crate.receives if methods is RECEIVE_METHODS else crate.sends
+        return any(reaches(callee) for callee in callees)
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -584,12 +596,22 @@ def _network_try(operand: Node | None, receives, sends, derived) -> str | None:
 
 def _answers_once(loop: Node, derived: set[str]) -> bool:
     """A loop that hands back what it received (`return Ok(text)`, `break reply`) waits for one
-    reply to a request; it is not a long-lived session."""
+    reply to a request; it is not a long-lived session. Handing back a receive error
+    (`break Err(err)`) is the session failing, not an answer."""
     for node in walk(loop):
         if node.type == "return_expression" and _in_same_body(node, loop) or (
             node.type == "break_expression" and _break_target(node) == loop
         ):
             for identifier in descendants_of_type(node, "identifier"):
-                if text(identifier) in derived:
+                if text(identifier) in derived and not _inside_err(identifier, node):
                     return True
+    return False
+
+
+def _inside_err(identifier: Node, outer: Node) -> bool:
+    for ancestor in ancestors(identifier):
+        if ancestor == outer:
+            return False
+        if ancestor.type == "call_expression" and callee_path(ancestor) == "Err":
+            return True
     return False
