@@ -182,7 +182,11 @@ class Crate:
             field_type = self.field_type(impl, receiver[1])
             return self.project_types(field_type) if field_type else []
         if kind == "type":
+            if receiver[1] == "Self":
+                return [impl] if impl else []
             return self.project_types(receiver[1])
+        if kind == "member":
+            return [t for field_type in self._member_types(context, receiver) for t in self.project_types(field_type)]
         if kind == "call":
             found = []
             for function in self.resolve_path(context, receiver[1]):
@@ -191,6 +195,15 @@ class Crate:
         if kind == "method":
             return [t for method in self._methods_of(context, receiver) for t in self._returned_types(method)]
         return []
+
+    def _member_types(self, context: Function | None, receiver: tuple) -> list[str]:
+        """The declared types of the field a ``("member", owner, field)`` descriptor reads."""
+        found = []
+        for type_name in self.receiver_types(context, receiver[1]):
+            field_type = self.field_type(type_name, receiver[2])
+            if field_type is not None:
+                found.append(field_type)
+        return found
 
     def _methods_of(self, context: Function | None, receiver: tuple) -> list[Function]:
         """The project methods a ``("method", inner, name)`` descriptor calls."""
@@ -287,6 +300,8 @@ class Crate:
             return any(self.is_connection_type(f.returns) for f in self.resolve_path(context, path))
         if kind == "method":
             return any(self.is_connection_type(m.returns) for m in self._methods_of(context, receiver))
+        if kind == "member":
+            return any(self.is_connection_type(t) for t in self._member_types(context, receiver))
         return False
 
     def is_channel(self, context: Function | None, receiver: tuple | None) -> bool:
@@ -300,6 +315,8 @@ class Crate:
             return bool(CHANNEL_TYPES.search(self.expand(receiver[1])))
         if kind == "call":
             return "channel" in receiver[1]
+        if kind == "member":
+            return any(CHANNEL_TYPES.search(self.expand(t)) for t in self._member_types(context, receiver))
         return False
 
     # --- facts about bodies and functions --------------------------------------------------

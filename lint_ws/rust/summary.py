@@ -27,7 +27,9 @@ A receiver descriptor tells what the receiver is as far as one file knows:
 ``as_mut()``...), ``("type", text)`` for a local or parameter with a type,
 ``("call", path)`` for a local initialised by a path call (``Client::new(..)``,
 ``connect_async(..)``), ``("method", descriptor, name)`` for what a method returns
-(``socket.channel_mut(0)``), ``("unknown",)`` otherwise.
+(``socket.channel_mut(0)``), ``("member", descriptor, field)`` for a field of another value
+(``internal.ws_stream``), ``("unknown",)`` otherwise. A struct literal (``Self { .. }``) gives
+its type.
 """
 
 from __future__ import annotations
@@ -412,7 +414,10 @@ def receiver_descriptor(receiver: Node, depth: int = 0) -> tuple:
             return ("field", field)
         if field.isdigit():
             return receiver_descriptor(owner, depth)  # `pair.0` of `(socket, response)`
-        return ("unknown",)
+        return ("member", receiver_descriptor(owner, depth + 1), field) if depth <= 4 else ("unknown",)
+    if node.type == "struct_expression":
+        name = node.child_by_field_name("name")
+        return ("type", text(name)) if name is not None else ("unknown",)
     if node.type == "call_expression" and method_call_parts(node) is None:
         path = _path_of(node)
         return ("call", path) if path else ("unknown",)
