@@ -763,11 +763,27 @@ def _find_reachable_from_drop(model: RustModel) -> dict[int, Function]:
                 continue
             found[function.node.id] = destructor
             body = function.body
-            for name in _called_names(body) if body is not None else ():
+            for name in _own_method_calls(body) if body is not None else ():
                 pending.extend(
                     callee for callee in methods.get((destructor.impl_type, name), ()) if callee.trait != "Drop"
                 )
     return found
+
+
+def _own_method_calls(body: Node) -> set[str]:
+    """The methods of its own type a body calls: ``self.helper()`` and ``Self::helper(..)``
+    (``self.task.abort()`` calls the task's ``abort``, not the type's own ``abort``)."""
+    names = set()
+    for call in descendants_of_type(body, "call_expression"):
+        parts = method_call_parts(call)
+        if parts is not None:
+            if parts[0].type == "self":
+                names.add(parts[1])
+            continue
+        path = callee_path(call)
+        if path is not None and path.startswith("Self::") and path.count("::") == 1:
+            names.add(path.split("::", 1)[1])
+    return names
 
 
 SEND_WORDS = frozenset({"send", "write", "flush", "feed"})
