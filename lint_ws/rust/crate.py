@@ -396,12 +396,27 @@ class Crate:
         pumps; None when no spawn stored there is known."""
         found = None
         for function in self.functions.values():
-            if function.impl != type_name:
-                continue
-            for spawn in function.body["spawns"]:
-                if spawn.get("field") == field:
+            for spawn in _spawns_within(function.body):
+                stored = spawn.get("field") == field or (
+                    spawn.get("spawned_on") == field and "JoinSet" in (self.field_type(type_name, field) or "")
+                )
+                if (function.impl == type_name and stored) or self._handed_to_field(function, spawn, type_name, field):
                     found = found or self.body_is_pump(function, spawn)
         return found
+
+    def _handed_to_field(self, function: Function, spawn: dict, type_name: str | None, field: str) -> bool:
+        """Whether the spawn's handle is handed to a constructor that stores that parameter in
+        ``type_name``'s ``field``."""
+        passed = spawn.get("passed")
+        if not passed:
+            return False
+        record, index = passed
+        for callee in self.resolve(function, tuple(record)):
+            if index < len(callee.params):
+                stored = callee.body.get("stores", {}).get(callee.params[index][0])
+                if stored is not None and list(stored) == [type_name, field]:
+                    return True
+        return False
 
     # --- callers and restarts ------------------------------------------------------------
 
@@ -447,6 +462,17 @@ class Crate:
             return True
         visited = visited | {function}
         return all(self.restarted(caller, visited) for caller, _ in sites)
+
+
+def _spawns_within(body: dict) -> list[dict]:
+    """The futures a body spawns, and those they spawn in turn."""
+    found = []
+    pending = list(body["spawns"])
+    while pending:
+        spawn = pending.pop()
+        found.append(spawn)
+        pending.extend(spawn["spawns"])
+    return found
 
 
 def is_library_connect(path: str) -> bool:

@@ -149,6 +149,9 @@ def summarize_model(model) -> dict:
                 parameters.append((text(pattern) if pattern is not None else "", text(type_node) if type_node is not None else ""))
         returned = node.child_by_field_name("return_type")
         body = function.body
+        summary_body = summarize_body(body) if body is not None else _empty_body()
+        if body is not None:
+            summary_body["stores"] = _stored_parameters(body, {name for name, _ in parameters}, function.impl_type)
         functions.append(
             (
                 function.name,
@@ -158,10 +161,35 @@ def summarize_model(model) -> dict:
                 function.is_test,
                 parameters,
                 text(returned) if returned is not None else "",
-                summarize_body(body) if body is not None else _empty_body(),
+                summary_body,
             )
         )
     return {"uses": uses, "globs": globs, "structs": structs, "aliases": aliases, "enums": enums, "functions": functions}
+
+
+def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) -> dict[str, list[str]]:
+    """Parameter -> [struct, field] for the parameters a constructor stores in a field
+    (``Conn { reader: reader_task, .. }``, ``Self { reader }``)."""
+    from lint_ws.rust.syntax import descendants_of_type, text
+
+    stores: dict[str, list[str]] = {}
+    for initializer in descendants_of_type(body, "field_initializer", "shorthand_field_initializer"):
+        if initializer.type == "shorthand_field_initializer":
+            field = value = text(initializer)
+        else:
+            name, value_node = initializer.child_by_field_name("field"), initializer.child_by_field_name("value")
+            if name is None or value_node is None or value_node.type != "identifier":
+                continue
+            field, value = text(name), text(value_node)
+        if value not in parameters:
+            continue
+        literal = next((a for a in _ancestors(initializer) if a.type == "struct_expression"), None)
+        struct = text(literal.child_by_field_name("name")) if literal is not None and literal.child_by_field_name("name") is not None else None
+        if struct == "Self":
+            struct = impl_type
+        if struct:
+            stores[value] = [struct, field]
+    return stores
 
 
 def _empty_body() -> dict:
@@ -237,6 +265,8 @@ def summarize_body(body: Node) -> dict:
             if spawned is not None:
                 record = summarize_body(spawned)
                 record["field"] = _stored_in_field(node)
+                record["spawned_on"] = _spawned_on_field(node)
+                record["passed"] = _passed_to(node) if record["field"] is None else None
                 summary["spawns"].append(record)
                 continue
             record = call_record(node, loop)
@@ -315,15 +345,24 @@ def _spawned_future(call: Node) -> Node | None:
     return arguments if arguments is not None and arguments.named_children else None
 
 
+def _spawned_on_field(spawn: Node) -> str | None:
+    """``tasks`` for ``self.tasks.spawn(fut)``: a task set (a ``JoinSet`` field, which the
+    crate checks by the field's type) or a runtime the task is spawned on."""
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    parts = method_call_parts(spawn)
+    if parts is None:
+        return None
+    receiver = _reshaped(parts[0])
+    if receiver.type == "field_expression" and _reshaped(receiver.child_by_field_name("value")).type == "self":
+        return text(receiver.child_by_field_name("field"))
+    return None
+
+
 def _stored_in_field(spawn: Node) -> str | None:
     """``reader`` for ``Self { reader: spawn(..) }`` or ``self.reader = Some(spawn(..))``."""
     from lint_ws.rust.syntax import method_call_parts, text
 
-    parts = method_call_parts(spawn)
-    if parts is not None:  # `self.tasks.spawn(fut)` on a JoinSet field
-        receiver = _reshaped(parts[0])
-        if receiver.type == "field_expression" and _reshaped(receiver.child_by_field_name("value")).type == "self":
-            return text(receiver.child_by_field_name("field"))
     for ancestor in _ancestors(spawn):
         if ancestor.type == "call_expression" and (adder := method_call_parts(ancestor)) is not None and adder[1] in ("push", "push_back", "insert", "extend"):
             receiver = _reshaped(adder[0])
@@ -342,6 +381,29 @@ def _stored_in_field(spawn: Node) -> str | None:
             if ancestor.type == "let_declaration":
                 return _field_of_local(ancestor)
             return None
+    return None
+
+
+def _passed_to(spawn: Node) -> list | None:
+    """[call record, argument index] of the call a spawned task's handle is handed to
+    (``Conn::new(url, reader_task)`` with ``let reader_task = spawn(..)``), if any."""
+    from lint_ws.rust.syntax import text, walk
+
+    declaration = next((a for a in _ancestors(spawn) if a.type in ("let_declaration", "block")), None)
+    if declaration is None or declaration.type != "let_declaration":
+        return None
+    pattern = declaration.child_by_field_name("pattern")
+    if pattern is None or pattern.type != "identifier":
+        return None
+    name = text(pattern)
+    scope = declaration.parent
+    for node in walk(scope) if scope is not None else ():
+        if node.start_byte < declaration.end_byte or node.type != "arguments":
+            continue
+        for index, argument in enumerate(node.named_children):
+            if argument.type == "identifier" and text(argument) == name and node.parent is not None:
+                record = call_record(node.parent)
+                return [record, index] if record is not None else None
     return None
 
 
