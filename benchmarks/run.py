@@ -184,6 +184,68 @@ def helper_{n}(items):
 '''
 
 
+CRATE_TEMPLATE = """use futures_util::{{SinkExt, StreamExt}};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::{{connect_async, tungstenite::Message, MaybeTlsStream, WebSocketStream}};
+
+pub struct Client{n} {{
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    events: mpsc::Sender<String>,
+}}
+
+impl Client{n} {{
+    pub async fn open(url: &str, events: mpsc::Sender<String>) -> Self {{
+        let (socket, _) = connect_async(url).await.expect("connect");
+        Client{n} {{ socket, events }}
+    }}
+
+    pub async fn run(&mut self) {{
+        loop {{
+            match self.socket.next().await {{
+                Some(Ok(message)) => {{
+                    let _ = self.events.send(message.to_string()).await;
+                }}
+                _ => break,
+            }}
+        }}
+    }}
+
+    pub async fn close(&mut self) {{
+        let _ = self.socket.send(Message::Close(None)).await;
+    }}
+}}
+
+pub async fn supervise{n}(url: &str) {{
+    let (tx, mut rx) = mpsc::channel(16);
+    let consumer = tokio::spawn(async move {{ while let Some(line) = rx.recv().await {{ println!("{{line}}"); }} }});
+    loop {{
+        let mut client = Client{n}::open(url, tx.clone()).await;
+        client.run().await;
+        client.close().await;
+        crate::module{m}::helper{m}();
+    }}
+    #[allow(unreachable_code)]
+    consumer.abort();
+}}
+
+pub fn helper{n}() -> u64 {{
+    (0..{n}u64).sum()
+}}
+"""
+CRATE_FILES = 500
+
+
+def synthesize_crate(destination: Path, files: int = CRATE_FILES) -> None:
+    """A crate of ``files`` modules full of connection code, each calling into another."""
+    (destination / "src").mkdir(parents=True)
+    (destination / "Cargo.toml").write_text('[package]\nname = "bench_crate"\nversion = "0.1.0"\nedition = "2021"\n')
+    modules = "".join(f"pub mod module{index};\n" for index in range(files))
+    (destination / "src" / "lib.rs").write_text(modules)
+    for index in range(files):
+        (destination / "src" / f"module{index}.rs").write_text(CRATE_TEMPLATE.format(n=index, m=(index + 1) % files))
+
+
 def synthesize(destination: Path, language: str, files: int = 1000) -> None:
     template, suffix = (RUST_TEMPLATE, ".rs") if language == "rust" else (PYTHON_TEMPLATE, ".py")
     for index in range(files):
@@ -342,6 +404,34 @@ def bench_large_file(scratch: Path, python: str) -> None:
         ratio(f"large{suffix}: lint-ws / parse", lint_time / parse, "none; linear in the file")
 
 
+def bench_crate(scratch: Path, python: str) -> None:
+    """One file named in a crate (a pre-commit run): the crate's facts come from the project
+    index, so the run sees the whole crate; with a warm cache every other file costs a stat."""
+    print(f"\ncrate: one file named in a {CRATE_FILES}-file crate of connection code", flush=True)
+    lint = lint_ws_command(python)
+    crate = scratch / "crate"
+    synthesize_crate(crate)
+    one = crate / "src" / "module0.rs"
+    base = best_of(STARTUP_RUNS, [python, "-c", "pass"])
+    parse = best_of(STARTUP_RUNS, [python, "-c", PARSE_ONE_FILE[".rs"], str(one)]) - base
+    cold_crate = min(
+        timed([*lint, "check", "--exit-zero", "-o", os.devnull, str(crate)], child_env(scratch / f"cache-crate-{run}"))[0]
+        for run in range(TREE_RUNS)
+    )
+    cold_one, rss = min(
+        timed([*lint, "check", "--exit-zero", str(one)], child_env(scratch / f"cache-one-{run}")) for run in range(TREE_RUNS)
+    )
+    warm_env = child_env(scratch / "cache-one-warm")
+    timed([*lint, "check", "--exit-zero", str(one)], warm_env)  # fills the summaries and results
+    warm_one = best_of(STARTUP_RUNS, [*lint, "check", "--exit-zero", str(one)], warm_env)
+    row("python -c pass + parse module0.rs", base + parse)
+    row("lint-ws check <crate> (cold cache)", cold_crate)
+    row("lint-ws check module0.rs (cold cache)", cold_one, rss)
+    row("lint-ws check module0.rs (warm cache)", warm_one)
+    ratio("module0.rs warm / (python -c pass + parse)", warm_one / (base + parse), "<= 2")
+    ratio("module0.rs cold / crate cold", cold_one / cold_crate, "<= 1")
+
+
 def bench_startup(scratch: Path, semgrep: str | None, python: str) -> None:
     """One small file: lint-ws against the floor of any click command that parses it,
     ``python -c "import click"`` plus importing the parser and parsing the file."""
@@ -390,7 +480,7 @@ def main() -> None:
     parser.add_argument("--semgrep", help="the semgrep executable (default: semgrep on PATH)")
     parser.add_argument("--no-semgrep", action="store_true")
     parser.add_argument("--no-serial", action="store_true", help="skip the --jobs 1 run (slow on large trees)")
-    parser.add_argument("--only", choices=["rust", "python", "startup", "large"], action="append")
+    parser.add_argument("--only", choices=["rust", "python", "startup", "large", "crate"], action="append")
     parser.add_argument("--parse-only", nargs=2, metavar=("PARSER", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.parse_only:
@@ -401,7 +491,7 @@ def main() -> None:
     print(f"lint-ws benchmark: {os.cpu_count()} cores, {_cpu_model()}, Python {sys.version.split()[0]}")
     if not semgrep:
         print("semgrep not found (pass --semgrep PATH): semgrep is not measured")
-    only = set(args.only or ["rust", "python", "startup", "large"])
+    only = set(args.only or ["rust", "python", "startup", "large", "crate"])
     with tempfile.TemporaryDirectory(prefix="lint-ws-bench-") as scratch_name:
         scratch = Path(scratch_name)
         python = bare_python(scratch, snapshot(scratch))
@@ -409,6 +499,8 @@ def main() -> None:
             bench_startup(scratch, semgrep, python)
         if "large" in only:
             bench_large_file(scratch, python)
+        if "crate" in only:
+            bench_crate(scratch, python)
         if "rust" in only:
             bench_tree("rust", args.rust_tree, scratch, args, semgrep, python)
         if "python" in only:

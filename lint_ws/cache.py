@@ -9,6 +9,8 @@ and per-file configuration. A file that cannot be read, decoded or parsed raises
 
 The key of an entry is a hash of
 - the file: its display path (findings carry it) and its content;
+- its project's facts: the digest of the summaries of its crate's files
+  (``lint_ws.project_index``), since a finding can change when another file changes;
 - the run: every field of ``RunOptions`` and the rule ids left after the prefilter;
 - the tool: the lint-ws version, the Python version, the size and modification time of
   every module of the installed ``lint_ws`` package (so editing a rule in a development
@@ -26,8 +28,9 @@ Entries not used for ``MAX_AGE_DAYS`` are deleted, at most once a day.
 
 In front of the entries sits the file index, which makes a re-run on an unchanged tree
 near-instant: per run scope, the whole result of every cleanly linted file, under the
-file's stat (device, inode, size, mode, modification and change times in nanoseconds), the
-way git's index and ruff's cache know a file is unchanged without reading it. A file is
+file's stat (device, inode, size, mode, modification and change times in nanoseconds) and
+its project's digest, the way git's index and ruff's cache know a file is unchanged without
+reading it. A file is
 recorded only when it was last modified well before it was examined ("racily clean" files,
 whose next change could keep the same timestamp, are left to the content-keyed entries).
 The index is one file per scope, rewritten atomically after a run that learned something;
@@ -52,7 +55,7 @@ from lint_ws import __version__, findings
 
 Stamp = tuple[int, int, int, int, int, int]  # device, inode, size, mode, mtime_ns, ctime_ns
 
-FORMAT = "2"  # bump when the layout or the pickled types change incompatibly
+FORMAT = "3"  # bump when the layout or the pickled types change incompatibly
 MAX_AGE_DAYS = 30
 # A file modified this recently before it was examined may change again within the same
 # timestamp tick; it is not recorded in the file index. Filesystems with whole-second
@@ -94,11 +97,17 @@ class ResultCache:
         # typical pre-commit run) never pays for it, nor for importing hashlib or pickle.
         return _digest(self._scope_text)
 
-    def key(self, path: str, content: bytes, rule_ids: Iterable[str]) -> str:
+    @property
+    def summaries_directory(self) -> Path:
+        """Where the project index keeps its summaries (``lint_ws.project_index``)."""
+        return self.directory / f"v{FORMAT}"
+
+    def key(self, path: str, content: bytes, rule_ids: Iterable[str], project: str = "") -> str:
+        """``project`` is the digest of the facts of the file's project (``Project.digest``)."""
         import hashlib
 
         digest = hashlib.blake2b(digest_size=20)
-        for part in (self._scope, path, ",".join(sorted(rule_ids))):
+        for part in (self._scope, path, ",".join(sorted(rule_ids)), project):
             digest.update(part.encode("utf-8", "surrogateescape"))
             digest.update(b"\0")
         digest.update(content)
@@ -136,9 +145,14 @@ class ResultCache:
 
         return self.directory / f"v{FORMAT}" / "index" / f"{zlib.crc32(self._scope_text.encode('utf-8', 'surrogateescape')):08x}"
 
-    def unchanged(self, files: Iterable[tuple[str | Path, str]]) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
+    def unchanged(
+        self, files: Iterable[tuple[str | Path, str]], projects: dict[str, str] | None = None
+    ) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
         """The results of the files the index knows unchanged, by display path, and the
-        stamps of the other files, taken before they are read (for ``remember``)."""
+        stamps of the other files, taken before they are read (for ``remember``).
+        ``projects`` gives the digest of each file's project facts: a file is unchanged
+        only while its project's facts are too."""
+        projects = projects or {}
         index = self._load_index()
         known: dict[str, findings.FileResult] = {}
         stamps: dict[str, Stamp] = {}
@@ -147,7 +161,7 @@ class ResultCache:
             if stamp is None:
                 continue
             entry = index.get(_index_key(path, display))
-            if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == stamp:
+            if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == stamp and entry[2] == projects.get(display, ""):
                 if entry[1] is None:  # most files: linted clean, nothing found
                     known[display] = findings.FileResult(display)
                     continue
@@ -158,8 +172,15 @@ class ResultCache:
             stamps[display] = stamp
         return known, stamps
 
-    def remember(self, files: Iterable[tuple[str | Path, str]], stamps: dict[str, Stamp], results: Iterable[findings.FileResult]) -> None:
+    def remember(
+        self,
+        files: Iterable[tuple[str | Path, str]],
+        stamps: dict[str, Stamp],
+        results: Iterable[findings.FileResult],
+        projects: dict[str, str] | None = None,
+    ) -> None:
         """Record the clean results of files stamped by ``unchanged`` (not racily clean)."""
+        projects = projects or {}
         paths = {display: path for path, display in files}
         now = time.time_ns()
         learned = {}
@@ -170,7 +191,9 @@ class ResultCache:
             modified = max(stamp[4], stamp[5])
             margin = _RACY_COARSE_NS if modified % 1_000_000_000 == 0 else _RACY_NS
             if now - modified > margin:
-                learned[_index_key(paths[result.path], result.path)] = (stamp, _pickle(result) if result.findings else None)
+                learned[_index_key(paths[result.path], result.path)] = (
+                    stamp, _pickle(result) if result.findings else None, projects.get(result.path, "")
+                )
         if not learned:
             return
         index = self._load_index()  # the latest, in case another run wrote it meanwhile
@@ -209,6 +232,8 @@ class ResultCache:
             root.mkdir(parents=True, exist_ok=True)
             marker.touch()
             shards = list(os.scandir(root))
+            if (root / "summaries").is_dir():  # the project index's summaries, sharded alike
+                shards.extend(os.scandir(root / "summaries"))
         except OSError:
             return
         for shard in shards:

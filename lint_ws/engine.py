@@ -48,7 +48,10 @@ def lint_file(
     fs_path: str | Path, display: str, options: RunOptions, raw: bytes | None = None, cache: ResultCache | None = None
 ) -> FileResult:
     """Lint one file; ``raw`` is its content when the caller already has it (the fix
-    loop lints each candidate text before writing it); ``cache`` holds earlier analyses."""
+    loop lints each candidate text before writing it); ``cache`` holds earlier analyses.
+
+    The file's project (``lint_ws.project_index``) is the run's when ``run`` prepared it,
+    else it is assembled here: a file linted alone still sees its crate."""
     result = FileResult(display)
     fs_path = Path(fs_path)
     language = language_of(fs_path.name)
@@ -63,13 +66,20 @@ def lint_file(
         from lint_ws import registry, suppression
 
         selected = options.selected_for(fs_path)
+
+        def project_has_connections() -> bool:
+            from lint_ws import project_index
+
+            project = project_index.project_for(language, fs_path, cache.summaries_directory if cache else None)
+            return project is not None and bool(project.summaries)
+
         checks = [
             check
             for check in registry.checks_for(language, selected)
-            if not options.prefilter or check.may_fire(source.text)
+            if not options.prefilter or check.may_fire(source.text, project_has_connections)
         ]
         if checks:
-            result.findings = _analyse(source, checks, cache, options.prefilter)
+            result.findings = _analyse(fs_path, source, checks, cache, options.prefilter)
         result.findings, allow_problems = suppression.apply(
             source, result.findings, selected, options.report_unused_allows
         )
@@ -113,18 +123,27 @@ def _read(path: Path) -> bytes:
 
 
 def _analyse(
-    source: SourceFile, checks: list[registry.RuleCheck], cache: ResultCache | None, prefilter: bool
+    fs_path: Path, source: SourceFile, checks: list[registry.RuleCheck], cache: ResultCache | None, prefilter: bool
 ) -> list[Finding]:
-    from lint_ws import registry
+    from lint_ws import project_index, registry
+
+    project = project_index.project_for(source.language, fs_path, cache.summaries_directory if cache else None)
+
+    def analyse() -> list[Finding]:
+        frontend = registry.frontend(source.language)
+        if project is None:
+            return frontend.analyse(source, checks, prefilter)
+        return frontend.analyse(source, checks, prefilter, project=project, relative=project_index.relative_path(project, fs_path))
 
     if cache is None:
-        return registry.frontend(source.language).analyse(source, checks, prefilter)
-    key = cache.key(source.path, source.raw, (check.rule_id for check in checks))
+        return analyse()
+    # The project's facts are part of the key: a finding can change when another file does.
+    key = cache.key(source.path, source.raw, (check.rule_id for check in checks), project.digest if project else "")
     findings = cache.get(key)
     if findings is None:
         # Only a completed analysis gets here: a file that cannot be read, decoded or
         # parsed raised before, so its problem is reported afresh on every run.
-        findings = registry.frontend(source.language).analyse(source, checks, prefilter)
+        findings = analyse()
         cache.put(key, findings)
     return findings
 
@@ -149,15 +168,23 @@ def run(
 ) -> RunResult:
     """Lint ``files`` (filesystem path, display path) on ``jobs`` processes; ``progress``
     is called with the number of files each time some are done."""
-    if cache is None:
-        return RunResult(sorted(_lint_all(files, options, jobs, None, progress), key=lambda result: result.path))
-    known, stamps = cache.unchanged(files)
-    if progress and known:
-        progress(len(known))
-    pending = [(path, display) for path, display in files if display not in known]
-    fresh = _lint_all(pending, options, jobs, cache, progress)
-    cache.remember(pending, stamps, fresh)
-    return RunResult(sorted([*known.values(), *fresh], key=lambda result: result.path))
+    from lint_ws import project_index
+
+    projects = project_index.prepare(files, cache.summaries_directory if cache else None, jobs or os.cpu_count() or 1)
+    try:
+        if cache is None:
+            return RunResult(sorted(_lint_all(files, options, jobs, None, progress), key=lambda result: result.path))
+        # A file's recorded result holds while the file and its project's facts are unchanged.
+        facts = {display: project.digest for display, project in projects.items()}
+        known, stamps = cache.unchanged(files, facts)
+        if progress and known:
+            progress(len(known))
+        pending = [(path, display) for path, display in files if display not in known]
+        fresh = _lint_all(pending, options, jobs, cache, progress)
+        cache.remember(pending, stamps, fresh, facts)
+        return RunResult(sorted([*known.values(), *fresh], key=lambda result: result.path))
+    finally:
+        project_index.use_projects(())
 
 
 def _lint_all(
@@ -183,7 +210,11 @@ def _lint_all(
 
     per_task = max(1, min(MAX_FILES_PER_TASK, len(files) // (8 * jobs)))
     results = []
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_the_main_process) as pool:
+    from lint_ws import project_index
+
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_start_worker, initargs=(tuple(project_index.current_projects()),)
+    ) as pool:
         batches = {
             pool.submit(_lint_batch, batch, options, cache): batch
             for batch in (files[start : start + per_task] for start in range(0, len(files), per_task))
@@ -208,9 +239,13 @@ def _lint_all(
     return results
 
 
-def _leave_interrupts_to_the_main_process() -> None:
-    """Workers ignore Ctrl-C (which a terminal sends to the whole process group): the main
-    process stops the run and says so once, instead of a traceback from every worker."""
+def _start_worker(projects) -> None:
+    """A worker knows the run's projects, and ignores Ctrl-C (which a terminal sends to the
+    whole process group): the main process stops the run and says so once, instead of a
+    traceback from every worker."""
     import signal
 
+    from lint_ws import project_index
+
+    project_index.use_projects(projects)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

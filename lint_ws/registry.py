@@ -58,12 +58,21 @@ class Prefilter(NamedTuple):
     # A test of what the language's cheap parse tells (Python: the ``ast`` module's tree,
     # summarised by the front end), run before the parse the rule needs.
     syntax_evidence: Callable[[Any], bool] | None = None
+    # Substrings that let the rule fire in a file of a project whose facts name a
+    # connection even when no trigger occurs (the connection is opened in another file).
+    project_triggers: tuple[str, ...] = ()
 
-    def may_fire(self, text: str) -> bool:
-        return (
-            any(trigger in text for trigger in self.triggers)
-            and (not self.requires or any(word in text for word in self.requires))
-            and (self.evidence is None or self.evidence(text))
+    def may_fire(self, text: str, project_has_connections: Callable[[], bool] | None = None) -> bool:
+        """``project_has_connections`` is asked only when a project trigger decides."""
+        if not any(trigger in text for trigger in self.triggers):
+            if not (
+                project_has_connections is not None
+                and any(trigger in text for trigger in self.project_triggers)
+                and project_has_connections()
+            ):
+                return False
+        return (not self.requires or any(word in text for word in self.requires)) and (
+            self.evidence is None or self.evidence(text)
         )
 
 
@@ -73,8 +82,8 @@ class RuleCheck(NamedTuple):
     module: str  # where ``check(context) -> Iterable[Finding]`` is
     prefilter: Prefilter
 
-    def may_fire(self, text: str) -> bool:
-        return self.prefilter.may_fire(text)
+    def may_fire(self, text: str, project_has_connections: Callable[[], bool] | None = None) -> bool:
+        return self.prefilter.may_fire(text, project_has_connections)
 
     @property
     def syntax_evidence(self) -> Callable[[Any], bool] | None:

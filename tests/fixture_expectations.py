@@ -29,4 +29,11 @@ def near_miss_count(path: Path) -> int:
 
 
 def rule_fixture_files() -> list[Path]:
-    return sorted(p for p in FIXTURES.glob("*/WS*/*") if p.suffix in (".rs", ".py"))
+    """Fixture files, and the files of fixture projects (a crate directory with its
+    ``Cargo.toml`` under a rule's directory: facts across files)."""
+    return sorted(p for p in FIXTURES.glob("*/WS*/**/*") if p.suffix in (".rs", ".py"))
+
+
+def fixture_rule(path: Path) -> str:
+    """The rule a fixture file is for: the rule directory it sits in."""
+    return path.relative_to(FIXTURES).parts[1]

@@ -218,16 +218,16 @@ def test_a_corrupt_or_foreign_index_is_an_empty_one(tmp_path, monkeypatch):
 
     (index,) = _index_files(tmp_path)
     scope, entries = marshal.loads(index.read_bytes())
-    [(key, (stamp, result))] = entries.items()
+    [(key, (stamp, result, project))] = entries.items()
     assert pickle.loads(result).findings, "the file's findings are in the index"
     for damage in (
         b"",
         index.read_bytes()[:20],
         pickle.dumps({"x": 1}),
         marshal.dumps(("another scope", entries)),
-        marshal.dumps((scope, {key: (stamp, result[:30])})),  # a truncated result
-        marshal.dumps((scope, {key: (stamp, pickle.dumps(os.system))})),  # a planted one
-        marshal.dumps((scope, {key: (stamp, pickle.dumps([]))})),  # not a result
+        marshal.dumps((scope, {key: (stamp, result[:30], project)})),  # a truncated result
+        marshal.dumps((scope, {key: (stamp, pickle.dumps(os.system), project)})),  # a planted one
+        marshal.dumps((scope, {key: (stamp, pickle.dumps([]), project)})),  # not a result
     ):
         index.write_bytes(damage)
         assert _run(tmp_path, _options()).files == expected

@@ -36,6 +36,11 @@ impl Client {
         Ok(())
     }
 }
+
+pub struct Client {
+    is_closed: AtomicBool,
+    stream: tokio_tungstenite::WebSocketStream<TcpStream>,
+}
 """
 BAD_PYTHON = """\
 async def send_update(ws, data):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_expectations import FIXTURES, expected_findings, near_miss_count, rule_fixture_files
+from fixture_expectations import FIXTURES, expected_findings, fixture_rule, near_miss_count, rule_fixture_files
 from lint_ws import engine
 from lint_ws.catalogue import all_rules
 
@@ -21,18 +21,17 @@ def lint(path, selected):
 
 @pytest.mark.parametrize("path", rule_fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_fixture_flags_exactly_the_expected_lines(path):
-    rule_id = path.parent.name
-    assert lint(path, {rule_id}) == expected_findings(path)
+    assert lint(path, {fixture_rule(path)}) == expected_findings(path)
 
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
-PREFILTER_CASES = [(path, frozenset({path.parent.name})) for path in rule_fixture_files()] + [
+PREFILTER_CASES = [(path, frozenset({fixture_rule(path)})) for path in rule_fixture_files()] + [
     (path, frozenset(all_rules())) for path in sorted(EXAMPLES.rglob("*")) if path.suffix in (".rs", ".py")
 ]
 
 
 @pytest.mark.parametrize(
-    ("path", "selected"), PREFILTER_CASES, ids=[str(path.relative_to(path.parents[2])) for path, _ in PREFILTER_CASES]
+    ("path", "selected"), PREFILTER_CASES, ids=[str(path.relative_to(path.parents[2] if path.is_relative_to(EXAMPLES) else FIXTURES)) for path, _ in PREFILTER_CASES]
 )
 def test_prefilter_never_drops_a_finding(path, selected):
     """The text and syntax prefilters only skip work: with or without them, the same findings."""
@@ -45,7 +44,7 @@ def test_prefilter_never_drops_a_finding(path, selected):
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("rule_id", sorted(all_rules()))
 def test_rule_has_enough_positive_and_near_miss_cases(language, rule_id):
-    files = [p for p in rule_fixture_files() if p.parent == FIXTURES / language / rule_id]  # not the .fixed snapshots
+    files = [p for p in rule_fixture_files() if p.relative_to(FIXTURES).parts[:2] == (language, rule_id)]  # not the .fixed snapshots
     positives = sum(len(expected_findings(p)) for p in files)
     near_misses = sum(near_miss_count(p) for p in files)
     assert positives >= 8, f"{language}/{rule_id}: {positives} positive cases"

@@ -591,6 +591,11 @@ impl Conn {
         Ok(())
     }
 }
+
+struct Conn {
+    is_closed: AtomicBool,
+    stream: tokio_tungstenite::WebSocketStream<TcpStream>,
+}
 """
 
 

@@ -1,4 +1,4 @@
-"""Rust front end: tree-sitter parse, one connection model per file, the rule checks."""
+"""Rust front end: tree-sitter parse, the file's model over its crate's facts, the rule checks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import tree_sitter
 import tree_sitter_rust
 
 from lint_ws.findings import Finding, Span
+from lint_ws.rust.crate import Crate, Function
 from lint_ws.rust.model import RustModel
 from lint_ws.rule_context import RuleContext, run_checks
 from lint_ws.source import SourceFile
@@ -24,22 +25,53 @@ def parse(source: SourceFile) -> tree_sitter.Tree:
     return parser().parse(source.encoded)
 
 
-class RustContext(RuleContext):
-    """What a Rust rule sees: the source, its tree, the model, and how to report."""
+# The crate of the project being linted, assembled once per process (by project digest).
+_crates: dict[str, Crate] = {}
 
-    def __init__(self, source: SourceFile, tree: tree_sitter.Tree):
+
+class RustContext(RuleContext):
+    """What a Rust rule sees: the source, its tree, the file's model, its crate, and how to
+    report. The file's own summary comes from this parse when the project has none for it
+    (a file outside any crate, or a crate in which nothing names a connection)."""
+
+    def __init__(self, source: SourceFile, tree: tree_sitter.Tree, project=None, relative: str | None = None):
         self.source = source
         self.tree = tree
         self.root = tree.root_node
+        self.project = project
+        self.relative = relative or source.path
 
     @cached_property
     def model(self) -> RustModel:
         return RustModel(self.root, self.source.encoded)
 
+    @cached_property
+    def crate(self) -> Crate:
+        project = self.project
+        if project is not None and self.relative in project.keys:
+            crate = _crates.get(project.digest)
+            if crate is None:
+                _crates.clear()  # one project at a time per process keeps memory flat
+                crate = _crates[project.digest] = Crate(project.summaries)
+            return crate
+        from lint_ws.rust.summary import summarize_model
+
+        summaries = dict(project.summaries) if project is not None else {}
+        summaries[self.relative] = summarize_model(self.model.expanded)
+        return Crate(summaries)
+
+    def function(self, node) -> Function | None:
+        """The crate's record of the function ``node`` is in (of the expanded model)."""
+        model = self.model.expanded
+        function = model.function_at(node)
+        if function is None:
+            return None
+        return self.crate.context(self.relative, model.function_index(function))
+
     def span(self, node: tree_sitter.Node) -> Span:
         return self.source.span_from_bytes(node.start_byte, node.end_byte)
 
 
-def analyse(source: SourceFile, checks, prefilter: bool = True) -> list[Finding]:
+def analyse(source: SourceFile, checks, prefilter: bool = True, project=None, relative: str | None = None) -> list[Finding]:
     # No Rust rule has syntax evidence: the tree-sitter tree is already the cheap parse.
-    return run_checks(RustContext(source, parse(source)), checks)
+    return run_checks(RustContext(source, parse(source), project, relative), checks)

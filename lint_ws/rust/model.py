@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 from tree_sitter import Node
 
-from lint_ws.call_graph import callers_by_name
 from lint_ws.per_file import PerFileAnswers
 
 from lint_ws.rust.syntax import (
@@ -118,13 +117,14 @@ class RustModel(PerFileAnswers):
         return by_name
 
     @cached_property
-    def callers(self) -> dict[str, list[Function]]:
-        """Function name -> the functions of this file that call a function of that name."""
-        return callers_by_name(self.functions)
-
-    @cached_property
     def _functions_by_span(self) -> dict[tuple[int, int], Function]:
         return {(function.node.start_byte, function.node.end_byte): function for function in self.functions}
+
+    def function_index(self, function: Function) -> int:
+        """The position of ``function`` among the file's functions: its identity in the
+        file's summary."""
+        indexes = self.per_file("function_index", lambda model: {f.node.id: i for i, f in enumerate(model.functions)})
+        return indexes[function.node.id]
 
     def function_at(self, node: Node) -> Function | None:
         """The innermost function of this file that contains ``node``."""
@@ -144,16 +144,16 @@ class RustModel(PerFileAnswers):
 
     @cached_property
     def expanded(self) -> RustModel:
-        """This file's model with every ``select!`` body re-parsed as ordinary code.
+        """This file's model with every ``select!`` and ``join!`` body re-parsed as ordinary code.
 
         tree-sitter leaves macro bodies as flat token trees, yet ``select!`` arms hold the
         receive loops and teardown paths the rules look for. Each arm ``pat = fut => handler,``
         is rewritten in place to ``pat = fut ;  handler;`` with every byte offset kept, so nodes
-        of the expanded tree report spans of the original file. Nested ``select!`` invocations
-        surface one round at a time.
+        of the expanded tree report spans of the original file. ``join!(a, b)`` becomes the
+        tuple ``(a, b)``. Nested invocations surface one round at a time.
         """
         model = self
-        if b"select" not in self.encoded:  # nothing to expand; spare the walk over the tree
+        if b"select" not in self.encoded and b"join!" not in self.encoded:  # nothing to expand
             return model
         for _ in range(MAX_SELECT_NESTING):
             rewritten = _expand_select_macros(model.root, model.encoded)
@@ -179,6 +179,7 @@ def _called_names(body: Node) -> frozenset[str]:
 
 
 SELECT_MACROS = frozenset({"select", "select_biased"})
+JOIN_MACROS = frozenset({"join", "try_join"})
 MAX_SELECT_NESTING = 4
 
 
@@ -198,7 +199,12 @@ def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
     for macro in descendants_of_type(root, "macro_invocation"):
         name = macro.child_by_field_name("macro")
         body = next((child for child in macro.children if child.type == "token_tree"), None)
-        if name is None or body is None or text(name).rsplit("::", 1)[-1] not in SELECT_MACROS:
+        if name is None or body is None:
+            continue
+        if text(name).rsplit("::", 1)[-1] in JOIN_MACROS and body.children[0].type == "(":
+            blank(macro.start_byte, body.start_byte)  # `join!(a, b)` -> `(a, b)`: a tuple of futures
+            continue
+        if text(name).rsplit("::", 1)[-1] not in SELECT_MACROS:
             continue
         if body.child_count < 2 or body.children[0].type != "{":
             continue
@@ -270,7 +276,8 @@ ATTRIBUTE_WORDS = frozenset(
 )
 # Trait names as bare types (`impl Stream for X`, `dyn Sink<T>`) say nothing about connections.
 BARE_TRAITS = frozenset({"Stream", "Sink", "StreamExt", "SinkExt"})
-# Extra words that name the task driving one half of a connection.
+# Words that name the task driving one half of a connection: only for a task whose spawn
+# the project does not show (a handle handed in from elsewhere).
 TASK_HALF_WORDS = frozenset(
     {"reader", "writer", "read", "write", "recv", "send", "pump", "pumps", "inbound", "outbound",
      "incoming", "outgoing", "io", "forwarder"}
@@ -305,10 +312,6 @@ def names_connection(name: str) -> bool:
         word in CONNECTION_WORDS or (word == "stream" and index > 0 and name_words[index - 1] in STREAM_QUALIFIERS)
         for index, word in enumerate(name_words)
     )
-
-
-def names_task_half(name: str) -> bool:
-    return any(word in CONNECTION_WORDS or word in TASK_HALF_WORDS for word in words(name))
 
 
 def mentions_connection(node: Node) -> bool:
@@ -634,30 +637,50 @@ def is_task_handle(model: RustModel, receiver: Node) -> bool:
     return bool(spawn_calls(model, receiver, chain))
 
 
-def task_owns_connection(model: RustModel, receiver: Node) -> bool:
-    """Whether the task behind ``receiver`` drives a connection half.
+def task_is_pump(ctx, model: RustModel, receiver: Node) -> bool:
+    """Whether the task behind ``receiver`` is a pump of a connection (``Crate.body_is_pump``).
 
-    The spawned future decides when it is known: it uses a connection, or calls a function
-    of this file that does. Otherwise the names decide: the handle's own name
-    (``recv_task``, ``ws_pump``), then the struct holding it (``WsStream``, a field typed
-    ``SplitSink<..>``).
+    The spawned future decides when it is known here; for a task stored in a field, the
+    futures spawned into that field anywhere in the project decide. Only a task whose spawn
+    the project does not show at all (a handle handed in from outside) is judged by what
+    holds it: a struct the project knows holds a connection, or the handle's name.
     """
     chain = binding_chain(model, receiver)
     futures = spawned_futures(model, receiver, chain)
     if futures:
-        return any(_future_uses_connection(model, future) for future in futures)
-    names = [binding.name for binding in chain]
-    if any(names_task_half(name) for name in names if not name.isdigit()):
+        return any(ctx.crate.body_is_pump(ctx.function(future), _future_body(future)) for future in futures)
+    for binding in chain:
+        if binding.struct is not None:
+            known = ctx.crate.field_pump(binding.struct, binding.name)
+            if known is not None:
+                return known
+    if any(names_task_half(binding.name) for binding in chain if not binding.name.isdigit()):
         return True
     if any(binding.type is not None and mentions_connection(binding.type) for binding in chain):
         return True
-    for binding in chain:
-        if binding.struct is not None:
-            return _struct_owns_connection(structs(model).get(binding.struct), binding.struct)
-    return False
+    return any(
+        binding.struct is not None and (binding.struct in ctx.crate.handle_types or _struct_named_connection(structs(model).get(binding.struct), binding.struct))
+        for binding in chain
+    )
 
 
-def _struct_owns_connection(struct: Node | None, name: str) -> bool:
+def _future_body(future: Node) -> dict:
+    """The summary of a spawned future; for one written in a macro's tokens
+    (``vec![spawn(a()), spawn(b())]``), of the calls among those tokens."""
+    from lint_ws.rust.summary import _empty_body, _macro_calls, summarize_body
+
+    if future.type != "token_tree":
+        return summarize_body(future)
+    body = _empty_body()
+    _macro_calls(future.parent, 0, body)
+    return body
+
+
+def names_task_half(name: str) -> bool:
+    return any(word in CONNECTION_WORDS or word in TASK_HALF_WORDS for word in words(name))
+
+
+def _struct_named_connection(struct: Node | None, name: str) -> bool:
     if names_connection(name):
         return True
     body = struct.child_by_field_name("body") if struct is not None else None
@@ -667,35 +690,6 @@ def _struct_owns_connection(struct: Node | None, name: str) -> bool:
         mentions_connection(declaration)
         for declaration in body.named_children
         if declaration.type == "field_declaration" or body.type == "ordered_field_declaration_list"
-    )
-
-
-def _future_uses_connection(model: RustModel, future: Node) -> bool:
-    if mentions_connection(future):
-        return True
-    # A captured variable bound to a connection half: `let (sender, receiver) = socket.split();`
-    if any(_bound_to_connection(identifier, 2) for identifier in descendants_of_type(future, "identifier")):
-        return True
-    for call in descendants_of_type(future, "call_expression"):
-        if any(mentions_connection(function.node) for function in callees(model, call)):
-            return True
-    return False
-
-
-def _bound_to_connection(identifier: Node, depth: int) -> bool:
-    """Whether a variable's type or initialiser is a connection, following the variables the
-    initialiser is made of (``receiver`` <- ``stream.split()`` <- ``stream: WebSocket``)."""
-    binding = local_binding(text(identifier), identifier)
-    if binding is None:
-        return False
-    if any(node is not None and mentions_connection(node) for node in (binding.type, binding.value)):
-        return True
-    if depth <= 1 or binding.value is None:
-        return False
-    return any(
-        _bound_to_connection(inner, depth - 1)
-        for inner in descendants_of_type(binding.value, "identifier")
-        if text(inner) != text(identifier) and not _is_callee(inner) and not _is_path_segment(inner)
     )
 
 
@@ -769,11 +763,27 @@ def _find_reachable_from_drop(model: RustModel) -> dict[int, Function]:
                 continue
             found[function.node.id] = destructor
             body = function.body
-            for name in _called_names(body) if body is not None else ():
+            for name in _own_method_calls(body) if body is not None else ():
                 pending.extend(
                     callee for callee in methods.get((destructor.impl_type, name), ()) if callee.trait != "Drop"
                 )
     return found
+
+
+def _own_method_calls(body: Node) -> set[str]:
+    """The methods of its own type a body calls: ``self.helper()`` and ``Self::helper(..)``
+    (``self.task.abort()`` calls the task's ``abort``, not the type's own ``abort``)."""
+    names = set()
+    for call in descendants_of_type(body, "call_expression"):
+        parts = method_call_parts(call)
+        if parts is not None:
+            if parts[0].type == "self":
+                names.add(parts[1])
+            continue
+        path = callee_path(call)
+        if path is not None and path.startswith("Self::") and path.count("::") == 1:
+            names.add(path.split("::", 1)[1])
+    return names
 
 
 SEND_WORDS = frozenset({"send", "write", "flush", "feed"})

@@ -9,5 +9,9 @@ PREFILTERS = {
     "WS002": Prefilter(triggers=("abort",)),
     "WS003": Prefilter(triggers=("Drop",)),
     "WS004": Prefilter(triggers=("send", "feed", "write_message")),
-    "WS005": Prefilter(triggers=("connect_async", "client_async", "tungstenite", "MaybeTlsStream")),
+    "WS005": Prefilter(
+        triggers=("connect_async", "client_async", "tungstenite", "MaybeTlsStream"),
+        # A session loop over a connection opened elsewhere in the crate.
+        project_triggers=("next(", "read", "recv", "for_each", "forward"),
+    ),
 }

@@ -23,17 +23,15 @@ from lint_ws.rust.model import (
     local_binding,
     reachable_from_drop,
     spawn_calls,
-    task_owns_connection,
-    words,
+    task_is_pump,
 )
-from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
+from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, enclosing, line_indent, method_call_parts, text, walk
 
 RULE_ID = "WS002"
 
 ABORT_CALL = re.compile(rb"\.\s*abort(?:_all)?\s*\(\s*\)")
 # A timer in the condition (or select! arm) guarding an abort: the graceful join ran out of time.
 TIMERS = frozenset({"timeout", "timeout_at", "sleep", "sleep_until"})
-GRACEFUL_WORDS = frozenset({"close", "shutdown", "graceful"})
 
 
 def check(ctx) -> Iterator:
@@ -50,9 +48,9 @@ def check(ctx) -> Iterator:
         function = model.function_at(call)
         if model.in_test(call) or (function is not None and function.node.id in destructor_path):
             continue
-        if not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
+        if not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
             continue
-        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(function.node if function else None, call):
+        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, model, function.node if function else None, call, receiver, original):
             continue
         name = text(receiver)
         message = (
@@ -277,30 +275,53 @@ def _select_arm_future(handler: Node) -> Node | None:
     return assignment.child_by_field_name("right")
 
 
-def _closes_gracefully(function: Node | None, abort: Node) -> bool:
-    """Whether the function closes the connection itself (a Close frame, ``close()``,
-    ``shutdown()``) or joins with a timeout, outside the futures it spawns."""
+def _closes_gracefully(ctx, model: RustModel, function: Node | None, abort: Node, receiver: Node, original: bytes) -> bool:
+    """Whether the connection is closed gracefully on the abort's path: the function (or a
+    function it calls, anywhere in the project) closes it or sends a ``Close``, a join waits
+    with a deadline, or the abort comes after another task that closes the connection when
+    it ends was awaited (a ``select!`` arm on it, or ``task.await``)."""
     if function is None:
         return False
-    # Code in other spawned tasks runs elsewhere; the task holding the abort is this path.
-    spawned = [
-        arguments
-        for call in descendants_of_type(function, "call_expression")
-        if _is_spawn(call)
-        and (arguments := call.child_by_field_name("arguments")) is not None
-        and not (arguments.start_byte <= abort.start_byte and abort.end_byte <= arguments.end_byte)
-    ]
-    for node in descendants_of_type(function, "call_expression", "scoped_identifier"):
-        if any(s.start_byte <= node.start_byte and node.end_byte <= s.end_byte for s in spawned):
+    from lint_ws.rust.summary import summarize_body
+
+    context = ctx.function(abort)
+    body = summarize_body(function.child_by_field_name("body") or function)
+    if ctx.crate.body_closes(context, body) or any(
+        call[0] == "path" and call[1].rsplit("::", 1)[-1] in ("timeout", "timeout_at") for call in body["calls"]
+    ):
+        return True
+    aborted = {spawn.id for spawn in spawn_calls(model, receiver)}
+    for spawn in descendants_of_type(function, "call_expression"):
+        if spawn.id in aborted or not _is_spawn(spawn):
             continue
-        if node.type == "scoped_identifier":
-            if text(node).endswith("Message::Close"):
-                return True
+        arguments = spawn.child_by_field_name("arguments")
+        if arguments is None or not ctx.crate.body_closes(context, summarize_body(arguments)):
             continue
-        parts = method_call_parts(node)
-        name = parts[1] if parts is not None else (callee_path(node) or "").rsplit("::", 1)[-1]
-        if GRACEFUL_WORDS.intersection(words(name)) or name in ("timeout", "timeout_at"):
+        declaration = enclosing(spawn, "let_declaration")
+        pattern = declaration.child_by_field_name("pattern") if declaration is not None else None
+        if pattern is not None and _awaited_before(text(pattern).split()[-1], abort, original):
             return True
+    return False
+
+
+def _awaited_before(name: str, abort: Node, original: bytes) -> bool:
+    """Whether the task ``name`` was awaited on the abort's path: the ``select!`` arm that
+    holds the abort waits on it, or ``name.await`` / ``(&mut name).await`` came before."""
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    child = abort
+    for ancestor in ancestors(abort):
+        if ancestor.type in ("function_item", "closure_expression"):
+            return False
+        if ancestor.type == "block" and child.type == "expression_statement" and _is_select_body(ancestor, original):
+            future = _select_arm_future(child)
+            return future is not None and word.search(text(future)) is not None
+        if ancestor.type == "block":
+            for statement in ancestor.named_children:
+                if statement.start_byte >= child.start_byte:
+                    break
+                if any(word.search(text(a)) for a in descendants_of_type(statement, "await_expression")):
+                    return True
+        child = ancestor
     return False
 
 

@@ -20,18 +20,13 @@ from lint_ws.rust.model import (
     reachable_from_drop,
     struct_field_type,
     structs,
-    task_owns_connection,
-    words,
+    task_is_pump,
 )
 from lint_ws.rust.syntax import callee_path, descendants_of_type, line_indent, method_call_parts, text
 
 RULE_ID = "WS003"
 
 DROP_IMPL = re.compile(rb"\bDrop\s+for\b")
-CLOSE_WORDS = frozenset({"close", "shutdown"})
-SEND_METHODS = frozenset({"send", "try_send", "blocking_send", "send_blocking", "unbounded_send", "force_send"})
-# A message that asks the pump to close: `Command::Close`, `Msg::Shutdown`, `Message::Close(..)`.
-CLOSE_MESSAGE = re.compile(r"\b(Close|Shutdown|Stop|Disconnect)\b")
 
 
 def check(ctx) -> Iterator:
@@ -45,11 +40,11 @@ def check(ctx) -> Iterator:
         destructors.setdefault(destructor.node.id, []).append(functions[function_id])
     for destructor_id, run_by_drop in destructors.items():
         destructor = functions[destructor_id]
-        if destructor.is_test or any(_asks_to_close(f) for f in run_by_drop):
+        if destructor.is_test or any(_asks_to_close(ctx, model, f) for f in run_by_drop):
             continue
         for function in run_by_drop:
             for call, receiver in _aborts(function):
-                if after_failed_send(call) or not is_task_handle(model, receiver) or not task_owns_connection(model, receiver):
+                if after_failed_send(call) or not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
                     continue
                 owner = destructor.impl_type or "this type"
                 message = (
@@ -70,20 +65,16 @@ def _aborts(function: Function) -> Iterator[tuple[Node, Node]]:
             yield call, parts[0]
 
 
-def _asks_to_close(function: Function) -> bool:
-    """Whether the function closes the connection or sends the pump a close request."""
+def _asks_to_close(ctx, model: RustModel, function: Function) -> bool:
+    """Whether the function closes the connection or sends the pump a ``Close`` command,
+    itself or through the functions it calls anywhere in the project (``Crate.closes``)."""
+    record = ctx.crate.context(ctx.relative, model.function_index(function)) if function in model.functions else None
+    if record is not None:
+        return ctx.crate.closes(record)
+    from lint_ws.rust.summary import summarize_body
+
     body = function.body
-    for call in descendants_of_type(body, "call_expression") if body is not None else ():
-        parts = method_call_parts(call)
-        name = parts[1] if parts is not None else (callee_path(call) or "").rsplit("::", 1)[-1]
-        if CLOSE_WORDS.intersection(words(name)):
-            return True
-        if parts is not None and name in SEND_METHODS:
-            arguments = call.child_by_field_name("arguments")
-            receiver_words = set(words(text(parts[0])))
-            if CLOSE_WORDS.intersection(receiver_words) or (arguments is not None and CLOSE_MESSAGE.search(text(arguments))):
-                return True
-    return False
+    return body is not None and ctx.crate.body_closes(None, summarize_body(body))
 
 
 def _fix(ctx, model: RustModel, destructor: Function, function: Function, call: Node) -> Fix | None:

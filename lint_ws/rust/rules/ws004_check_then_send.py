@@ -48,7 +48,7 @@ DIVERGING_MACROS = frozenset({"bail", "panic", "unreachable", "todo", "unimpleme
 ENSURE_MACROS = frozenset({"ensure"})
 # Methods on a send's result that deal with its failure.
 HANDLING_METHODS = frozenset(
-    {"is_err", "is_ok", "map_err", "ok", "err", "unwrap_or", "unwrap_or_else", "unwrap_or_default",
+    {"is_err", "is_ok", "ok", "err", "unwrap_or", "unwrap_or_else", "unwrap_or_default",
      "or_else", "inspect_err", "or", "is_some", "is_none"}
 )
 RELYING_METHODS = frozenset({"unwrap", "expect"})
@@ -68,7 +68,7 @@ def check(ctx) -> Iterator:
         if model.in_test(call) or not _relies_on_success(call):
             continue
         guard = _guard_of(call, model)
-        if guard is None or _under_lock(guard, call):
+        if guard is None or _under_lock(guard, call) or _is_channel_send(ctx, call, parts[0]):
             continue
         field = call.child_by_field_name("function").child_by_field_name("field")
         check_text = " ".join(text(guard.check).split())
@@ -83,6 +83,22 @@ def check(ctx) -> Iterator:
             related=[(guard.check, "the check this send relies on")],
         )
         yield finding._replace(span=ctx.source.span_from_bytes(field.start_byte, call.end_byte))
+
+
+def _is_channel_send(ctx, call: Node, receiver: Node) -> bool:
+    """A send that is not on a connection: into the project's own queue (an mpsc,
+    broadcast or watch sender, by the project's types), or a project method that reaches no
+    connection's send (a WebRTC data channel's ``send``)."""
+    from lint_ws.rust.summary import call_record
+
+    record = call_record(call)
+    context = ctx.function(call)
+    if ctx.crate.is_channel(context, record[2]):
+        return True
+    callees = ctx.crate.resolve(context, record)
+    if callees:
+        return not any(ctx.crate.sends(callee) for callee in callees)
+    return not ctx.crate.is_connection(context, record[2])
 
 
 def _has_arguments(call: Node) -> bool:
@@ -113,7 +129,7 @@ def _relies_on_success(call: Node) -> bool:
                 return True
             if method in HANDLING_METHODS:
                 return False
-            top = method_call
+            top = method_call  # `.map_err(..)`, `.context(..)`: the error still propagates
         else:
             break
     parent = top.parent

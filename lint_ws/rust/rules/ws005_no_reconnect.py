@@ -1,17 +1,20 @@
 """WS005 no-reconnect (Rust): a client session loop ends for good on a transient failure.
 
-Only loops over a *client* websocket count: one opened in this file with
-``connect_async``/``client_async``/``tungstenite::connect`` (and its ``split()`` halves), a
-parameter or struct field typed with the client stream (``MaybeTlsStream``), or a parameter
-its callers in this file fill with such a socket. Server sockets (``accept_async``, axum's
+Only loops over a *client* websocket count: one opened with a library connect
+(``connect_async``/``client_async``/``tungstenite::connect``, fastwebsockets' and
+reqwest-websocket's) or by a function of the project that opens one and returns it (and
+its ``split()`` halves), a parameter or struct field typed with the client stream
+(``MaybeTlsStream``), or a parameter its callers in this file fill with such a socket. Server sockets (``accept_async``, axum's
 ``WebSocket``) never match: on the server the client is the one that reconnects.
 
 A loop is flagged when it exits — ``break`` out of it, ``return``, ``?`` — on a receive
 error, the end of the stream, a Close frame or a failed send (or is a ``while let`` over
 the receive, which ends on those), unless something restarts it: an enclosing loop in the
-same function, a reconnect after the loop, or callers in this file that all call it from a
-loop (followed through functions and methods). A loop that watches a shutdown signal is
-owned by a supervisor and not flagged; neither are tests.
+same function, a reconnect after the loop (a call that opens a client connection, directly
+or through the project's functions, or runs the function again), or callers anywhere in
+the project that all run it again from a loop (``Crate.restarted``, through resolved calls
+across files). Watching a shutdown flag does not make the loop's error exits graceful; only
+exits on network failures are reported. Tests are not sessions.
 """
 
 from __future__ import annotations
@@ -32,16 +35,10 @@ LOOPS = ("loop_expression", "while_expression", "for_expression")
 # `for` walks a bounded collection or range: a script, not a session that should live on.
 SESSION_LOOPS = ("loop_expression", "while_expression")
 BOUNDARIES = ("function_item", "closure_expression", "async_block")
-RECEIVE_METHODS = frozenset({"next", "try_next", "read", "read_message", "select_next_some"})
-SEND_METHODS = frozenset({"send", "send_all", "feed", "flush", "write", "write_message", "send_message"})
+RECEIVE_METHODS = frozenset({"next", "try_next", "read", "read_message", "read_frame", "select_next_some"})
+SEND_METHODS = frozenset({"send", "send_all", "feed", "flush", "write", "write_message", "write_frame", "send_message"})
 CLIENT_TYPE_MARKER = "MaybeTlsStream"
 WEBSOCKET_TYPE_MARKERS = ("WebSocketStream", "SplitStream", "SplitSink", "WebSocket")
-SHUTDOWN_WORDS = frozenset(
-    {"shutdown", "cancel", "cancelled", "canceled", "cancellation", "stop", "quit", "terminate", "kill", "exit", "halt",
-     "running"}
-)
-SHUTDOWN_CALLS = frozenset({"cancelled", "is_cancelled", "ctrl_c"})
-RESTART_WORDS = frozenset({"reconnect", "connect", "retry", "restart", "resubscribe", "reconnecting"})
 MAX_CALL_DEPTH = 6
 PANICKING_METHODS = frozenset({"unwrap", "expect"})
 WRAPPING_CONSTRUCTORS = frozenset({"new", "from", "wrap"})
@@ -75,9 +72,7 @@ class Exit(NamedTuple):
 
 
 def check(ctx) -> Iterator:
-    if _interactive(ctx.root):
-        return
-    analysis = _Analysis(ctx.model.expanded)
+    analysis = _Analysis(ctx)
     for loop in analysis.model.nodes_of_type(*SESSION_LOOPS):
         found = analysis.dead_end(loop)
         if found is None:
@@ -105,22 +100,14 @@ def check(ctx) -> Iterator:
             )
 
 
-def _interactive(root: Node) -> bool:
-    """A console program (it reads ``stdin()``): the person at the console sees the session
-    end and starts it again; the same exemption as the Python rule's."""
-    return any(
-        (callee_path(call) or "").rsplit("::", 1)[-1] == "stdin"
-        for call in descendants_of_type(root, "call_expression")
-    )
-
-
 def _loop_keyword(loop: Node) -> Node:
     return next((c for c in loop.children if c.type in ("loop", "while", "for")), loop)
 
 
 class _Analysis:
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.model = ctx.model.expanded
         self._client: dict[tuple[int, int], bool] = {}
 
     # --- what is a client websocket ---------------------------------------------------
@@ -188,9 +175,13 @@ class _Analysis:
         return False
 
     def _yields_client(self, value: Node, depth: int) -> bool:
-        """A value that opens a client socket, splits one, or calls a function returning one."""
+        """A value that opens a client socket, splits one, or calls a function returning one
+        (anywhere in the project: a function that opens a client connection and returns a
+        connection type)."""
         for call in descendants_of_type(value, "call_expression"):
             if _is_client_connect(call, self.tungstenite_imports) or _called_name(call) in self.client_returning_functions:
+                return True
+            if self._returns_client(call):
                 return True
             parts = method_call_parts(call)
             if parts is not None and parts[1] == "split" and self.is_client(parts[0], depth + 1):
@@ -201,6 +192,21 @@ class _Analysis:
                 if arguments is not None and any(self.is_client(a, depth + 1) for a in arguments.named_children):
                     return True  # `FeedStream::new(conn)`: a stream wrapped around the socket
         return False
+
+    def _returns_client(self, call: Node) -> bool:
+        from lint_ws.rust.crate import is_library_connect
+        from lint_ws.rust.summary import call_record
+
+        record = call_record(call)
+        if record is None:
+            return False
+        crate = self.ctx.crate
+        context = self.ctx.function(call)
+        if record[0] == "path" and is_library_connect(crate.full_path(context, record[1])):
+            return True
+        return any(
+            crate.opens_client(callee) and crate.is_connection_type(callee.returns) for callee in crate.resolve(context, record)
+        )
 
     def _callers_pass_client(self, use: Node, parameter_name: str, depth: int) -> bool:
         """For a parameter typed only as a websocket: whether a caller in this file passes a client."""
@@ -223,8 +229,20 @@ class _Analysis:
         return False
 
     def network_call(self, call: Node, methods) -> bool:
+        """A receive (``methods`` is RECEIVE_METHODS) or send on a client connection: the
+        library's method, or a method of a project handle of the client connection whose
+        code (anywhere in the project) receives or sends on it."""
         parts = method_call_parts(call)
-        return parts is not None and parts[1] in methods and self.is_client(parts[0])
+        if parts is None or not self.is_client(parts[0]):
+            return False
+        if parts[1] in methods:
+            return True
+        from lint_ws.rust.summary import call_record
+
+        crate = self.ctx.crate
+        callees = crate.resolve(self.ctx.function(call), call_record(call))
+        reaches = crate.receives if methods is RECEIVE_METHODS else crate.sends
+        return any(reaches(callee) for callee in callees)
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -239,15 +257,13 @@ class _Analysis:
         sends = [c for c in calls if self.network_call(c, SEND_METHODS)]
         if not receives and not sends:
             return None
-        if _watches_shutdown(loop):
-            return None
         derived = self._received_names(loop, receives)
         if _answers_once(loop, derived):
             return None
         exits = self._exits(loop, receives, sends, derived)
         if not exits:
             return None
-        if self._restarted_after(loop, function, exits) or self._restarted_by_callers(function, set()):
+        if self._restarted_after(loop, function, exits) or self._restarted_by_callers(function):
             return None
         return exits[0], (receives or sends)[0]
 
@@ -263,10 +279,10 @@ class _Analysis:
         function = self.model.function_at(call)
         if function is None or function.is_test or self.model.in_test(call) or not self.is_client(stream):
             return None
-        if _enclosing_loop(call) is not None or self._restarted_by_callers(function, set()):
+        if _enclosing_loop(call) is not None or self._restarted_by_callers(function):
             return None
         drain = Exit(call, "the end of the stream", False)
-        if self._restarted_after(call, function, [drain]) or _watches_shutdown(call):
+        if self._restarted_after(call, function, [drain]):
             return None
         return stream
 
@@ -321,39 +337,31 @@ class _Analysis:
         return exits
 
     def _restarted_after(self, loop: Node, function, exits: list[Exit]) -> bool:
-        """A reconnect (or a recursive call) after ``loop`` restarts what a `break` ended."""
+        """A reconnect after ``loop`` restarts what a `break` ended: a call that opens a
+        client connection (here or in the function it reaches) or runs this function again."""
         if all(e.leaves_function for e in exits):
             return False
-        body = function.body
-        for call in descendants_of_type(body, "call_expression"):
+        from lint_ws.rust.crate import is_library_connect
+        from lint_ws.rust.summary import call_record
+
+        crate = self.ctx.crate
+        context = self.ctx.function(loop)
+        for call in descendants_of_type(function.body, "call_expression"):
             if call.start_byte < loop.end_byte:
                 continue
-            name = _called_name(call)
-            if name is None:
+            record = call_record(call)
+            if record is None:
                 continue
-            words = set(name.lower().split("_"))
-            if words & RESTART_WORDS or name == function.name or _is_client_connect(call, self.tungstenite_imports):
+            if record[0] == "path" and is_library_connect(crate.full_path(context, record[1])):
+                return True
+            if any(callee is context or crate.opens_client(callee) for callee in crate.resolve(context, record)):
                 return True
         return False
 
-    def _restarted_by_callers(self, function, visited: set[int], depth: int = 0) -> bool:
-        """True when every call of ``function`` in this file runs inside a loop (transitively)."""
-        if depth > MAX_CALL_DEPTH or function.node.id in visited:
-            return False
-        visited = visited | {function.node.id}
-        if function.name in function.calls:
-            return True  # it calls itself again: a recursive reconnect
-        if self._referenced_as_value(function):
-            return True  # handed to a runtime or combinator we cannot follow
-        sites = list(self._call_sites(function))
-        if not sites:
-            return False
-        for site, caller in sites:
-            if _enclosing_loop(site) is not None or self.model.in_test(site):
-                continue  # restarted by a loop, or test support code
-            if caller is None or not self._restarted_by_callers(caller, visited, depth + 1):
-                return False
-        return True
+    def _restarted_by_callers(self, function) -> bool:
+        """Whether every way into ``function`` anywhere in the project runs it again."""
+        context = self.ctx.crate.context(self.ctx.relative, self.model.function_index(function))
+        return context is not None and self.ctx.crate.restarted(context)
 
     def _call_sites(self, function) -> Iterator[tuple[Node, object]]:
         """Calls of ``function`` in this file, outside it."""
@@ -377,20 +385,6 @@ class _Analysis:
             if name is not None:
                 sites.setdefault(name, []).append(node)
         return sites
-
-    def _referenced_as_value(self, function) -> bool:
-        return any(not _contains(function.node, argument) for argument in self._arguments_by_name.get(function.name, ()))
-
-    @cached_property
-    def _arguments_by_name(self) -> dict[str, list[Node]]:
-        """Name -> the identifiers of that name passed as a call argument (a function
-        handed to another, as `spawn(run)` hands `run`)."""
-        arguments: dict[str, list[Node]] = {}
-        for identifier in self.model.nodes_of_type("identifier"):
-            parent = identifier.parent
-            if parent is not None and parent.type == "arguments":
-                arguments.setdefault(text(identifier), []).append(identifier)
-        return arguments
 
 
 # --- syntax helpers -----------------------------------------------------------------
@@ -602,22 +596,22 @@ def _network_try(operand: Node | None, receives, sends, derived) -> str | None:
 
 def _answers_once(loop: Node, derived: set[str]) -> bool:
     """A loop that hands back what it received (`return Ok(text)`, `break reply`) waits for one
-    reply to a request; it is not a long-lived session."""
+    reply to a request; it is not a long-lived session. Handing back a receive error
+    (`break Err(err)`) is the session failing, not an answer."""
     for node in walk(loop):
         if node.type == "return_expression" and _in_same_body(node, loop) or (
             node.type == "break_expression" and _break_target(node) == loop
         ):
             for identifier in descendants_of_type(node, "identifier"):
-                if text(identifier) in derived:
+                if text(identifier) in derived and not _inside_err(identifier, node):
                     return True
     return False
 
 
-def _watches_shutdown(loop: Node) -> bool:
-    for node in walk(loop):
-        if node.type == "call_expression" and _called_name(node) in SHUTDOWN_CALLS:
+def _inside_err(identifier: Node, outer: Node) -> bool:
+    for ancestor in ancestors(identifier):
+        if ancestor == outer:
+            return False
+        if ancestor.type == "call_expression" and callee_path(ancestor) == "Err":
             return True
-        if node.type in ("identifier", "field_identifier"):
-            if set(text(node).lower().split("_")) & SHUTDOWN_WORDS:
-                return True
     return False

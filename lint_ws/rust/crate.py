@@ -1,0 +1,491 @@
+"""The Rust project model: the summaries of a crate's (or workspace's) files, assembled.
+
+Every question gets the same answer whichever file asks it:
+
+- ``resolve(context, call)``: the functions a call reaches. ``Self::f``, ``Type::f``,
+  ``module::f``, an imported (``use``) or glob-imported function, ``self.f()``,
+  ``self.field.f()`` through the field's type, ``x.f()`` through ``x``'s type or
+  constructor. An unresolved call reaches nothing known: ``Arc::new`` is not
+  ``WsStream::new``.
+- ``callers(function)``: the resolved call sites of a function, and whether each is in a
+  loop; ``restarted(function)``: whether every way into it runs it again (a loop at every
+  call site, transitively, or it calls itself).
+- ``is_connection_type(text)``: a library connection type, or a project type holding one
+  (a handle), through type aliases and wrappers (``Arc<Mutex<Option<..>>>``).
+- ``body_is_pump(context, body)``: a loop in the body (or in what it calls) receives from a
+  connection or writes messages to it (Ping and Pong frames do not count: a keep-alive
+  timer is not a pump). Timers, pollers, watchers, one-shot requests and consumers of a
+  channel that a pump feeds do neither, and are not pumps.
+- ``body_closes(context, body)``: ``close()``/``shutdown()`` of a connection, a
+  ``Close`` message or command, directly or through resolved calls.
+- ``opens_client(function)``: a client connect call, directly or through resolved calls.
+
+A *context* is the function a call is written in: ``(file, index)`` of its record.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+# Library connection types (SPEC section 1's coverage); the word list is of API names only.
+LIBRARY_CONNECTION_TYPES = re.compile(
+    r"\b(?:WebSocketStream|WebSocket|MaybeTlsStream|FragmentCollector|WebsocketContext)\b"
+)
+# Library calls that open a connection: client side, then server side.
+CLIENT_CONNECTS = re.compile(r"^(?:connect_async\w*|client_async\w*|connect|client|handshake_client\w*|websocket)$")
+SERVER_ACCEPTS = re.compile(r"^(?:accept_async\w*|accept_hdr_async\w*|accept|accept_hdr|from_raw_socket|on_upgrade)$")
+CONNECTION_LIBRARIES = ("tungstenite", "websocket", "fastwebsockets", "ws")
+RECEIVE_METHODS = frozenset({"next", "try_next", "read_message", "read", "read_frame", "recv", "receive", "select_next_some"})
+SEND_METHODS = frozenset({"send", "send_all", "feed", "write_message", "write_frame", "send_message", "write", "flush", "start_send", "send_text", "send_binary"})
+CLOSE_METHODS = frozenset({"close", "shutdown", "close_frame", "send_close"})
+STREAM_DRAINS = frozenset({"for_each", "try_for_each", "for_each_concurrent", "forward"})
+CHANNEL_TYPES = re.compile(r"\b(?:Sender|UnboundedSender|Receiver|UnboundedReceiver|mpsc|broadcast|oneshot|watch|flume|crossbeam|async_channel)\b")
+WRAPPERS = frozenset({"Self", "Option", "Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell", "Cell", "Vec", "Result", "Pin"})
+
+
+class Function:
+    """One function of the crate; compared and hashed by identity (one object per function)."""
+
+    __slots__ = ("file", "index", "name", "impl", "trait", "module", "is_test", "params", "returns", "body")
+
+    def __init__(self, file, index, name, impl, trait, module, is_test, params, returns, body):
+        self.file: str = file
+        self.index: int = index  # its position in its file's summary
+        self.name: str = name
+        self.impl: str | None = impl  # the type of its `impl` block
+        self.trait: str | None = trait
+        self.module: tuple[str, tuple[str, ...]] = module  # (crate directory, module path)
+        self.is_test: bool = is_test
+        self.params: list = params
+        self.returns: str = returns
+        self.body: dict = body
+
+
+def file_module(relative: str) -> tuple[str, tuple[str, ...]]:
+    """(crate directory, module path) of a file: ``crates/a/src/x/mod.rs`` -> ("crates/a", ("x",))."""
+    parts = relative.split("/")
+    if "src" in parts[:-1]:
+        at = len(parts) - 1 - parts[::-1].index("src")
+        crate_dir, modules = "/".join(parts[:at]), parts[at + 1 :]
+    else:
+        crate_dir, modules = relative, [parts[-1]]  # an example, test or loose file: a crate of its own
+        return crate_dir, ()
+    modules[-1] = modules[-1].removesuffix(".rs")
+    if modules[-1] in ("lib", "main", "mod"):
+        modules = modules[:-1]
+    if modules and modules[0] == "bin":
+        crate_dir, modules = f"{crate_dir}/src/bin/{modules[1] if len(modules) > 1 else ''}", modules[2:]
+    return crate_dir, tuple(modules)
+
+
+class Crate:
+    def __init__(self, summaries: dict[str, dict]):
+        self.summaries = summaries
+        self.functions: dict[tuple[str, int], Function] = {}
+        self.free: dict[str, list[Function]] = {}
+        self.methods: dict[tuple[str, str], list[Function]] = {}
+        self.structs: dict[str, dict[str, str]] = {}
+        self.aliases: dict[str, str] = {}
+        self.types: set[str] = set()
+        self.crate_names: dict[str, str] = {}
+        self.implementors: dict[str, set[str]] = {}  # trait -> the project types implementing it
+        for relative, summary in summaries.items():
+            crate_dir, modules = file_module(relative)
+            self.crate_names.setdefault(crate_dir.rsplit("/", 1)[-1].replace("-", "_"), crate_dir)
+            for name, fields in summary["structs"].items():
+                self.structs.setdefault(name, fields)
+            self.aliases.update(summary["aliases"])
+            self.types.update(summary["structs"], summary["enums"])
+            for index, (name, impl, trait, inline, is_test, params, returns, body) in enumerate(summary["functions"]):
+                module = (crate_dir, modules + tuple(inline.split("::")) if inline else modules)
+                function = Function(relative, index, name, impl, trait, module, is_test, params, returns, body)
+                self.functions[(relative, index)] = function
+                if impl is None:
+                    self.free.setdefault(name, []).append(function)
+                else:
+                    self.types.add(impl)
+                    self.methods.setdefault((impl, name), []).append(function)
+                    if trait:
+                        self.implementors.setdefault(trait, set()).add(impl)
+        self._memo: dict = {}
+
+    # --- types ---------------------------------------------------------------------------
+
+    def expand(self, type_text: str) -> str:
+        """``type_text`` with the project's type aliases replaced (whole names)."""
+        for _ in range(3):
+            names = set(re.findall(r"\b[A-Za-z_]\w*\b", type_text)) & self.aliases.keys()
+            if not names:
+                break
+            for name in names:
+                type_text = re.sub(rf"\b{name}\b", lambda _m, v=self.aliases[name]: f"({v})", type_text)
+        return type_text
+
+    def project_types(self, type_text: str) -> list[str]:
+        """The project types ``type_text`` names; a trait (``Box<dyn Signaller>``,
+        ``impl Signaller``) stands for the project types that implement it."""
+        found = []
+        for name in re.findall(r"\b[A-Z]\w*\b", self.expand(type_text)):
+            if name in WRAPPERS:
+                continue
+            if name in self.types:
+                found.append(name)
+            found.extend(sorted(self.implementors.get(name, ())))
+        return found
+
+    @cached_property
+    def handle_types(self) -> frozenset[str]:
+        """Project types that hold a connection, directly or through another handle."""
+        handles: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, fields in self.structs.items():
+                if name in handles:
+                    continue
+                for field_type in fields.values():
+                    expanded = self.expand(field_type)
+                    if CHANNEL_TYPES.search(expanded):
+                        continue
+                    if LIBRARY_CONNECTION_TYPES.search(expanded) or handles.intersection(self.project_types(expanded)):
+                        handles.add(name)
+                        changed = True
+                        break
+        return frozenset(handles)
+
+    def is_connection_type(self, type_text: str) -> bool:
+        expanded = self.expand(type_text)
+        if CHANNEL_TYPES.search(expanded) and not re.search(r"\b(?:SplitSink|SplitStream)\b", expanded):
+            return False
+        return bool(LIBRARY_CONNECTION_TYPES.search(expanded)) or bool(self.handle_types.intersection(self.project_types(expanded)))
+
+    def field_type(self, type_name: str | None, field: str) -> str | None:
+        fields = self.structs.get(type_name) if type_name else None
+        return fields.get(field) if fields else None
+
+    # --- resolution ----------------------------------------------------------------------
+
+    def resolve(self, context: Function | None, record: tuple) -> list[Function]:
+        kind, target, receiver, _ = record
+        if kind == "path":
+            return self.resolve_path(context, target)
+        types = self.receiver_types(context, receiver)
+        return [function for type_name in types for function in self.methods.get((type_name, target), ())]
+
+    def receiver_types(self, context: Function | None, receiver: tuple) -> list[str]:
+        kind = receiver[0]
+        impl = context.impl if context is not None else None
+        if kind == "self":
+            return [impl] if impl else []
+        if kind == "field":
+            field_type = self.field_type(impl, receiver[1])
+            return self.project_types(field_type) if field_type else []
+        if kind == "type":
+            if receiver[1] == "Self":
+                return [impl] if impl else []
+            return self.project_types(receiver[1])
+        if kind == "member":
+            return [t for field_type in self._member_types(context, receiver) for t in self.project_types(field_type)]
+        if kind == "call":
+            found = []
+            for function in self.resolve_path(context, receiver[1]):
+                found.extend(self._returned_types(function))
+            return found
+        if kind == "method":
+            return [t for method in self._methods_of(context, receiver) for t in self._returned_types(method)]
+        return []
+
+    def _member_types(self, context: Function | None, receiver: tuple) -> list[str]:
+        """The declared types of the field a ``("member", owner, field)`` descriptor reads."""
+        found = []
+        for type_name in self.receiver_types(context, receiver[1]):
+            field_type = self.field_type(type_name, receiver[2])
+            if field_type is not None:
+                found.append(field_type)
+        return found
+
+    def _methods_of(self, context: Function | None, receiver: tuple) -> list[Function]:
+        """The project methods a ``("method", inner, name)`` descriptor calls."""
+        return [m for type_name in self.receiver_types(context, receiver[1]) for m in self.methods.get((type_name, receiver[2]), ())]
+
+    def _returned_types(self, function: Function) -> list[str]:
+        returned = function.returns
+        names = self.project_types(returned)
+        if re.search(r"\bSelf\b", returned) and function.impl:
+            names.append(function.impl)
+        return names
+
+    def resolve_path(self, context: Function | None, path: str) -> list[Function]:
+        key = ("path", context.file if context else None, context.impl if context else None, context.module if context else None, path)
+        if key not in self._memo:
+            self._memo[key] = self._resolve_path(context, path.split("::"))
+        return self._memo[key]
+
+    def _resolve_path(self, context: Function | None, segments: list[str], depth: int = 0) -> list[Function]:
+        if depth > 4 or not segments:
+            return []
+        name = segments[-1]
+        file = context.file if context else None
+        uses = self.summaries[file]["uses"] if file in self.summaries else {}
+        module = context.module if context else ("", ())
+        if len(segments) == 1:
+            local = [f for f in self.free.get(name, ()) if f.module == module]
+            if local:
+                return local
+            if name in uses and uses[name] != name:
+                return self._resolve_path(context, uses[name].split("::"), depth + 1)
+            for glob in self.summaries[file]["globs"] if file in self.summaries else ():
+                found = self._resolve_path(context, [*glob.split("::"), name], depth + 1)
+                if found:
+                    return found
+            return []
+        head = segments[0]
+        if head == "Self" and len(segments) == 2:
+            return list(self.methods.get((context.impl, name), ())) if context and context.impl else []
+        if head in uses and head not in ("crate", "self", "super") and uses[head] != head:
+            return self._resolve_path(context, [*uses[head].split("::"), *segments[1:]], depth + 1)
+        owner = segments[-2]
+        if owner[:1].isupper():
+            owner_types = self.project_types(owner) or ([owner] if owner in self.types else [])
+            return [f for type_name in owner_types for f in self.methods.get((type_name, name), ())]
+        crate_dir, modules = module
+        if head == "crate":
+            target = (crate_dir, tuple(segments[1:-1]))
+        elif head in ("self", "super"):
+            rest = list(segments[:-1])
+            current = list(modules)
+            while rest and rest[0] in ("self", "super"):
+                if rest.pop(0) == "super" and current:
+                    current.pop()
+            target = (crate_dir, tuple(current + rest))
+        elif head in self.crate_names and self.crate_names[head] != crate_dir:
+            target = (self.crate_names[head], tuple(segments[1:-1]))
+        else:
+            target = (crate_dir, tuple(modules) + tuple(segments[:-1]))
+        found = [f for f in self.free.get(name, ()) if f.module == target]
+        if found:
+            return found
+        # A re-export (`pub use inner::f;`) moves a function's path: one function of that
+        # name whose module ends with the named modules is the one.
+        named = tuple(s for s in segments[:-1] if s not in ("crate", "self", "super") and s not in self.crate_names)
+        candidates = [f for f in self.free.get(name, ()) if named and f.module[1][-len(named):] == named]
+        return candidates if len(candidates) == 1 else []
+
+    def full_path(self, context: Function | None, path: str) -> str:
+        """``path`` with its first segment replaced by what the file imports under that name."""
+        uses = self.summaries[context.file]["uses"] if context is not None and context.file in self.summaries else {}
+        head, _, rest = path.partition("::")
+        full = uses.get(head)
+        return f"{full}::{rest}" if full and rest else (full or path)
+
+    def context(self, file: str, index: int) -> Function | None:
+        return self.functions.get((file, index))
+
+    # --- connections ---------------------------------------------------------------------
+
+    def is_connection(self, context: Function | None, receiver: tuple | None) -> bool:
+        if receiver is None:
+            return False
+        kind = receiver[0]
+        if kind == "field":
+            field_type = self.field_type(context.impl if context else None, receiver[1])
+            return field_type is not None and self.is_connection_type(field_type)
+        if kind == "type":
+            return self.is_connection_type(receiver[1])
+        if kind == "call":
+            path = self.full_path(context, receiver[1])
+            if is_library_connect(path) or is_library_accept(path):
+                return True
+            return any(self.is_connection_type(f.returns) for f in self.resolve_path(context, path))
+        if kind == "method":
+            return any(self.is_connection_type(m.returns) for m in self._methods_of(context, receiver))
+        if kind == "member":
+            return any(self.is_connection_type(t) for t in self._member_types(context, receiver))
+        return False
+
+    def is_channel(self, context: Function | None, receiver: tuple | None) -> bool:
+        if receiver is None:
+            return False
+        kind = receiver[0]
+        if kind == "field":
+            field_type = self.field_type(context.impl if context else None, receiver[1])
+            return field_type is not None and bool(CHANNEL_TYPES.search(self.expand(field_type)))
+        if kind == "type":
+            return bool(CHANNEL_TYPES.search(self.expand(receiver[1])))
+        if kind == "call":
+            return "channel" in receiver[1]
+        if kind == "member":
+            return any(CHANNEL_TYPES.search(self.expand(t)) for t in self._member_types(context, receiver))
+        return False
+
+    # --- facts about bodies and functions --------------------------------------------------
+
+    def _function_fact(self, fact: str, function: Function, compute) -> bool:
+        key = (fact, function.file, function.index)
+        if key not in self._memo:
+            self._memo[key] = False  # recursion guard: a cycle adds nothing
+            self._memo[key] = compute(function, function.body)
+        return self._memo[key]
+
+    def _reached(self, context: Function | None, body: dict) -> list[tuple[tuple, list[Function]]]:
+        return [(call, self.resolve(context, call)) for call in body["calls"]]
+
+    def receives(self, function: Function) -> bool:
+        return self._function_fact("receives", function, self.body_receives)
+
+    def sends(self, function: Function) -> bool:
+        return self._function_fact("sends", function, self.body_sends)
+
+    def body_receives(self, context: Function | None, body: dict) -> bool:
+        return any(self._call_receives(context, call, callees) for call, callees in self._reached(context, body))
+
+    def body_sends(self, context: Function | None, body: dict) -> bool:
+        return any(self._call_sends(context, call, callees) for call, callees in self._reached(context, body))
+
+    def _call_receives(self, context, call, callees) -> bool:
+        if call[0] == "method" and call[1] in RECEIVE_METHODS | STREAM_DRAINS and not callees and self.is_connection(context, call[2]):
+            return True
+        return any(self.receives(callee) for callee in callees)
+
+    def _call_sends(self, context, call, callees) -> bool:
+        if call[0] == "method" and call[1] in SEND_METHODS and not callees and self.is_connection(context, call[2]):
+            return True
+        return any(self.sends(callee) for callee in callees)
+
+    def is_pump(self, function: Function) -> bool:
+        return self._function_fact("pump", function, self.body_is_pump)
+
+    def body_is_pump(self, context: Function | None, body: dict) -> bool:
+        for call, callees in self._reached(context, body):
+            if call[0] == "method" and call[1] in STREAM_DRAINS and not callees and self.is_connection(context, call[2]):
+                return True  # `read.for_each(..)`: the combinator form of a receive loop
+            if any(self.is_pump(callee) for callee in callees):
+                return True
+            in_loop = call[3] > 0
+            if in_loop and (self._call_receives(context, call, callees) or self._call_sends(context, call, callees)):
+                return True
+        return False
+
+    def closes(self, function: Function) -> bool:
+        return self._function_fact("closes", function, self.body_closes)
+
+    def body_closes(self, context: Function | None, body: dict) -> bool:
+        if body["closes"]:
+            return True
+        for call, callees in self._reached(context, body):
+            if call[0] == "method" and call[1] in CLOSE_METHODS and not callees and not self.is_channel(context, call[2]):
+                return True
+            if any(self.closes(callee) for callee in callees):
+                return True
+        return False
+
+    def opens_client(self, function: Function) -> bool:
+        return self._function_fact("opens_client", function, self.body_opens_client)
+
+    def body_opens_client(self, context: Function | None, body: dict) -> bool:
+        for call, callees in self._reached(context, body):
+            if call[0] == "path" and not callees and is_library_connect(self.full_path(context, call[1])):
+                return True
+            if any(self.opens_client(callee) for callee in callees):
+                return True
+        return False
+
+    def field_pump(self, type_name: str | None, field: str) -> bool | None:
+        """Whether the tasks stored in ``type_name``'s ``field`` anywhere in the project are
+        pumps; None when no spawn stored there is known."""
+        found = None
+        for function in self.functions.values():
+            for spawn in _spawns_within(function.body):
+                stored = spawn.get("field") == field or (
+                    spawn.get("spawned_on") == field and "JoinSet" in (self.field_type(type_name, field) or "")
+                )
+                if (function.impl == type_name and stored) or self._handed_to_field(function, spawn, type_name, field):
+                    found = found or self.body_is_pump(function, spawn)
+        return found
+
+    def _handed_to_field(self, function: Function, spawn: dict, type_name: str | None, field: str) -> bool:
+        """Whether the spawn's handle is handed to a constructor that stores that parameter in
+        ``type_name``'s ``field``."""
+        passed = spawn.get("passed")
+        if not passed:
+            return False
+        record, index = passed
+        for callee in self.resolve(function, tuple(record)):
+            if index < len(callee.params):
+                stored = callee.body.get("stores", {}).get(callee.params[index][0])
+                if stored is not None and list(stored) == [type_name, field]:
+                    return True
+        return False
+
+    # --- callers and restarts ------------------------------------------------------------
+
+    @cached_property
+    def _callers(self) -> dict[tuple[str, int], list[tuple[Function, bool]]]:
+        callers: dict[tuple[str, int], list[tuple[Function, bool]]] = {}
+
+        def add(caller: Function, body: dict, in_loop: bool) -> None:
+            for call in body["calls"]:
+                for callee in self.resolve(caller, call):
+                    callers.setdefault((callee.file, callee.index), []).append((caller, in_loop or call[3] > 0))
+            for path in body["refs"]:
+                for callee in self.resolve_path(caller, path):
+                    callers.setdefault((callee.file, callee.index), []).append((caller, True))  # handed over: unknown runs
+            for spawn in body["spawns"]:
+                add(caller, spawn, in_loop)
+
+        for function in self.functions.values():
+            add(function, function.body, False)
+        return callers
+
+    def callers(self, function: Function) -> list[tuple[Function, bool]]:
+        """Resolved call sites of ``function`` in other functions: (caller, in a loop)."""
+        return [(caller, in_loop) for caller, in_loop in self._callers.get((function.file, function.index), ()) if caller != function]
+
+    def calls_itself(self, function: Function) -> bool:
+        return any(caller == function for caller, _ in self._callers.get((function.file, function.index), ()))
+
+    def restarted(self, function: Function, visited: frozenset = frozenset()) -> bool:
+        """Whether something runs ``function`` again after it returns: it calls itself, some
+        code of the project runs it from a loop (a reconnect loop that also takes over what
+        a first, plain call started: the first session's tasks handed to the supervisor that
+        reconnects), or every call of it is in a function that is restarted."""
+        if function in visited or len(visited) > 8:
+            return False
+        if self.calls_itself(function):
+            return True
+        every = self.callers(function)
+        sites = [(caller, in_loop) for caller, in_loop in every if not caller.is_test]
+        if not sites:
+            return bool(every)  # test support code: only tests call it
+        if any(in_loop for _, in_loop in sites):
+            return True
+        visited = visited | {function}
+        return all(self.restarted(caller, visited) for caller, _ in sites)
+
+
+def _spawns_within(body: dict) -> list[dict]:
+    """The futures a body spawns, and those they spawn in turn."""
+    found = []
+    pending = list(body["spawns"])
+    while pending:
+        spawn = pending.pop()
+        found.append(spawn)
+        pending.extend(spawn["spawns"])
+    return found
+
+
+def is_library_connect(path: str) -> bool:
+    segments = path.split("::")
+    if not CLIENT_CONNECTS.match(segments[-1]):
+        return False
+    return segments[-1].startswith(("connect_async", "client_async")) or any(
+        library in segment for segment in segments[:-1] for library in CONNECTION_LIBRARIES
+    )
+
+
+def is_library_accept(path: str) -> bool:
+    segments = path.split("::")
+    return bool(SERVER_ACCEPTS.match(segments[-1])) and (
+        segments[-1].startswith("accept_") or any(library in s for s in segments[:-1] for library in CONNECTION_LIBRARIES)
+    )

@@ -1,0 +1,533 @@
+"""The Rust side of the project index (``lint_ws.project_index``): what a crate is, which
+files it has, and one file's summary.
+
+A summary is plain data, position-free (an edit that moves code changes no fact):
+
+- ``module``: the inline ``mod`` path of each function is kept with the function; the
+  file's own module path is derived by ``lint_ws.rust.crate`` from its relative path;
+- ``uses``: alias -> full path for every ``use`` (``use a::b as c`` gives ``c -> a::b``),
+  ``globs``: the paths of ``use a::*``;
+- ``structs``: struct name -> field name -> field type text (tuple fields by index);
+- ``aliases``: type alias name -> aliased type text; ``enums``: enum name -> variants;
+- ``functions``: one record per ``fn`` item, in source order (the index is the function's
+  identity in its file, the same order ``RustModel.functions`` has):
+  ``(name, impl type, trait, inline module, is test, params, return type, body)``;
+  ``params`` is a list of (name, type text); ``body`` is a ``Body`` as below;
+- a ``Body`` (a function's, or a spawned future's) is a dict: ``calls``, a list of
+  ``(kind, target, receiver, loop)`` (kind ``"path"`` with the callee's path text, or
+  ``"method"`` with the method name (``send:keep-alive`` for a send of a Ping or Pong
+  frame) and a receiver descriptor; ``loop`` numbers the
+  outermost loop of the body the call sits in, 0 outside loops); ``refs``: paths of
+  functions handed over as values (``spawn(run)``); ``spawns``: the bodies of the futures
+  it spawns, with ``field`` naming the struct field the handle is stored in, if any;
+  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it.
+
+A receiver descriptor tells what the receiver is as far as one file knows:
+``("self",)``, ``("field", name)`` for ``self.name`` (through ``&``, ``.lock()``,
+``as_mut()``...), ``("type", text)`` for a local or parameter with a type,
+``("call", path)`` for a local initialised by a path call (``Client::new(..)``,
+``connect_async(..)``), ``("method", descriptor, name)`` for what a method returns
+(``socket.channel_mut(0)``), ``("member", descriptor, field)`` for a field of another value
+(``internal.ws_stream``), ``("unknown",)`` otherwise. A struct literal (``Self { .. }``) gives
+its type.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the index asks this module for a file's project before anything is parsed
+    from tree_sitter import Node
+
+# --- the project: a crate or a workspace -------------------------------------------------
+
+SUFFIXES = (".rs",)
+_SKIPPED = frozenset({".git", "target", "node_modules", ".hg", ".svn"})
+# Names of the connection libraries and their types (SPEC section 1's coverage).
+CONNECTION_NAMES = re.compile(
+    r"tungstenite|WebSocket|websocket|fastwebsockets|actix_ws|actix_web_actors::ws|axum::extract::ws|"
+    r"reqwest_websocket|MaybeTlsStream|ezsockets|tokio_websockets|yawc|soketto"
+)
+
+
+def project_root(path: Path) -> Path | None:
+    """The outermost ``Cargo.toml`` directory above ``path`` within its repository (the
+    search stops at ``.git``): a workspace, or a crate with the example and member crates
+    nested in it that use it through path dependencies. None outside any crate."""
+    found = _outermost_manifest(os.path.dirname(os.path.abspath(path)))
+    return Path(found) if found is not None else None
+
+
+@cache
+def _outermost_manifest(directory: str) -> str | None:
+    """Asked once per directory: a tree's files share their parents' answers."""
+    manifest = os.path.isfile(os.path.join(directory, "Cargo.toml"))
+    parent = os.path.dirname(directory)
+    above = None
+    if parent != directory and not os.path.exists(os.path.join(directory, ".git")):
+        above = _outermost_manifest(parent)
+    return above if above is not None else (directory if manifest else None)
+
+
+def project_files(root: Path) -> Iterator[str]:
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = [d for d in subdirectories if d not in _SKIPPED and not d.startswith(".")]
+        for name in files:
+            if name.endswith(SUFFIXES):
+                yield os.path.join(directory, name)
+
+
+def names_connection(text: str) -> bool:
+    return CONNECTION_NAMES.search(text) is not None
+
+
+def may_contribute(text: str) -> bool:
+    return "fn " in text or "struct " in text or "type " in text
+
+
+def summarize(path: str, text: str):
+    from lint_ws.rust.frontend import parser
+    from lint_ws.rust.model import RustModel
+
+    encoded = text.encode("utf-8")
+    return summarize_model(RustModel(parser().parse(encoded).root_node, encoded).expanded)
+
+
+# --- the summary of one file ------------------------------------------------------------
+
+LOOPS = ("loop_expression", "while_expression", "for_expression")
+NESTED_BODIES = ("closure_expression", "async_block")
+SPAWNS = frozenset({"spawn", "spawn_local", "spawn_blocking"})
+# Calls that reshape a value on its way to a method call or binding.
+RESHAPING = frozenset(
+    {"lock", "read", "write", "as_mut", "as_ref", "unwrap", "expect", "clone", "borrow", "borrow_mut", "get_mut",
+     "take", "await", "deref", "deref_mut", "as_deref_mut", "as_deref", "lock_owned"}
+)
+
+
+def summarize_model(model) -> dict:
+    from lint_ws.rust.syntax import text
+
+    uses: dict[str, str] = {}
+    globs: list[str] = []
+    structs: dict[str, dict[str, str]] = {}
+    aliases: dict[str, str] = {}
+    enums: dict[str, list[str]] = {}
+    for node in model.nodes_of_type("use_declaration", "struct_item", "type_item", "enum_item"):
+        if node.type == "use_declaration":
+            argument = node.child_by_field_name("argument")
+            if argument is not None:
+                _collect_uses(argument, "", uses, globs)
+        elif node.type == "struct_item":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                structs.setdefault(text(name), _fields(node))
+        elif node.type == "type_item":
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("type")
+            if name is not None and value is not None:
+                aliases[text(name)] = text(value)
+        else:
+            name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+            if name is not None and body is not None:
+                enums[text(name)] = [
+                    text(v.child_by_field_name("name")) for v in body.named_children
+                    if v.type == "enum_variant" and v.child_by_field_name("name") is not None
+                ]
+    functions = []
+    for function in model.functions:
+        node = function.node
+        modules = [text(m.child_by_field_name("name")) for m in _ancestors(node) if m.type == "mod_item" and m.child_by_field_name("name") is not None]
+        parameters = []
+        for parameter in (node.child_by_field_name("parameters") or node).named_children:
+            if parameter.type == "parameter":
+                pattern, type_node = parameter.child_by_field_name("pattern"), parameter.child_by_field_name("type")
+                parameters.append((text(pattern) if pattern is not None else "", text(type_node) if type_node is not None else ""))
+        returned = node.child_by_field_name("return_type")
+        body = function.body
+        summary_body = summarize_body(body) if body is not None else _empty_body()
+        if body is not None:
+            summary_body["stores"] = _stored_parameters(body, {name for name, _ in parameters}, function.impl_type)
+        functions.append(
+            (
+                function.name,
+                function.impl_type,
+                function.trait,
+                "::".join(reversed(modules)),
+                function.is_test,
+                parameters,
+                text(returned) if returned is not None else "",
+                summary_body,
+            )
+        )
+    return {"uses": uses, "globs": globs, "structs": structs, "aliases": aliases, "enums": enums, "functions": functions}
+
+
+def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) -> dict[str, list[str]]:
+    """Parameter -> [struct, field] for the parameters a constructor stores in a field
+    (``Conn { reader: reader_task, .. }``, ``Self { reader }``)."""
+    from lint_ws.rust.syntax import descendants_of_type, text
+
+    stores: dict[str, list[str]] = {}
+    for initializer in descendants_of_type(body, "field_initializer", "shorthand_field_initializer"):
+        if initializer.type == "shorthand_field_initializer":
+            field = value = text(initializer)
+        else:
+            name, value_node = initializer.child_by_field_name("field"), initializer.child_by_field_name("value")
+            if name is None or value_node is None or value_node.type != "identifier":
+                continue
+            field, value = text(name), text(value_node)
+        if value not in parameters:
+            continue
+        literal = next((a for a in _ancestors(initializer) if a.type == "struct_expression"), None)
+        struct = text(literal.child_by_field_name("name")) if literal is not None and literal.child_by_field_name("name") is not None else None
+        if struct == "Self":
+            struct = impl_type
+        if struct:
+            stores[value] = [struct, field]
+    return stores
+
+
+def _empty_body() -> dict:
+    return {"calls": [], "refs": [], "spawns": [], "closes": False}
+
+
+def _ancestors(node: Node) -> Iterator[Node]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def _collect_uses(node: Node, prefix: str, uses: dict[str, str], globs: list[str]) -> None:
+    from lint_ws.rust.syntax import text
+
+    if node.type in ("identifier", "scoped_identifier", "crate", "self", "super"):
+        path = f"{prefix}{text(node)}"
+        uses[path.rsplit("::", 1)[-1]] = path
+    elif node.type == "use_as_clause":
+        path, alias = node.child_by_field_name("path"), node.child_by_field_name("alias")
+        if path is not None and alias is not None:
+            uses[text(alias)] = f"{prefix}{text(path)}"
+    elif node.type == "use_wildcard":
+        inner = node.named_children[0] if node.named_children else None
+        globs.append(f"{prefix}{text(inner)}" if inner is not None else prefix.rstrip(":"))
+    elif node.type == "scoped_use_list":
+        path, items = node.child_by_field_name("path"), node.child_by_field_name("list")
+        inner_prefix = f"{prefix}{text(path)}::" if path is not None else prefix
+        for item in items.named_children if items is not None else ():
+            _collect_uses(item, inner_prefix, uses, globs)
+    elif node.type == "use_list":
+        for item in node.named_children:
+            _collect_uses(item, prefix, uses, globs)
+
+
+def _fields(struct: Node) -> dict[str, str]:
+    from lint_ws.rust.syntax import text
+
+    body = struct.child_by_field_name("body")
+    fields: dict[str, str] = {}
+    if body is None:
+        return fields
+    if body.type == "ordered_field_declaration_list":
+        types = [c for c in body.named_children if c.type not in ("attribute_item", "visibility_modifier", "line_comment", "block_comment")]
+        return {str(index): text(type_node) for index, type_node in enumerate(types)}
+    for declaration in body.named_children:
+        name, type_node = declaration.child_by_field_name("name"), declaration.child_by_field_name("type")
+        if declaration.type == "field_declaration" and name is not None and type_node is not None:
+            fields[text(name)] = text(type_node)
+    return fields
+
+
+def summarize_body(body: Node) -> dict:
+    """The calls, spawned futures and value references of one body (see the module doc).
+
+    Closures and async blocks that are not spawned run where they are called or awaited,
+    so their calls belong to the enclosing body, in the loop they are written in.
+    """
+    summary = _empty_body()
+    loops = 0
+    pending = [(child, 0) for child in reversed(body.children)]  # a stack: deep nesting is no recursion
+    while pending:
+        node, loop = pending.pop()
+        kind = node.type
+        if kind in LOOPS and loop == 0:
+            loops += 1
+            loop = loops
+        elif kind in ("function_item", "impl_item", "mod_item", "trait_item"):
+            continue  # items have their own records
+        elif kind == "call_expression":
+            spawned = _spawned_future(node)
+            if spawned is not None:
+                record = summarize_body(spawned)
+                record["field"] = _stored_in_field(node)
+                record["spawned_on"] = _spawned_on_field(node)
+                record["passed"] = _passed_to(node) if record["field"] is None else None
+                summary["spawns"].append(record)
+                continue
+            record = call_record(node, loop)
+            if record is not None:
+                summary["calls"].append(record)
+            _collect_refs(node, summary["refs"])
+        elif kind == "scoped_identifier" and node.text.endswith(b"::Close") and _is_sent(node):
+            summary["closes"] = True
+        elif kind == "macro_invocation":
+            _macro_calls(node, loop, summary)
+        pending.extend((child, loop) for child in reversed(node.children))
+    return summary
+
+
+SENDS = frozenset({"send", "try_send", "feed", "unbounded_send", "send_all", "write_frame", "start_send", "blocking_send", "send_async"})
+
+
+def _is_sent(node: Node) -> bool:
+    """Whether a ``Message::Close`` / ``Command::Close`` is built as (part of) the argument of
+    a send: a Close frame sent, or a Close command sent to a pump (not a pattern matched)."""
+    from lint_ws.rust.syntax import method_call_parts
+
+    for ancestor in _ancestors(node):
+        if ancestor.type == "arguments":
+            call = ancestor.parent
+            parts = method_call_parts(call) if call is not None else None
+            if parts is not None and parts[1] in SENDS:
+                return True
+        elif ancestor.type in ("block", "match_arm", "let_declaration", "function_item", "closure_expression"):
+            return False
+    return False
+
+
+def _macro_calls(macro: Node, loop: int, summary: dict) -> None:
+    """Calls written inside a macro's tokens (``info!(..)``, ``join!(a(), b())``) are flat
+    tokens to tree-sitter: ``name (`` and ``recv . name (`` are taken as calls."""
+    from lint_ws.rust.syntax import text
+
+    tokens = [t for t in _leaves(macro)]
+    for index, token in enumerate(tokens[:-1]):
+        if token.type != "identifier" or tokens[index + 1].type != "token_tree":
+            continue
+        before = tokens[index - 1] if index else None
+        if before is not None and before.type == ".":
+            owner = tokens[index - 2] if index >= 2 else None
+            receiver = ("self",) if owner is not None and owner.type == "self" else ("unknown",)
+            summary["calls"].append(("method", text(token), receiver, loop))
+        elif before is not None and before.type == "::" and index >= 2:
+            summary["calls"].append(("path", f"{text(tokens[index - 2])}::{text(token)}", None, loop))
+        else:
+            summary["calls"].append(("path", text(token), None, loop))
+
+
+def _leaves(node: Node) -> Iterator[Node]:
+    """The tokens of a macro in order; an argument list ``( .. )`` comes before its tokens."""
+    pending = list(reversed(node.children))
+    while pending:
+        child = pending.pop()
+        if child.type == "token_tree" and child.child_count and child.children[0].type == "(":
+            yield child  # an argument list: stands for itself after a name
+        if child.child_count:
+            pending.extend(reversed(child.children))
+        else:
+            yield child
+
+
+def _spawned_future(call: Node) -> Node | None:
+    """The future or closure a ``spawn(..)`` call runs, or None for other calls."""
+    from lint_ws.rust.syntax import callee_path, method_call_parts
+
+    parts = method_call_parts(call)
+    name = parts[1] if parts is not None else (callee_path(call) or "").rsplit("::", 1)[-1]
+    if name not in SPAWNS:
+        return None
+    arguments = call.child_by_field_name("arguments")
+    return arguments if arguments is not None and arguments.named_children else None
+
+
+def _spawned_on_field(spawn: Node) -> str | None:
+    """``tasks`` for ``self.tasks.spawn(fut)``: a task set (a ``JoinSet`` field, which the
+    crate checks by the field's type) or a runtime the task is spawned on."""
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    parts = method_call_parts(spawn)
+    if parts is None:
+        return None
+    receiver = _reshaped(parts[0])
+    if receiver.type == "field_expression" and _reshaped(receiver.child_by_field_name("value")).type == "self":
+        return text(receiver.child_by_field_name("field"))
+    return None
+
+
+def _stored_in_field(spawn: Node) -> str | None:
+    """``reader`` for ``Self { reader: spawn(..) }`` or ``self.reader = Some(spawn(..))``."""
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    for ancestor in _ancestors(spawn):
+        if ancestor.type == "call_expression" and (adder := method_call_parts(ancestor)) is not None and adder[1] in ("push", "push_back", "insert", "extend"):
+            receiver = _reshaped(adder[0])
+            if receiver.type == "field_expression" and _reshaped(receiver.child_by_field_name("value")).type == "self":
+                return text(receiver.child_by_field_name("field"))
+            return None
+        if ancestor.type == "field_initializer":
+            name = ancestor.child_by_field_name("field")
+            return text(name) if name is not None else None
+        if ancestor.type == "assignment_expression":
+            left = ancestor.child_by_field_name("left")
+            if left is not None and left.type == "field_expression":
+                return text(left.child_by_field_name("field"))
+            return None
+        if ancestor.type in ("let_declaration", "block", "function_item", "expression_statement"):
+            if ancestor.type == "let_declaration":
+                return _field_of_local(ancestor)
+            return None
+    return None
+
+
+def _passed_to(spawn: Node) -> list | None:
+    """[call record, argument index] of the call a spawned task's handle is handed to
+    (``Conn::new(url, reader_task)`` with ``let reader_task = spawn(..)``), if any."""
+    from lint_ws.rust.syntax import text, walk
+
+    declaration = next((a for a in _ancestors(spawn) if a.type in ("let_declaration", "block")), None)
+    if declaration is None or declaration.type != "let_declaration":
+        return None
+    pattern = declaration.child_by_field_name("pattern")
+    if pattern is None or pattern.type != "identifier":
+        return None
+    name = text(pattern)
+    scope = declaration.parent
+    for node in walk(scope) if scope is not None else ():
+        if node.start_byte < declaration.end_byte or node.type != "arguments":
+            continue
+        for index, argument in enumerate(node.named_children):
+            if argument.type == "identifier" and text(argument) == name and node.parent is not None:
+                record = call_record(node.parent)
+                return [record, index] if record is not None else None
+    return None
+
+
+def _field_of_local(declaration: Node) -> str | None:
+    """For ``let reader = spawn(..);`` whose name later fills a field (``Self { reader }``
+    or ``reader: reader``), that field."""
+    from lint_ws.rust.syntax import text, walk
+
+    pattern = declaration.child_by_field_name("pattern")
+    if pattern is None or pattern.type != "identifier":
+        return None
+    name = text(pattern)
+    scope = declaration.parent
+    for node in walk(scope) if scope is not None else ():
+        if node.start_byte < declaration.end_byte:
+            continue
+        if node.type == "shorthand_field_initializer" and text(node) == name:
+            return name
+        if node.type == "field_initializer":
+            value = node.child_by_field_name("value")
+            if value is not None and value.type == "identifier" and text(value) == name:
+                return text(node.child_by_field_name("field"))
+    return None
+
+
+def _collect_refs(call: Node, refs: list[str]) -> None:
+    from lint_ws.rust.syntax import text
+
+    arguments = call.child_by_field_name("arguments")
+    for argument in arguments.named_children if arguments is not None else ():
+        if argument.type in ("identifier", "scoped_identifier"):
+            refs.append(text(argument))
+
+
+def call_record(call: Node, loop: int = 0) -> tuple | None:
+    from lint_ws.rust.syntax import callee_path, method_call_parts
+
+    parts = method_call_parts(call)
+    if parts is not None:
+        arguments = call.child_by_field_name("arguments")
+        keep_alive = arguments is not None and KEEP_ALIVE_FRAMES.search(arguments.text) is not None
+        return ("method", f"{parts[1]}:keep-alive" if keep_alive else parts[1], receiver_descriptor(parts[0]), loop)
+    path = callee_path(call)
+    if path is None:
+        return None
+    return ("path", _strip_generics(path), None, loop)
+
+
+# Library frames that keep a connection alive: a loop that sends only these is a keep-alive
+# timer, not a pump.
+KEEP_ALIVE_FRAMES = re.compile(rb"\b(?:Ping|Pong)\b")
+
+
+def _strip_generics(path: str) -> str:
+    return re.sub(r"::<.*?>", "", path) if "<" in path else path
+
+
+def receiver_descriptor(receiver: Node, depth: int = 0) -> tuple:
+    """What a method's receiver is, as far as this file tells (see the module doc)."""
+    from lint_ws.rust.model import local_binding
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    node = _reshaped(receiver)
+    if node.type == "self":
+        return ("self",)
+    if node.type == "field_expression":
+        owner = _reshaped(node.child_by_field_name("value"))
+        field = text(node.child_by_field_name("field"))
+        if owner.type == "self":
+            return ("field", field)
+        if field.isdigit():
+            return receiver_descriptor(owner, depth)  # `pair.0` of `(socket, response)`
+        return ("member", receiver_descriptor(owner, depth + 1), field) if depth <= 4 else ("unknown",)
+    if node.type == "struct_expression":
+        name = node.child_by_field_name("name")
+        return ("type", text(name)) if name is not None else ("unknown",)
+    if node.type == "call_expression" and method_call_parts(node) is None:
+        path = _path_of(node)
+        return ("call", path) if path else ("unknown",)
+    if node.type == "call_expression":
+        parts = method_call_parts(node)
+        if parts[1] in ("split", "into_split", "by_ref"):
+            return receiver_descriptor(parts[0], depth)
+        if depth > 4:
+            return ("unknown",)
+        return ("method", receiver_descriptor(parts[0], depth + 1), parts[1])
+    if node.type != "identifier" or depth > 4:
+        return ("unknown",)
+    binding = local_binding(text(node), node)
+    if binding is None:
+        return ("unknown",)
+    if binding.type is not None:
+        return ("type", text(binding.type))
+    if binding.value is None:
+        return ("unknown",)
+    return receiver_descriptor(binding.value, depth + 1)
+
+
+def _path_of(call: Node) -> str | None:
+    from lint_ws.rust.syntax import callee_path
+
+    path = callee_path(call)
+    return _strip_generics(path) if path else None
+
+
+# Calls that wrap a value without changing what it is.
+WRAPPING_CALLS = ("Some", "Ok", "Arc::new", "Box::new", "Mutex::new", "RwLock::new")
+
+
+def _reshaped(node: Node) -> Node:
+    """The value under references, ``.await``, ``?`` and reshaping calls."""
+    from lint_ws.rust.syntax import method_call_parts
+
+    while True:
+        if node.type in ("reference_expression", "parenthesized_expression", "unary_expression", "try_expression") and node.named_children:
+            node = node.named_children[-1]
+        elif node.type == "await_expression" and node.named_children:
+            node = node.named_children[0]
+        elif node.type == "call_expression" and (parts := method_call_parts(node)) is not None and parts[1] in RESHAPING:
+            node = parts[0]
+        elif node.type == "call_expression" and _path_of(node) in WRAPPING_CALLS:
+            arguments = node.child_by_field_name("arguments")
+            if arguments is None or not arguments.named_children:
+                return node
+            node = arguments.named_children[0]
+        else:
+            return node
