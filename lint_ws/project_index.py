@@ -49,7 +49,7 @@ from __future__ import annotations
 import importlib
 import marshal
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -153,6 +153,15 @@ def project_for(language: str, path: str | Path, cache_directory: Path | None = 
     return found if found is not None else build(language, root, cache_directory)
 
 
+def with_overlay(language: str, path: str | Path, overlay: Mapping[str, bytes]) -> Project | None:
+    """The project of ``path`` as an editor has it: the files of ``overlay`` (absolute path ->
+    content, the open buffers) read from there, the others from disk. None when ``path``
+    belongs to no project of an indexed language."""
+    module = plugin(language)
+    root = _project_directory(module, os.path.abspath(path)) if module is not None else None
+    return build(language, root, None, overlay=overlay) if root is not None else None
+
+
 def _project_directory(module, path: str | Path) -> str | None:
     return _cached_root(module.__name__, os.path.dirname(path))
 
@@ -164,8 +173,13 @@ def _cached_root(module_name: str, directory: str) -> str | None:
     return str(found) if found is not None else None
 
 
-def build(language: str, root: str, cache_directory: Path | None, jobs: int = 1) -> Project:
-    """The project at ``root``, from cached summaries where the files are unchanged."""
+def build(
+    language: str, root: str, cache_directory: Path | None, jobs: int = 1, overlay: Mapping[str, bytes] | None = None
+) -> Project:
+    """The project at ``root``, from cached summaries where the files are unchanged.
+
+    ``overlay`` (absolute path -> content) stands in for those files on disk: the editor's
+    unsaved buffers, for the language server."""
     module = plugin(language)
     store = _SummaryStore(language, root, cache_directory)
     facts: dict[str, tuple[bool, str | None]] = {}  # relative path -> (names a connection, summary key)
@@ -173,19 +187,23 @@ def build(language: str, root: str, cache_directory: Path | None, jobs: int = 1)
     prefix = len(root) + 1
     for member in sorted(map(str, module.project_files(Path(root)))):
         relative = member[prefix:].replace(os.sep, "/")
-        known = store.known(relative, member)
-        if known is not None:
-            facts[relative] = known
-            continue
+        raw = overlay.get(member) if overlay else None
+        if raw is None:
+            known = store.known(relative, member)
+            if known is not None:
+                facts[relative] = known
+                continue
         try:
-            with open(member, "rb") as stream:
-                raw = stream.read()
+            if raw is None:
+                with open(member, "rb") as stream:
+                    raw = stream.read()
             text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # the file's own lint reports it; it contributes nothing
         facts[relative] = (module.names_connection(text), store.content_key(raw) if module.may_contribute(text) else None)
         texts[relative] = text
-        store.learn(relative, member, facts[relative])
+        if overlay is None or member not in overlay:
+            store.learn(relative, member, facts[relative])  # a buffer's content is not the file's stamp
     store.flush()
     if not any(names for names, _ in facts.values()):
         return Project(language, root, {}, _EMPTY_DIGEST)  # no connection anywhere: no summaries

@@ -8,6 +8,7 @@ message fails the test instead of hanging it.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 from pathlib import Path
 
@@ -521,3 +522,47 @@ async def test_unknown_initialization_option_is_reported(client: LanguageClient,
     assert "unknown rule id WS999" in shown.message
     uri = open_document(client, project / "feed.py", FEED_PY)
     assert codes(await diagnostics(client, uri, version=1)) == ["WS001", "WS004"]
+
+
+SESSION_CRATE = Path(__file__).parent / "fixtures" / "rust" / "WS005" / "session_crate"
+
+
+def ws005_lines(found: list[types.Diagnostic]) -> set[int]:
+    return {diagnostic.range.start.line + 1 for diagnostic in found if diagnostic.code == "WS005"}
+
+
+async def test_a_finding_follows_the_unsaved_edits_of_another_file(client: LanguageClient, project: Path):
+    """session.rs's `Session::run` is restarted by main.rs's loop; remove the loop in main.rs's
+    buffer (not saved) and `run` ends the session for good; put it back and the finding goes."""
+    crate = project / "crate"
+    shutil.copytree(SESSION_CRATE, crate)
+    await start(client, project)
+    main_text = (crate / "src" / "main.rs").read_text(encoding="utf-8")
+    session = open_document(client, crate / "src" / "session.rs", (crate / "src" / "session.rs").read_text(encoding="utf-8"))
+    before = ws005_lines(await diagnostics(client, session, version=1))
+    opened = len(client.published)
+    main = open_document(client, crate / "src" / "main.rs", main_text)
+    await diagnostics(client, main, version=1, after=opened)
+    assert ws005_lines(await diagnostics(client, session, version=1, after=opened)) == before  # re-linted, same
+
+    once = main_text.replace(
+        "    loop {\n        session.run().await;\n        tokio::time::sleep(Duration::from_secs(1)).await;\n"
+        '        session = Session::open("wss://example.test/feed").await;\n    }\n',
+        "    session.run().await;\n",
+    )
+    assert once != main_text
+    after = len(client.published)
+    change_document(client, main, once, version=2)
+    await diagnostics(client, main, version=2, after=after)
+    without_loop = ws005_lines(await diagnostics(client, session, version=1, after=after))
+    lines = (crate / "src" / "session.rs").read_text(encoding="utf-8").splitlines()
+    run_starts = next(number for number, line in enumerate(lines, 1) if "pub async fn run(" in line)
+    listen_starts = next(number for number, line in enumerate(lines, 1) if "pub async fn listen(" in line)
+    added = without_loop - before
+    assert before <= without_loop and len(added) == 1 and run_starts < min(added) < listen_starts
+    assert (crate / "src" / "main.rs").read_text(encoding="utf-8") == main_text  # nothing was saved
+
+    after = len(client.published)
+    change_document(client, main, main_text, version=3)
+    await diagnostics(client, main, version=3, after=after)
+    assert ws005_lines(await diagnostics(client, session, version=1, after=after)) == before

@@ -112,7 +112,20 @@ class Project:
         display = self.display_path(buffer.path)
         if self.config.is_excluded(buffer.path):
             return FileResult(display)
+        self._assemble_from_buffers(buffer)
         return engine.lint_file(buffer.path, display, self.options, raw=_saved_bytes(buffer))
+
+    def _assemble_from_buffers(self, buffer: Buffer) -> None:
+        """Make the buffer's project (crate, package) the one the engine answers from, with
+        every open buffer in place of its file: a finding that depends on another file
+        follows that file's unsaved edits."""
+        from lint_ws import project_index
+        from lint_ws.source import language_of
+
+        language = language_of(buffer.path.name)
+        overlay = {os.path.abspath(open_buffer.path): _saved_bytes(open_buffer) for open_buffer in self.buffers.values()}
+        project = project_index.with_overlay(language, buffer.path, overlay) if language else None
+        project_index.use_projects([project] if project is not None else [])
 
     def fix_all(self, buffer: Buffer) -> str | None:
         """The buffer's text with every safe fix applied, as ``lint-ws check --fix`` would
@@ -122,6 +135,7 @@ class Project:
         if self.config.is_excluded(buffer.path):
             return None
         display = self.display_path(buffer.path)
+        self._assemble_from_buffers(buffer)
         fixed = fixes.fix_file(buffer.path, display, self.options, unsafe=False, raw=_saved_bytes(buffer))
         return fixed.fixed.text if fixed is not None and fixed.changed else None
 
