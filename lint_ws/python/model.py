@@ -30,6 +30,7 @@ from lint_ws.python.names import (
     SERVER,
     TYPE_SIDES,
 )
+from lint_ws.python.project import ModuleView
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -353,8 +354,10 @@ def _drive(indexer: _Indexer, root: cst.CSTNode) -> None:
 
 
 class PythonModel(PerFileAnswers):
-    def __init__(self, module: cst.Module):
+    def __init__(self, module: cst.Module, package: ModuleView | None = None):
         self.module = module
+        # The file's package (project.py): classes, helpers and callers in its other modules.
+        self.package = package
 
     @cached_property
     def _index(self) -> _Indexer:
@@ -538,6 +541,9 @@ class Value:
     origin: cst.BaseExpression | None = None  # tasks: the spawning call; collections: the display
     scope: Function | None = None  # where ``origin`` is to be resolved
     element: Value | None = None  # COLLECTION: what it holds
+    # A connection known only from a declared type (a parameter's or attribute's annotation):
+    # something outside this code may be what opens it.
+    declared: bool = False
 
 
 def unwrap_annotation(model: PythonModel, annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
@@ -665,11 +671,34 @@ class ConnectionModel:
         value = self._first_value(owner.attrs.get(attr, ()), depth)
         if value is not None:
             return value
+        value = self._package_attribute(attr, class_name)
+        if value is not None:
+            return value
         if attr in owner.connection_attrs or CONNECTION_NAME.match(attr):
             return Value(CONNECTION)
         if attr == "queue" and self.is_logging_class(owner):
             return Value(QUEUE, LOGGING)
         return None
+
+    def _package_attribute(self, attr: str, class_name: str | None) -> Value | None:
+        """``self.<attr>`` as the package knows it: set in a base class's ``__init__`` in another
+        module, or a property (here or in a base) returning a connection."""
+        package = self.model.package
+        symbol = package.symbol(class_name) if package is not None else None
+        if symbol is None:
+            return None
+        return _package_connection(package.project.attribute_connection(symbol, attr))
+
+    def _package_call(self, func: cst.BaseExpression, scope: Function | None) -> Value | None:
+        """``self.<getter>()`` returning a connection, in this class or a base in any module."""
+        package = self.model.package
+        name = dotted_name(func)
+        if package is None or scope is None or name is None or not name.startswith("self.") or name.count(".") != 1:
+            return None
+        symbol = package.symbol(scope.owner_class)
+        if symbol is None:
+            return None
+        return _package_connection(package.project.returned_connection(symbol, name))
 
     def _first_value(self, bindings, depth: int) -> Value | None:
         """The first binding that tells what the name is; for tasks and futures, one that tells
@@ -690,6 +719,8 @@ class ConnectionModel:
         value = None
         if binding.annotation is not None:
             value = self.annotation_value(binding.annotation)
+            if value is not None and value.kind == CONNECTION:
+                value = dataclasses.replace(value, declared=True)
         # ``Optional[asyncio.Future]`` holding ``ensure_future(coro)``: the call tells what runs.
         vague = value is None or value.kind == OTHER or (value.kind in (TASK, TASKS, FUTURE) and value.origin is None)
         if vague and binding.value is not None:
@@ -721,8 +752,10 @@ class ConnectionModel:
         declared = None
         if param.annotation is not None:
             declared = self.annotation_value(param.annotation.annotation)
+            if declared is not None and declared.kind == CONNECTION:
+                declared = dataclasses.replace(declared, declared=True)
             # ``task: asyncio.Task`` does not say what the task runs: its callers do.
-            if declared is not None and declared.kind not in (TASK, TASKS):
+            if declared is not None and declared.kind not in (TASK, TASKS, CONNECTION):
                 return declared
         position = list(function.params).index(name)
         if function.class_name is not None:
@@ -804,6 +837,9 @@ class ConnectionModel:
         side = call_side(self.model, call)
         if qualified in EXTRA_CONNECTION_TYPES or side is not None:
             return Value(CONNECTION, side if side in (CLIENT, SERVER) else "")
+        from_package = self._package_call(func, scope)
+        if from_package is not None:
+            return from_package
         if last == "Queue" and isinstance(func, cst.Attribute) and qualified not in _QUEUE_TYPES:
             return Value(QUEUE, PROCESS)  # a multiprocessing context's or manager's Queue()
         if last in _PASS_THROUGH:
@@ -953,6 +989,15 @@ class ConnectionModel:
                 return LOGGING
         value = self.value_of(receiver, scope)
         return value.flavour if value is not None and value.kind == QUEUE else None
+
+
+def _package_connection(side: str | None) -> Value | None:
+    """A connection side as the package index gives it (``decl:client``...) as a Value."""
+    if side is None:
+        return None
+    declared = side.startswith("decl:")
+    side = side.partition(":")[2] if declared else side
+    return Value(CONNECTION, side if side in (CLIENT, SERVER) else "", declared=declared)
 
 
 def _last_name(node: cst.BaseExpression) -> str | None:

@@ -115,6 +115,15 @@ def may_name_connection(text: str) -> bool:
     return ("await" in text or "iter_" in text) and _CONNECTION_ONLY_WORD.search(text) is not None
 
 
+_DERIVED_CLASS = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\([ \t]*[A-Za-z_]", re.MULTILINE)
+
+
+def may_name_connection_or_derive(text: str) -> bool:
+    """``may_name_connection``, or a class derived from another: its base (in another module
+    of the package) may hold the connection."""
+    return may_name_connection(text) or _DERIVED_CLASS.search(text) is not None
+
+
 def may_hold_connection(facts) -> bool:
     """``may_name_connection`` made exact about methods, from the front end's syntax facts:
     a connection-only method is awaited (or an ``iter_*`` one called)."""
