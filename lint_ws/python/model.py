@@ -708,7 +708,10 @@ class ConnectionModel:
             value = self._binding_value(binding, depth)
             if value is None:
                 continue
-            if value.kind not in (TASK, TASKS, FUTURE) or value.origin is not None:
+            # A connection opened here says more than one only declared (``self._ws:
+            # ClientWebSocketResponse | None = None`` first, ``ws_connect(...)`` later).
+            vague = value.origin is None if value.kind in (TASK, TASKS, FUTURE) else value.declared
+            if not vague:
                 return value
             first = first or value
         return first

@@ -124,6 +124,12 @@ def may_name_connection_or_derive(text: str) -> bool:
     return may_name_connection(text) or _DERIVED_CLASS.search(text) is not None
 
 
+def may_name_client_connection_or_derive(text: str) -> bool:
+    """``may_name_client_connection``, or a class derived from another (its base, in another
+    module of the package, may open the connection)."""
+    return may_name_client_connection(text) or _DERIVED_CLASS.search(text) is not None
+
+
 def may_hold_connection(facts) -> bool:
     """``may_name_connection`` made exact about methods, from the front end's syntax facts:
     a connection-only method is awaited (or an ``iter_*`` one called)."""

@@ -11,7 +11,7 @@ from lint_ws.python.names import (
     SEND_METHODS,
     STATE_ATTRIBUTES,
     may_hold_connection,
-    may_name_client_connection,
+    may_name_client_connection_or_derive,
     may_name_connection,
     may_name_connection_or_derive,
 )
@@ -64,6 +64,6 @@ PREFILTERS = {
             "connect", "ClientWebSocketResponse", "WebSocketClientProtocol", "ClientConnection", "WebSocketApp",
             "WebSocketClientConnection", "AsyncClient",
         ),
-        evidence=may_name_client_connection,
+        evidence=may_name_client_connection_or_derive,
     ),
 }

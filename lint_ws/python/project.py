@@ -25,6 +25,8 @@ from lint_ws.python.summary import summarize
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg")
 _SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", "__pycache__", "target", "build", "dist", "site-packages"})
 _MAX_MODULES = 5000
+# Calls that (re)open a connection, by name: a library's connect or a reconnect method.
+_CONNECT_CALLS = frozenset({"connect", "ws_connect", "unix_connect", "create_connection", "websocket_connect", "reconnect"})
 
 
 def package_root(path: str | Path) -> Path:
@@ -322,7 +324,15 @@ class Project:
                             if target in (f"self.{name}", f"super().{name}") and in_family:
                                 found.append(Caller(module_path, class_name, method_name, method, call))
                             elif target.rpartition(".")[2] == name and not target.startswith(("self.", "super().")):
+                                if not self._instance_of(module_path, call[5], family):
+                                    return None
+                                found.append(Caller(module_path, class_name, method_name, method, call))
+                for function_name, function in summary.get("functions", {}).items():
+                    for call in function["calls"]:
+                        if call[0].rpartition(".")[2] == name and "." in call[0]:
+                            if not self._instance_of(module_path, call[5], family):
                                 return None
+                            found.append(Caller(module_path, None, function_name, function, call))
             return found
         for module_path, summary in self.summaries.items():
             for class_name, function_name, function in _functions(summary):
@@ -333,6 +343,61 @@ class Project:
                     if self.resolve(module_path, target) == Symbol(module, name):
                         found.append(Caller(module_path, class_name, function_name, function, call))
         return found
+
+    def _instance_of(self, module: str, receiver: str, family) -> bool:
+        """Is ``receiver`` (a call's receiver description) an instance of the ``family`` of
+        classes: ``client = Client(uri)`` then ``client.run()``? False: unknown."""
+        if not receiver.startswith("call:"):
+            return False
+        return self.resolve(module, receiver[len("call:"):]) in family
+
+    def receives_made_client(self, owner: Symbol | None, name: str, module: str) -> bool:
+        """Does some call in the package hand a client connection it opened (not one only
+        declared) to the function ``name`` of ``module``, or to the class ``owner``'s
+        constructor or methods (its subclasses' too)?"""
+        family = {owner, *self.subclasses(owner)} if owner is not None else set()
+        methods = {
+            method for symbol in family for method in self.class_info(symbol)["methods"] if not method.startswith("__")
+        }
+        for module_path, summary in self.summaries.items():
+            for class_name, _, function in _functions(summary):
+                caller = Symbol(module_path, class_name) if class_name is not None else None
+                for call in function["calls"]:
+                    if not any(self.connection_of(caller, arg) == "client" for arg in call[4]):
+                        continue
+                    target = call[0]
+                    resolved = self.resolve(module_path, target) if "(" not in target else None
+                    if owner is None and resolved == Symbol(module, name):
+                        return True
+                    if owner is not None and (resolved in family or target.rpartition(".")[2] in methods):
+                        return True
+        return False
+
+    def loop_reconnects(self, caller: Caller) -> bool:
+        """Does the loop around ``caller``'s call open a client connection on each pass: a
+        connect call in it, or a call of a package function that connects (the session
+        function itself, when it opens its connection)?"""
+        loop = caller.call[3]
+        if loop < 0:
+            return False
+        loops = caller.summary["loops"]
+        owner = Symbol(caller.module, caller.owner) if caller.owner is not None else None
+        for call in caller.summary["calls"]:
+            index = call[3]
+            while index > loop:
+                index = loops[index][1]
+            if index != loop:
+                continue
+            if call[0].rpartition(".")[2] in _CONNECT_CALLS:
+                return True
+            callee = self.callee(owner, call[0], caller.module)
+            if callee is None and call[5].startswith("call:"):
+                instance = self.resolve(caller.module, call[5][len("call:"):])
+                method = self.method(instance, call[0].rpartition(".")[2]) if instance is not None else None
+                callee = (method.owner, method.summary) if method is not None else None
+            if callee is not None and self.connects(callee[0], callee[1]):
+                return True
+        return False
 
     def connects(self, owner: Symbol | None, function: dict, depth: int = 0) -> bool:
         """Does the function open a client connection, itself or through the package's calls?"""

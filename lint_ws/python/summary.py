@@ -4,9 +4,10 @@ content), built from CPython's ``ast`` (an order of magnitude cheaper than libcs
 
 A summary holds the module's imports (local name -> what it binds), its classes (bases,
 methods, what each ``self.<attr>`` is assigned) and its functions. A function's summary
-holds its parameters, whether it is a property, what it returns, the calls it makes (target,
-line, the exceptions caught around the call, the loop it sits in, what its arguments are),
-its loops, and whether it opens a client connection.
+holds its parameters, whether it is a property, what it returns, the calls it makes
+(``[target, line, exceptions caught around it, index of its loop or -1, what its arguments
+are, what its receiver is]``), its loops (``[line, index of the enclosing loop or -1]``), and
+whether it opens a client connection.
 
 What a value is, where the module tells (``desc``): ``client``/``server``/``conn`` (a
 connection of that side, or of a side not known), ``decl:client``... (the same, only
@@ -309,10 +310,12 @@ class _FunctionBuilder:
             return
         args = [self._value(arg) for arg in call.args]
         args += [self._value(keyword.value) for keyword in call.keywords if keyword.arg]
-        record = [target, call.lineno, sorted(set(caught)), loop]
-        if any(args):
-            record.append([arg or "" for arg in args])
-        self.summary["calls"].append(record)
+        receiver = None
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+            receiver = self.locals.get(call.func.value.id)
+        self.summary["calls"].append(
+            [target, call.lineno, sorted(set(caught)), loop, [arg or "" for arg in args], receiver or ""]
+        )
 
     def _value(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Await):

@@ -81,6 +81,8 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
         return None
     if _shutdown_by_signal(model, function) or _interactive(model):
         return None
+    if _bounded(model, function, loop, ancestors):
+        return None
     if isinstance(loop, cst.For):
         message = (
             f"this client session loop over `{subject}` ends for good when the connection drops "
@@ -98,6 +100,55 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     if opened is not None:
         related.insert(0, (opened, "connected here, once"))
     return ctx.report(RULE_ID, node, message, related=related)
+
+
+# Deadlines of the async libraries: a block under one ends when its time is up.
+_DEADLINES = frozenset(
+    {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after", "anyio.move_on_after",
+     "trio.fail_after", "trio.move_on_after", "asyncio.wait_for"}
+)
+_CLOCKS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "loop.time"})
+_ORDERINGS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+
+
+def _bounded(model, function: Function | None, loop, ancestors: tuple) -> bool:
+    """A one-shot session, not a long-lived one: the loop runs under a deadline (a timeout
+    block around it, ``wait_for`` around its function, a clock in its condition) or until a
+    count is reached (``if count >= n: break``)."""
+    for ancestor in ancestors:
+        if isinstance(ancestor, cst.With) and any(
+            model.qualified(_called(item.item)) in _DEADLINES for item in ancestor.items
+        ):
+            return True
+    if isinstance(loop, cst.While) and any(
+        isinstance(node, cst.Comparison) and _reads_clock(model, node) for node, _ in _walk(loop.test, into_loops=True)
+    ):
+        return True
+    for node, inner in _walk(loop.body, into_loops=False):
+        if isinstance(node, (cst.Break, cst.Return)) and any(
+            isinstance(a, cst.If) and isinstance(a.test, cst.Comparison)
+            and all(isinstance(c.operator, _ORDERINGS) for c in a.test.comparisons)
+            for a in inner
+        ):
+            return True
+    return function is not None and any(
+        any(isinstance(a, cst.Call) and model.qualified(a.func) in _DEADLINES for a in node_ancestors)
+        for _, node_ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(function.name, ())
+    )
+
+
+def _called(node: cst.BaseExpression) -> cst.BaseExpression:
+    node = node.expression if isinstance(node, cst.Await) else node
+    return node.func if isinstance(node, cst.Call) else node
+
+
+def _reads_clock(model, comparison: cst.Comparison) -> bool:
+    if not all(isinstance(c.operator, _ORDERINGS) for c in comparison.comparisons):
+        return False
+    return any(
+        isinstance(node, cst.Call) and (model.qualified(node.func) in _CLOCKS or dotted_name(node.func) in _CLOCKS)
+        for node, _ in _walk(comparison, into_loops=True)
+    )
 
 
 def _test_file(path: str) -> bool:
@@ -198,8 +249,9 @@ def _in_try_body_catching(model, node, ancestors) -> bool:
 def _explicit_exits(model, loop: cst.For | cst.While) -> list:
     """``break``/``return``/``raise`` reached because the connection closed or failed."""
     exits = []
+    flags = _loop_flags(loop)
     for node, ancestors in _walk(loop.body, into_loops=True):
-        if not isinstance(node, (cst.Break, cst.Return, cst.Raise)):
+        if not isinstance(node, (cst.Break, cst.Return, cst.Raise)) and not _ends_by_flag(node, flags):
             continue
         if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
             continue  # leaves an inner loop only
@@ -220,6 +272,42 @@ def _explicit_exits(model, loop: cst.For | cst.While) -> list:
         if error_driven:
             exits.append((node, "the session ends here"))
     return exits
+
+
+def _loop_flags(loop) -> dict[str, bool]:
+    """The flags a ``while`` loop's condition reads -> the value that keeps it running:
+    ``while self.ws_open`` -> ``{"self.ws_open": True}``; ``while not stop.is_set()`` ->
+    ``{"stop": False}`` (an event: its ``set()`` ends the loop)."""
+    if not isinstance(loop, cst.While):
+        return {}
+    flags: dict[str, bool] = {}
+    pending = [(loop.test, True)]
+    while pending:
+        test, running = pending.pop()
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            pending.append((test.expression, not running))
+        elif isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) == running:
+            pending += [(test.left, running), (test.right, running)]
+        elif isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "is_set":
+            name = dotted_name(test.func.value)
+            if name is not None and not running:
+                flags[name] = False
+        elif (name := dotted_name(test)) is not None:
+            flags[name] = running
+    return flags
+
+
+def _ends_by_flag(node: cst.CSTNode, flags: dict[str, bool]) -> bool:
+    """``stop.set()`` or ``self.ws_open = False``: a statement that makes the loop's
+    condition false, so the loop ends at its next test."""
+    if not flags:
+        return False
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "set":
+        return flags.get(dotted_name(node.func.value) or "") is False
+    if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in ("True", "False"):
+        value = node.value.value == "True"
+        return any(flags.get(dotted_name(target.target) or "") is (not value) for target in node.targets)
+    return False
 
 
 def _catches(model, handlers) -> bool:
@@ -255,9 +343,26 @@ def _names_shutdown(test: cst.BaseExpression) -> bool:
 
 
 def _is_client(model, function: Function | None, subject: cst.BaseExpression) -> bool:
-    """Positive evidence only: a connect call, a client type; server handlers never are."""
+    """Positive evidence only: a connect call, a client type; server handlers never are.
+
+    A connection only declared a client (a parameter's annotation) is the session of the
+    code that opens it: here only when some code of the package opens one and hands it in."""
     value = model.connections.value_of(subject, function)
-    return value is not None and value.kind == CONNECTION and value.flavour == CLIENT
+    if value is None or value.kind != CONNECTION or value.flavour != CLIENT:
+        return False
+    return not value.declared or _handed_a_client(model, function)
+
+
+def _handed_a_client(model, function: Function | None) -> bool:
+    package = model.package
+    while function is not None and function.parent is not None:
+        function = function.parent
+    if package is None or function is None:
+        return False
+    if function.class_name is not None:
+        symbol = package.symbol(function.class_name)
+        return symbol is not None and package.project.receives_made_client(symbol, function.name, package.module)
+    return package.project.receives_made_client(None, function.name, package.module)
 
 
 # -- reconnecting --------------------------------------------------------------------------
@@ -279,9 +384,25 @@ def _reconnected(
         return True
     visited = visited | {function.name}
     sites = list(_uses(model, function))
+    if not sites:
+        return _rerun_by_package(model, function)
     return bool(sites) and all(
         site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2]) for site in sites
     )
+
+
+def _rerun_by_package(model, function: Function) -> bool:
+    """Every call of the session function in the package's other modules sits in a loop
+    that opens the connection again on each pass (``while True: await client.run()`` where
+    ``run`` connects)."""
+    package = model.package
+    if package is None or function.parent is not None:
+        return False
+    symbol = package.symbol(function.class_name) if function.class_name is not None else None
+    if function.class_name is not None and symbol is None:
+        return False
+    callers = package.project.callers(symbol, function.name, package.module)
+    return bool(callers) and all(package.project.loop_reconnects(caller) for caller in callers)
 
 
 def _calls_itself(function: Function) -> bool:
