@@ -29,6 +29,7 @@ from lint_ws.python.model import (
     child_nodes,
     dotted_name,
     in_test_function,
+    unawaited,
 )
 
 RULE_ID = "WS005"
@@ -68,6 +69,78 @@ def check(ctx) -> Iterator:
             finding = _session_finding(ctx, function, loop, ancestors)
             if finding is not None:
                 yield finding
+        for call, ancestors in _walk(body, into_loops=True):
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "run_forever":
+                finding = _run_forever_finding(ctx, function, call, ancestors)
+                if finding is not None:
+                    yield finding
+
+
+def _run_forever_finding(ctx, function: Function | None, call: cst.Call, ancestors):
+    """websocket-client's ``WebSocketApp.run_forever()`` runs the session and returns when
+    the connection drops, unless given ``reconnect=`` or run again from a loop or from the
+    app's ``on_close``/``on_error`` handler."""
+    model = ctx.model
+    if _test_file(ctx.source.path) or in_test_function(function):
+        return None
+    receiver = call.func.value
+    if not _is_client(model, function, receiver):
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "reconnect":
+            if not (isinstance(arg.value, cst.Integer) and arg.value.evaluated_value == 0):
+                return None
+    if any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
+        return None  # each pass runs the session again
+    if _reconnected(model, function, (), 0, set()) or _shutdown_by_signal(model, function) or _interactive(model):
+        return None
+    app = _app_constructor(model, receiver)
+    if app is not None and _handlers_reconnect(model, app, function):
+        return None
+    related = [(app, "the app is made here; no `on_close`/`on_error` handler reconnects")] if app is not None else []
+    return ctx.report(
+        RULE_ID,
+        call,
+        f"`{ctx.code(call.func)}()` returns for good when the connection drops and nothing "
+        "reconnects; pass `reconnect=` (seconds between attempts) or run it in a reconnect loop",
+        related=related,
+    )
+
+
+def _app_constructor(model, receiver: cst.BaseExpression) -> cst.Call | None:
+    """The ``WebSocketApp(...)`` call whose app ``receiver`` names (any assignment in the file)."""
+    name = dotted_name(receiver)
+    for node, _ in model.per_file("assignments", _assignments):
+        value = unawaited(node.value)
+        if (
+            isinstance(value, cst.Call) and any(dotted_name(t.target) == name for t in node.targets)
+            and (model.qualified(value.func) or "").rpartition(".")[2] == "WebSocketApp"
+        ):
+            return value
+    return None
+
+
+def _assignments(model) -> list:
+    return [
+        (node, ancestors)
+        for node, ancestors in _walk(model.module, into_loops=True, into_functions=True)
+        if isinstance(node, cst.Assign)
+    ]
+
+
+def _handlers_reconnect(model, app: cst.Call, scope: Function | None) -> bool:
+    """An ``on_close``/``on_error`` handler of the app runs the session again or reconnects."""
+    connecting = _connecting_functions(model) | {"run_forever"}
+    for arg in app.args:
+        if arg.keyword is None or arg.keyword.value not in ("on_close", "on_error"):
+            continue
+        handler = model.connections.function_named(arg.value, scope)
+        if handler is None:
+            continue
+        for node, _ in _walk(handler.node.body, into_loops=True):
+            if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in connecting:
+                return True
+    return False
 
 
 def _session_finding(ctx, function: Function | None, loop, ancestors):
