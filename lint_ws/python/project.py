@@ -1,7 +1,9 @@
 """The Python package a module belongs to, and the facts that cross its modules.
 
 A module's package root is the nearest directory above it holding ``pyproject.toml`` or
-``setup.cfg`` (the repository root, ``.git``, ends the search), else the directory above its
+``setup.cfg``, or the workspace that package belongs to (a ``pyproject.toml`` further up that
+declares ``[tool.uv.workspace]`` or the like); the repository root (``.git``) ends the
+search. Without either, it is the directory above its
 top package (the outermost directory of ``__init__.py`` files), else its own directory. Every
 module under the root is part of the package; each gets a summary (``summary.py``), and the
 questions rules ask across modules are answered from those: classes and their bases in any
@@ -16,15 +18,17 @@ name".
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from lint_ws.python.summary import summarize
+from lint_ws.python.summary import contributes, summarize
 
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg")
 _SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", "__pycache__", "target", "build", "dist", "site-packages"})
 _MAX_MODULES = 5000
+_WORKSPACE_TABLE = re.compile(r"^\[tool\.\w+\.workspace\]", re.MULTILINE)
 # Calls that (re)open a connection, by name: a library's connect or a reconnect method.
 _CONNECT_CALLS = frozenset({"connect", "ws_connect", "unix_connect", "create_connection", "websocket_connect", "reconnect"})
 
@@ -33,16 +37,31 @@ def package_root(path: str | Path) -> Path:
     """The source root of the package the module at ``path`` belongs to (see the module doc)."""
     start = Path(os.path.abspath(path)).parent
     directory = start
+    found = None
     while True:
-        if any((directory / marker).is_file() for marker in _ROOT_MARKERS):
+        if found is None and any((directory / marker).is_file() for marker in _ROOT_MARKERS):
+            found = directory
+        elif found is not None and _declares_workspace(directory / "pyproject.toml"):
             return directory
         if (directory / ".git").exists() or directory.parent == directory:
             break
         directory = directory.parent
+    if found is not None:
+        return found
     top = start
     while (top / "__init__.py").is_file() and top.parent != top:
         top = top.parent
     return top
+
+
+def _declares_workspace(pyproject: Path) -> bool:
+    """A workspace's root (``[tool.uv.workspace]``, ``[tool.pdm.workspace]``...): its member
+    packages import each other, so the workspace is the project."""
+    try:
+        text = pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return _WORKSPACE_TABLE.search(text) is not None
 
 
 def package_modules(root: Path) -> list[Path]:
@@ -68,19 +87,36 @@ def package_modules(root: Path) -> list[Path]:
 
 @lru_cache(maxsize=8)
 def package_summaries(root: str) -> dict[str, dict]:
-    """Every module of the package at ``root``: its path relative to ``root`` -> its summary.
+    """Every module of the package at ``root``: its path relative to ``root`` -> its summary,
+    or ``{"contributes": False}`` for a module that can contribute no connection fact (it is
+    summarised only when a question reaches it: ``module_summary``).
 
-    The one place summaries are obtained, memoised for the process.
+    With ``module_summary``, the one place summaries are obtained; memoised for the process.
     """
     summaries = {}
     base = Path(root)
     for path in package_modules(base):
-        try:
-            text = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            continue
-        summaries[path.relative_to(base).as_posix()] = summarize(str(path), text)
+        text = _read(path)
+        if text is not None:
+            summaries[path.relative_to(base).as_posix()] = summarize(str(path), text) if contributes(text) else _SKIPPED
     return summaries
+
+
+@lru_cache(maxsize=4096)
+def module_summary(root: str, module: str) -> dict:
+    """The summary of one module of the package at ``root``, parsed now."""
+    text = _read(Path(root) / module)
+    return summarize(module, text) if text is not None else _SKIPPED
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+_SKIPPED = {"contributes": False}
 
 
 def module_name(relative: str) -> str:
@@ -120,6 +156,8 @@ class Project:
         for relative in summaries:
             self._by_name.setdefault(module_name(relative), []).append(relative)
         self._subclasses: dict[Symbol, list[Symbol]] | None = None
+        # A module below a source directory (``src/pkg/mod.py``) is imported as ``pkg.mod``.
+        self._by_suffix: dict[str, list[str]] = {}
 
     @classmethod
     def of(cls, path: str | Path) -> Project:
@@ -133,18 +171,28 @@ class Project:
             return None
 
     def summary(self, module: str) -> dict:
-        return self.summaries.get(module) or {}
+        """The module's summary; one the package index skipped is parsed now (a question
+        reached it: a base class, a re-export, a caller's module)."""
+        summary = self.summaries.get(module)
+        if summary is None:
+            return {}
+        if "parsed" not in summary:
+            summary = self.summaries[module] = module_summary(str(self.root), module)
+        return summary
 
     # -- names -----------------------------------------------------------------------------
 
-    def resolve(self, module: str, name: str) -> Symbol | None:
+    def resolve(self, module: str, name: str, depth: int = 0) -> Symbol | None:
         """The class or function ``name`` (``C``, ``mod.C``) means in ``module``."""
         summary = self.summary(module)
-        if not summary.get("contributes"):
+        if "classes" not in summary or depth > 8:
             return None
         head, _, rest = name.partition(".")
         if not rest and (head in summary["classes"] or head in summary["functions"]):
             return Symbol(module, head)
+        alias = summary["aliases"].get(head)
+        if alias is not None and alias != head:
+            return self.resolve(module, f"{alias}.{rest}" if rest else alias, depth + 1)
         target = summary["imports"].get(head)
         if target is None:
             return None
@@ -173,6 +221,8 @@ class Project:
             summary = self.summary(candidate)
             if name in summary.get("classes", ()) or name in summary.get("functions", ()):
                 return Symbol(candidate, name)
+            if name in summary.get("aliases", ()):
+                return self.resolve(candidate, name)
             # A re-export: ``from .client import Client`` in a package's ``__init__``.
             reexported = summary.get("imports", {}).get(name)
             if reexported is not None and reexported != qualified:
@@ -186,8 +236,12 @@ class Project:
         if exact:
             here = near.rpartition("/")[0]
             return sorted(exact, key=lambda module: module.rpartition("/")[0] != here)
-        suffix = "." + name
-        return [module for full, modules in self._by_name.items() if full.endswith(suffix) for module in modules]
+        found = self._by_suffix.get(name)
+        if found is None:
+            suffix = "." + name
+            found = [module for full, modules in self._by_name.items() if full.endswith(suffix) for module in modules]
+            self._by_suffix[name] = found
+        return found
 
     def class_info(self, symbol: Symbol) -> dict | None:
         return self.summary(symbol.module).get("classes", {}).get(symbol.name)
@@ -311,11 +365,13 @@ class Project:
         """Every call of the method ``name`` of ``owner`` (``self.name()`` in the class, its
         bases and subclasses) or of the module function ``name`` of ``module`` (by name in
         its module, through imports elsewhere). None when some call cannot be told apart:
-        ``x.name()`` on an object the package does not know."""
+        ``x.name()`` on an object the package does not know. Tests are not callers."""
         found: list[Caller] = []
         if owner is not None:
             family = {*self.lineage(owner), *self.subclasses(owner)}
             for module_path, summary in self.summaries.items():
+                if _is_test_module(module_path):
+                    continue
                 for class_name, info in summary.get("classes", {}).items():
                     in_family = Symbol(module_path, class_name) in family
                     for method_name, method in info["methods"].items():
@@ -328,6 +384,8 @@ class Project:
                                     return None
                                 found.append(Caller(module_path, class_name, method_name, method, call))
                 for function_name, function in summary.get("functions", {}).items():
+                    if function_name.startswith("test"):
+                        continue
                     for call in function["calls"]:
                         if call[0].rpartition(".")[2] == name and "." in call[0]:
                             if not self._instance_of(module_path, call[5], family):
@@ -335,6 +393,8 @@ class Project:
                             found.append(Caller(module_path, None, function_name, function, call))
             return found
         for module_path, summary in self.summaries.items():
+            if _is_test_module(module_path):
+                continue
             for class_name, function_name, function in _functions(summary):
                 for call in function["calls"]:
                     target = call[0]
@@ -373,15 +433,17 @@ class Project:
                         return True
         return False
 
-    def loop_reconnects(self, caller: Caller) -> bool:
+    def loop_reconnects(self, caller: Caller, instance: Symbol | None = None) -> bool:
         """Does the loop around ``caller``'s call open a client connection on each pass: a
         connect call in it, or a call of a package function that connects (the session
-        function itself, when it opens its connection)?"""
+        function itself, when it opens its connection)? ``instance``: the class whose
+        instance runs the loop, when the caller is a method of a base (``self._run()``
+        reaches the subclass's ``_run``)."""
         loop = caller.call[3]
         if loop < 0:
             return False
         loops = caller.summary["loops"]
-        owner = Symbol(caller.module, caller.owner) if caller.owner is not None else None
+        owner = instance or (Symbol(caller.module, caller.owner) if caller.owner is not None else None)
         for call in caller.summary["calls"]:
             index = call[3]
             while index > loop:
@@ -424,6 +486,12 @@ class Project:
             return None
         function = self.function_info(symbol)
         return (None, function) if function is not None else None
+
+
+def _is_test_module(module: str) -> bool:
+    """Tests call functions once to check them: they are no session's callers."""
+    name = module.rpartition("/")[2]
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
 def _functions(summary: dict):

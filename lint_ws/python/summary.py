@@ -2,7 +2,8 @@
 know about it, as plain data (dicts, lists, strings, ints, bools: marshal-able, cacheable by
 content), built from CPython's ``ast`` (an order of magnitude cheaper than libcst).
 
-A summary holds the module's imports (local name -> what it binds), its classes (bases,
+A summary holds the module's imports (local name -> what it binds), its module-level
+aliases (``Stream = RecognizeStream``), its classes (bases,
 methods, what each ``self.<attr>`` is assigned) and its functions. A function's summary
 holds its parameters, whether it is a property, what it returns, the calls it makes
 (``[target, line, exceptions caught around it, index of its loop or -1, what its arguments
@@ -16,7 +17,9 @@ TARGET returns), ``state:SUBJECT:1`` (a test of SUBJECT's connection state, true
 ``:0`` true while closed), ``task``, ``queue``.
 
 A module that names no connection library, type or connection-only method contributes no
-connection facts: its summary is ``{"contributes": False}``, and it is not parsed at all.
+connection facts (``contributes``): the package index need not parse it until a question
+reaches it (a base class, a re-export). A file CPython cannot parse is ``{"contributes":
+False}``.
 """
 
 from __future__ import annotations
@@ -40,12 +43,18 @@ _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cach
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
 _QUEUE_TYPES = frozenset({"asyncio.Queue", "queue.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue"})
 _NOT_CONNECTION = "none"
+# Calls that return what their first argument gives.
+_PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.ensure_future"})
+
+
+def contributes(text: str) -> bool:
+    """Can the module contribute connection facts? Not when it names no connection library,
+    connection type or connection-only method (the prefilter's test, as cheap)."""
+    return may_name_connection(text)
 
 
 def summarize(path: str, text: str) -> dict:
     """The summary of the module at ``path`` whose source is ``text`` (see the module doc)."""
-    if not may_name_connection(text):
-        return {"contributes": False}
     try:
         tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -53,8 +62,10 @@ def summarize(path: str, text: str) -> dict:
     builder = _ModuleBuilder()
     builder.module(tree)
     return {
-        "contributes": True,
+        "contributes": contributes(text),
+        "parsed": True,
         "imports": builder.imports,
+        "aliases": builder.aliases,
         "classes": builder.classes,
         "functions": builder.functions,
     }
@@ -76,6 +87,7 @@ def dotted(node: ast.AST) -> str | None:
 class _ModuleBuilder:
     def __init__(self) -> None:
         self.imports: dict[str, str] = {}
+        self.aliases: dict[str, str] = {}
         self.classes: dict[str, dict] = {}
         self.functions: dict[str, dict] = {}
 
@@ -96,6 +108,13 @@ class _ModuleBuilder:
                     joined = f"{base}.{alias.name}" if node.module else f"{base}{alias.name}"
                     self.imports[alias.asname or alias.name] = joined
         for statement in tree.body:
+            if (
+                isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name) and dotted(statement.value)
+                and "(" not in dotted(statement.value)
+            ):
+                # ``SpeechStream = RecognizeStream``: another name for a class or function.
+                self.aliases[statement.targets[0].id] = dotted(statement.value)
             if isinstance(statement, ast.ClassDef):
                 self._class(statement)
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -160,8 +179,11 @@ class _ModuleBuilder:
             return None
         return side if side in (CLIENT, SERVER) else "conn"
 
-    def call_desc(self, call: ast.Call) -> str | None:
+    def call_desc(self, call: ast.Call, value=None) -> str | None:
+        """What the call returns; ``value`` tells what an argument is (``wait_for(x)`` is ``x``)."""
         func = call.func
+        if value is not None and call.args and self.qualified(func) in _PASS_THROUGH:
+            return value(call.args[0])
         if isinstance(func, ast.Attribute) and func.attr == "ws_connect":
             return CLIENT
         qualified = self.qualified(func)
@@ -341,7 +363,7 @@ class _FunctionBuilder:
             states = [desc for desc in map(self._value, node.values) if desc and desc.startswith("state:")]
             return states[0] if len(states) == 1 and states[0].endswith(f":{wanted}") else None
         if isinstance(node, ast.Call):
-            return self.module.call_desc(node)
+            return self.module.call_desc(node, self._value)
         return None
 
 

@@ -475,7 +475,9 @@ def _rerun_by_package(model, function: Function) -> bool:
     if function.class_name is not None and symbol is None:
         return False
     callers = package.project.callers(symbol, function.name, package.module)
-    return bool(callers) and all(package.project.loop_reconnects(caller) for caller in callers)
+    return bool(callers) and all(
+        package.project.loop_reconnects(caller, symbol if caller.owner is not None else None) for caller in callers
+    )
 
 
 def _calls_itself(function: Function) -> bool:
