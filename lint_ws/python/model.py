@@ -837,6 +837,8 @@ class ConnectionModel:
             return Value(FUTURE)
         if qualified in ("asyncio.wait", "asyncio.tasks.wait") and call.args:
             return Value(_WAIT_RESULT, origin=call.args[0].value, scope=scope)
+        if qualified in ("asyncio.wait_for", "asyncio.shield") and call.args:
+            return self.value_of(call.args[0].value, scope, depth)  # what the awaitable gives
         side = call_side(self.model, call)
         if qualified in EXTRA_CONNECTION_TYPES or side is not None:
             return Value(CONNECTION, side if side in (CLIENT, SERVER) else "")

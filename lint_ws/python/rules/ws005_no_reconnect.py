@@ -508,6 +508,8 @@ def _uses(model, target: Function):
     for node, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(target.name, ()):
         parent = ancestors[-1] if ancestors else None
         owner, local = _owner(by_node, ancestors)
+        if not _may_name(target, node, owner):
+            continue
         if isinstance(parent, cst.Call) and parent.func is node:
             if owner is not target:
                 # A session spawned as a task is not re-run by a loop around the spawn: that
@@ -515,6 +517,20 @@ def _uses(model, target: Function):
                 yield (owner, () if _spawned(local) else local, frozenset())
         elif isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
             yield from _hand_off(model, by_node, parent, ancestors[-2], owner, local)
+
+
+def _may_name(target: Function, node: cst.CSTNode, owner: Function | None) -> bool:
+    """Can ``node`` (a name ending in ``target``'s name) refer to ``target``? A nested
+    function is seen only inside the function that defines it; a method not as a bare name;
+    a module function not as ``self.<name>``."""
+    if target.parent is not None:
+        scope = owner
+        while scope is not None and scope is not target.parent:
+            scope = scope.parent
+        return scope is not None and isinstance(node, cst.Name)
+    if target.class_name is not None:
+        return isinstance(node, cst.Attribute)
+    return not (isinstance(node, cst.Attribute) and dotted_name(node.value) in ("self", "cls"))
 
 
 def _names_by_last_part(model) -> dict[str, list[tuple[cst.CSTNode, tuple]]]:
