@@ -43,6 +43,8 @@ _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cach
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
 _QUEUE_TYPES = frozenset({"asyncio.Queue", "queue.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue"})
 _NOT_CONNECTION = "none"
+# What an expression's calls can sit in (contexts, operators and the like hold none).
+_EXPRESSION_PARTS = (ast.expr, ast.keyword, ast.comprehension, ast.arg, ast.arguments)
 # Calls that return what their first argument gives.
 _PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.ensure_future"})
 
@@ -92,7 +94,7 @@ class _ModuleBuilder:
         self.functions: dict[str, dict] = {}
 
     def module(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
+        for node in _module_level(tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -319,9 +321,14 @@ class _FunctionBuilder:
     # -- expressions -----------------------------------------------------------------------
 
     def _expression(self, node: ast.expr, caught: tuple, loop: int) -> None:
-        for child in ast.walk(node):
-            if isinstance(child, ast.Call):
-                self._call(child, caught, loop)
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, ast.Call):
+                self._call(current, caught, loop)
+            if isinstance(current, (ast.Name, ast.Constant)):
+                continue
+            pending.extend(child for child in ast.iter_child_nodes(current) if isinstance(child, _EXPRESSION_PARTS))
 
     def _call(self, call: ast.Call, caught: tuple, loop: int) -> None:
         desc = self.module.call_desc(call)
@@ -365,6 +372,21 @@ class _FunctionBuilder:
         if isinstance(node, ast.Call):
             return self.module.call_desc(node, self._value)
         return None
+
+
+def _module_level(statements):
+    """The module's own statements, also under ``if``/``try``/``with`` (``if TYPE_CHECKING:``
+    imports, ``try: import x except ImportError``); not inside functions or classes."""
+    pending = list(statements)
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.With)):
+            pending.extend(node.body)
+            pending.extend(getattr(node, "orelse", ()))
+            pending.extend(getattr(node, "finalbody", ()))
+            for handler in getattr(node, "handlers", ()):
+                pending.extend(handler.body)
 
 
 def _caught_names(handler: ast.ExceptHandler) -> list[str]:
