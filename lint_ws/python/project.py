@@ -433,14 +433,16 @@ class Project:
                         return True
         return False
 
-    def loop_reconnects(self, caller: Caller, instance: Symbol | None = None) -> bool:
+    def loop_reconnects(self, caller: Caller, instance: Symbol | None = None, only_raising: bool = False) -> bool:
         """Does the loop around ``caller``'s call open a client connection on each pass: a
         connect call in it, or a call of a package function that connects (the session
         function itself, when it opens its connection)? ``instance``: the class whose
         instance runs the loop, when the caller is a method of a base (``self._run()``
-        reaches the subclass's ``_run``)."""
+        reaches the subclass's ``_run``). A loop that returns the call's value
+        (``return await self._run()``) runs it again only after it raised: it reconnects
+        only a session that ends by raising (``only_raising``)."""
         loop = caller.call[3]
-        if loop < 0:
+        if loop < 0 or (caller.call[6] and not only_raising):
             return False
         loops = caller.summary["loops"]
         owner = instance or (Symbol(caller.module, caller.owner) if caller.owner is not None else None)

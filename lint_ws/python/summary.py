@@ -7,7 +7,7 @@ aliases (``Stream = RecognizeStream``), its classes (bases,
 methods, what each ``self.<attr>`` is assigned) and its functions. A function's summary
 holds its parameters, whether it is a property, what it returns, the calls it makes
 (``[target, line, exceptions caught around it, index of its loop or -1, what its arguments
-are, what its receiver is]``), its loops (``[line, index of the enclosing loop or -1]``), and
+are, what its receiver is, whether its value is returned]``), its loops (``[line, index of the enclosing loop or -1]``), and
 whether it opens a client connection.
 
 What a value is, where the module tells (``desc``): ``client``/``server``/``conn`` (a
@@ -37,7 +37,7 @@ from lint_ws.python.names import (
 )
 
 # Bumped whenever the shape of a summary changes: the index keys cached summaries by it.
-VERSION = 1
+VERSION = 2
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
@@ -212,6 +212,7 @@ class _FunctionBuilder:
         self.module = module
         self.owner = owner
         self.locals: dict[str, str] = {}
+        self._returning = False
         args = node.args
         params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
         self.params = params
@@ -283,7 +284,9 @@ class _FunctionBuilder:
                 self._block(case.body, caught, loop)
             return
         if isinstance(node, ast.Return) and node.value is not None:
+            self._returning = True  # a loop around this call ends once it returns normally
             self._expression(node.value, caught, loop)
+            self._returning = False
             desc = self._value(node.value)
             if desc:
                 self.summary["returns"].append(desc)
@@ -343,7 +346,7 @@ class _FunctionBuilder:
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
             receiver = self.locals.get(call.func.value.id)
         self.summary["calls"].append(
-            [target, call.lineno, sorted(set(caught)), loop, [arg or "" for arg in args], receiver or ""]
+            [target, call.lineno, sorted(set(caught)), loop, [arg or "" for arg in args], receiver or "", self._returning]
         )
 
     def _value(self, node: ast.expr) -> str | None:

@@ -150,7 +150,8 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     subject, exits = _session(model, function, loop)
     if subject is None or not exits:
         return None
-    if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set()):
+    only_raising = _ends_only_by_raising(loop, exits)
+    if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
         return None
     if _shutdown_by_signal(model, function) or _interactive(model):
         return None
@@ -441,13 +442,26 @@ def _handed_a_client(model, function: Function | None) -> bool:
 # -- reconnecting --------------------------------------------------------------------------
 
 
+def _ends_only_by_raising(loop, exits: list) -> bool:
+    """Every way the session loop ends raises (no ``break``/``return``, no ``async for``
+    that just stops): a caller that reruns it only after an exception still reruns it."""
+    if isinstance(loop, cst.For):
+        return False
+    return all(
+        isinstance(node, cst.Raise) or (isinstance(node, cst.Call) and node.func.attr.value in RAISING_RECEIVES)
+        for node, _ in exits
+    )
+
+
 def _reconnected(
-    model, function: Function | None, ancestors: tuple, depth: int, visited: set, passed_as: frozenset = frozenset()
+    model, function: Function | None, ancestors: tuple, depth: int, visited: set, passed_as: frozenset = frozenset(),
+    only_raising: bool = False,
 ) -> bool:
     """Whether the code at ``ancestors`` in ``function`` is re-run by a reconnect loop.
 
     ``passed_as``: parameter names through which the session function was handed to this
-    one (``run_forever(self._listen)``); calling them re-runs the session.
+    one (``run_forever(self._listen)``); calling them re-runs the session. ``only_raising``:
+    the session ends only by raising (see ``Project.loop_reconnects``).
     """
     if any(isinstance(a, (cst.For, cst.While)) and _reconnects(model, a, passed_as) for a in ancestors):
         return True
@@ -458,13 +472,14 @@ def _reconnected(
     visited = visited | {function.name}
     sites = list(_uses(model, function))
     if not sites:
-        return _rerun_by_package(model, function)
+        return _rerun_by_package(model, function, only_raising)
     return bool(sites) and all(
-        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2]) for site in sites
+        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2], only_raising)
+        for site in sites
     )
 
 
-def _rerun_by_package(model, function: Function) -> bool:
+def _rerun_by_package(model, function: Function, only_raising: bool) -> bool:
     """Every call of the session function in the package's other modules sits in a loop
     that opens the connection again on each pass (``while True: await client.run()`` where
     ``run`` connects)."""
@@ -476,7 +491,8 @@ def _rerun_by_package(model, function: Function) -> bool:
         return False
     callers = package.project.callers(symbol, function.name, package.module)
     return bool(callers) and all(
-        package.project.loop_reconnects(caller, symbol if caller.owner is not None else None) for caller in callers
+        package.project.loop_reconnects(caller, symbol if caller.owner is not None else None, only_raising)
+        for caller in callers
     )
 
 
