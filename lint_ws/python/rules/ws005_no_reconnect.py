@@ -92,7 +92,7 @@ def _run_forever_finding(ctx, function: Function | None, call: cst.Call, ancesto
                 return None
     if any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
         return None  # each pass runs the session again
-    if _reconnected(model, function, (), 0, set()) or _shutdown_by_signal(model, function) or _interactive(model):
+    if _reconnected(model, function, (), 0, set()) or _interactive(model, function):
         return None
     app = _app_constructor(model, receiver)
     if app is not None and _handlers_reconnect(model, app, function):
@@ -153,7 +153,7 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     only_raising = _ends_only_by_raising(loop, exits)
     if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
         return None
-    if _shutdown_by_signal(model, function) or _interactive(model):
+    if _interactive(model, function):
         return None
     if _bounded(model, function, loop, ancestors):
         return None
@@ -231,22 +231,27 @@ def _test_file(path: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
-def _shutdown_by_signal(model, function: Function | None) -> bool:
-    """The program closes the session from a signal handler: the loop's end is its shutdown."""
-    while function is not None:
-        for node, _ in _walk(function.node.body, into_loops=True):
-            if isinstance(node, cst.Call):
-                name = dotted_name(node.func) or ""
-                if name.rpartition(".")[2] == "add_signal_handler" or model.qualified(node.func) == "signal.signal":
-                    return True
+def _interactive(model, function: Function | None) -> bool:
+    """A console program (``input()``, ``sys.stdin``) whose session loop's end ends what the
+    person at the console runs: they see the session end and decide whether to reconnect.
+    Not when the loop runs in a task spawned beside the console loop: that task ends
+    silently while the program goes on with a dead connection."""
+    return model.per_file("interactive", _reads_the_console) and not _runs_as_task(model, function)
+
+
+def _runs_as_task(model, function: Function | None) -> bool:
+    while function is not None and function.parent is not None and function.class_name is None:
+        if _spawned_somewhere(model, function):
+            return True
         function = function.parent
-    return False
+    return function is not None and _spawned_somewhere(model, function)
 
 
-def _interactive(model) -> bool:
-    """A console program (``input()``, ``sys.stdin``): the person at the console sees the
-    session end and decides whether to reconnect; nothing dies silently."""
-    return model.per_file("interactive", _reads_the_console)
+def _spawned_somewhere(model, function: Function) -> bool:
+    return any(
+        any(isinstance(a, cst.Call) and (dotted_name(a.func) or "").rpartition(".")[2] in _SPAWNERS for a in ancestors)
+        for _, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(function.name, ())
+    )
 
 
 def _reads_the_console(model) -> bool:
