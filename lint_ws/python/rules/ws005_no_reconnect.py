@@ -287,12 +287,12 @@ def _session(model, function: Function | None, loop) -> tuple[str | None, list]:
         subject = dotted_name(loop.iter)
         if subject is None or not _is_client(model, function, loop.iter):
             return None, []
-        return subject, [(loop.iter, "the loop ends when the connection closes"), *_explicit_exits(model, loop)]
+        return subject, [(loop.iter, "the loop ends when the connection closes"), *_explicit_exits(model, loop, function)]
     for call, protected in _receives(model, loop):
         subject = dotted_name(call.func.value)
         if subject is None or not _is_client(model, function, call.func.value):
             continue
-        exits = _explicit_exits(model, loop)
+        exits = _explicit_exits(model, loop, function)
         if not protected and _runs_forever(loop) and call.func.attr.value in RAISING_RECEIVES:
             exits.append((call, "the closed error raised here ends the loop"))
         return subject, exits
@@ -325,12 +325,13 @@ def _in_try_body_catching(model, node, ancestors) -> bool:
     return below is node.body and _catches(model, node.handlers)
 
 
-def _explicit_exits(model, loop: cst.For | cst.While) -> list:
+def _explicit_exits(model, loop: cst.For | cst.While, function: Function | None) -> list:
     """``break``/``return``/``raise`` reached because the connection closed or failed."""
     exits = []
     flags = _loop_flags(loop)
+    owner = model.classes.get(function.owner_class or "") if function is not None else None
     for node, ancestors in _walk(loop.body, into_loops=True):
-        if not isinstance(node, (cst.Break, cst.Return, cst.Raise)) and not _ends_by_flag(node, flags):
+        if not isinstance(node, (cst.Break, cst.Return, cst.Raise)) and not _ends_by_flag(node, flags, owner):
             continue
         if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
             continue  # leaves an inner loop only
@@ -376,11 +377,16 @@ def _loop_flags(loop) -> dict[str, bool]:
     return flags
 
 
-def _ends_by_flag(node: cst.CSTNode, flags: dict[str, bool]) -> bool:
+def _ends_by_flag(node: cst.CSTNode, flags: dict[str, bool], owner=None) -> bool:
     """``stop.set()`` or ``self.ws_open = False``: a statement that makes the loop's
-    condition false, so the loop ends at its next test."""
+    condition false, so the loop ends at its next test; or a call of a method of ``owner``
+    (the loop's class) that does (``self.end_session()`` setting ``self._should_stop``)."""
     if not flags:
         return False
+    if owner is not None and isinstance(node, cst.Call) and (dotted_name(node.func) or "").startswith("self."):
+        method = owner.methods.get(dotted_name(node.func).partition(".")[2])
+        if method is not None:
+            return any(_ends_by_flag(inner, flags) for inner, _ in _walk(method.node.body, into_loops=True))
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "set":
         return flags.get(dotted_name(node.func.value) or "") is False
     if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in ("True", "False"):
