@@ -195,7 +195,8 @@ def _bounded(model, function: Function | None, loop, ancestors: tuple) -> bool:
         ):
             return True
     if isinstance(loop, cst.While) and any(
-        isinstance(node, cst.Comparison) and _reads_clock(model, node) for node, _ in _walk(loop.test, into_loops=True)
+        isinstance(node, cst.Comparison) and _reads_clock(model, node)
+        for node in (loop.test, *(inner for inner, _ in _walk(loop.test, into_loops=True)))
     ):
         return True
     for node, inner in _walk(loop.body, into_loops=False):
@@ -293,17 +294,10 @@ def _session(model, function: Function | None, loop) -> tuple[str | None, list]:
         if subject is None or not _is_client(model, function, call.func.value):
             continue
         exits = _explicit_exits(model, loop, function)
-        if not protected and _runs_forever(loop) and call.func.attr.value in RAISING_RECEIVES:
+        if not protected and call.func.attr.value in RAISING_RECEIVES:
             exits.append((call, "the closed error raised here ends the loop"))
         return subject, exits
     return None, []
-
-
-def _runs_forever(loop: cst.While) -> bool:
-    test = loop.test
-    return (isinstance(test, cst.Name) and test.value == "True") or (
-        isinstance(test, cst.Integer) and test.value != "0"
-    )
 
 
 def _receives(model, loop: cst.While) -> list[tuple[cst.Call, bool]]:
