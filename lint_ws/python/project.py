@@ -3,11 +3,11 @@
 A module's package root is the nearest directory above it holding ``pyproject.toml`` or
 ``setup.cfg``, or the workspace that package belongs to (a ``pyproject.toml`` further up that
 declares ``[tool.uv.workspace]`` or the like); the repository root (``.git``) ends the
-search. Without either, it is the directory above its
-top package (the outermost directory of ``__init__.py`` files), else its own directory. Every
-module under the root is part of the package; each gets a summary (``summary.py``), and the
-questions rules ask across modules are answered from those: classes and their bases in any
-module, ``self.method()`` through the class and its bases, what properties, getters and
+search. Without either, it is its top package (the outermost directory of ``__init__.py``
+files), else its own directory, whose loose modules (not its subdirectories) are the
+package. Every module under the root is part of the package; each gets a summary
+(``summary.py``), and the questions rules ask across modules are answered from those:
+classes and their bases in any module, ``self.method()`` through the class and its bases, what properties, getters and
 attributes hold, who calls a function or method, and with what around the call.
 
 Names resolve through imports (relative and absolute, within the package) and through
@@ -39,7 +39,7 @@ def package_root(path: str | Path) -> Path:
     directory = start
     found = None
     while True:
-        if found is None and any((directory / marker).is_file() for marker in _ROOT_MARKERS):
+        if found is None and _is_source_root(directory):
             found = directory
         elif found is not None and _declares_workspace(directory / "pyproject.toml"):
             return directory
@@ -49,9 +49,13 @@ def package_root(path: str | Path) -> Path:
     if found is not None:
         return found
     top = start
-    while (top / "__init__.py").is_file() and top.parent != top:
+    while (top.parent / "__init__.py").is_file() and (top / "__init__.py").is_file() and top.parent != top:
         top = top.parent
     return top
+
+
+def _is_source_root(directory: Path) -> bool:
+    return any((directory / marker).is_file() for marker in _ROOT_MARKERS)
 
 
 def _declares_workspace(pyproject: Path) -> bool:
@@ -65,7 +69,14 @@ def _declares_workspace(pyproject: Path) -> bool:
 
 
 def package_modules(root: Path) -> list[Path]:
-    """The ``.py`` files under ``root``, sorted; virtualenvs and build output are skipped."""
+    """The ``.py`` files under ``root``, sorted; virtualenvs and build output are skipped. A
+    directory that is neither a source root nor a package holds loose modules (scripts side by
+    side): only its own files."""
+    if not _is_source_root(root) and not (root / "__init__.py").is_file():
+        try:
+            return sorted(Path(entry.path) for entry in os.scandir(root) if entry.name.endswith(".py") and entry.is_file())
+        except OSError:
+            return []
     found: list[Path] = []
     pending = [root]
     while pending and len(found) < _MAX_MODULES:
@@ -119,12 +130,13 @@ def _read(path: Path) -> str | None:
 _SKIPPED = {"contributes": False}
 
 
-def module_name(relative: str) -> str:
-    """``pkg/sub/mod.py`` -> ``pkg.sub.mod``; ``src/pkg/__init__.py`` -> ``src.pkg``."""
+def module_name(relative: str, package: str = "") -> str:
+    """``pkg/sub/mod.py`` -> ``pkg.sub.mod``; ``src/pkg/__init__.py`` -> ``src.pkg``; below a
+    root that is itself the package ``package``, ``sub/mod.py`` -> ``package.sub.mod``."""
     parts = relative[: -len(".py")].split("/")
     if parts[-1] == "__init__":
         parts.pop()
-    return ".".join(parts)
+    return ".".join([package, *parts] if package else parts)
 
 
 class Symbol(NamedTuple):
@@ -152,9 +164,11 @@ class Project:
     def __init__(self, root: Path, summaries: dict[str, dict]):
         self.root = root
         self.summaries = summaries
+        # A root that is the top package itself (no source root above it) names its modules.
+        self.package = root.name if (root / "__init__.py").is_file() and not _is_source_root(root) else ""
         self._by_name: dict[str, list[str]] = {}
         for relative in summaries:
-            self._by_name.setdefault(module_name(relative), []).append(relative)
+            self._by_name.setdefault(module_name(relative, self.package), []).append(relative)
         self._subclasses: dict[Symbol, list[Symbol]] | None = None
         # A module below a source directory (``src/pkg/mod.py``) is imported as ``pkg.mod``.
         self._by_suffix: dict[str, list[str]] = {}
@@ -205,7 +219,7 @@ class Project:
         if not target.startswith("."):
             return target
         level = len(target) - len(target.lstrip("."))
-        package = module_name(module).split(".")
+        package = module_name(module, self.package).split(".")
         if not module.endswith("__init__.py"):
             package = package[:-1]
         if level > 1:
