@@ -97,6 +97,8 @@ def _run_forever_finding(ctx, function: Function | None, call: cst.Call, ancesto
     app = _app_constructor(model, receiver)
     if app is not None and _handlers_reconnect(model, app, function):
         return None
+    if _opens_a_bounded_session(model, receiver, app, function):
+        return None
     related = [(app, "the app is made here; no `on_close`/`on_error` handler reconnects")] if app is not None else []
     return ctx.report(
         RULE_ID,
@@ -105,6 +107,32 @@ def _run_forever_finding(ctx, function: Function | None, call: cst.Call, ancesto
         "reconnects; pass `reconnect=` (seconds between attempts) or run it in a reconnect loop",
         related=related,
     )
+
+
+def _opens_a_bounded_session(model, receiver: cst.BaseExpression, app: cst.Call | None, scope) -> bool:
+    """The app's ``on_open`` handler (a keyword of the constructor or ``app.on_open = f``)
+    closes the connection itself, directly or in a thread or function it starts: the
+    session is a bounded exchange the program ends on purpose, not a long-lived one."""
+    handlers = [arg.value for arg in (app.args if app is not None else ()) if arg.keyword and arg.keyword.value == "on_open"]
+    name = dotted_name(receiver)
+    for node, ancestors in model.per_file("assignments", _assignments):
+        functions = [a for a in ancestors if isinstance(a, cst.FunctionDef)]
+        if name is not None and not name.startswith("self.") and (functions[-1] if functions else None) is not (
+            scope.node if scope is not None else None
+        ):
+            continue  # a local app: the same name elsewhere is another app
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "on_open":
+                if dotted_name(target.target.value) == name:
+                    handlers.append(node.value)
+    for handler in handlers:
+        function = model.connections.function_named(handler, scope)
+        if function is None:
+            continue
+        for node, _ in _walk(function.node.body, into_loops=True, into_functions=True):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "close":
+                return True
+    return False
 
 
 def _app_constructor(model, receiver: cst.BaseExpression) -> cst.Call | None:
