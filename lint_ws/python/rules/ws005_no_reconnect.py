@@ -440,7 +440,7 @@ def _names_close_frame(test: cst.BaseExpression, members: frozenset[str] | None 
 
 
 def _names_shutdown(test: cst.BaseExpression) -> bool:
-    for node, _ in _walk(test, into_loops=True):
+    for node in (test, *(inner for inner, _ in _walk(test, into_loops=True))):
         if isinstance(node, cst.Name) and _SHUTDOWN_NAME.search(node.value):
             return True
     return False
