@@ -181,6 +181,8 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     only_raising = _ends_only_by_raising(loop, exits)
     if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
         return None
+    if _signals_a_reconnect(model, function):
+        return None
     if _interactive(model, function):
         return None
     if _bounded(model, function, loop, ancestors):
@@ -473,6 +475,32 @@ def _handed_a_client(model, function: Function | None) -> bool:
 
 
 # -- reconnecting --------------------------------------------------------------------------
+
+
+def _signals_a_reconnect(model, function: Function | None) -> bool:
+    """The session function sets an event (``self._reconnect_event.set()``) that a loop of the
+    file waits on (``.wait()``) and answers by connecting again: the end is reported to a
+    handler that reconnects."""
+    if function is None:
+        return False
+    events = {
+        dotted_name(node.func.value)
+        for node, _ in _walk(function.node.body, into_loops=True)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "set"
+    }
+    events.discard(None)
+    if not events:
+        return False
+    for other in model.functions:
+        for loop, _ in _loops(other.node.body):
+            waits = any(
+                isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "wait"
+                and dotted_name(node.func.value) in events
+                for node, _ in _walk(loop.body, into_loops=True)
+            )
+            if waits and _reconnects(model, loop):
+                return True
+    return False
 
 
 def _ends_only_by_raising(loop, exits: list) -> bool:
