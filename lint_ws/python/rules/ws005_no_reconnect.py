@@ -218,7 +218,8 @@ _ORDERINGS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanE
 def _bounded(model, function: Function | None, loop, ancestors: tuple) -> bool:
     """A one-shot session, not a long-lived one: the loop runs under a deadline (a timeout
     block around it, ``wait_for`` around its function, a clock in its condition) or until a
-    count is reached (``if count >= n: break``)."""
+    count or a remaining time runs out (``if count >= n: break``, ``if remaining <= 0:
+    raise TimeoutError()``)."""
     for ancestor in ancestors:
         if isinstance(ancestor, cst.With) and any(
             model.qualified(_called(item.item)) in _DEADLINES for item in ancestor.items
@@ -230,7 +231,7 @@ def _bounded(model, function: Function | None, loop, ancestors: tuple) -> bool:
     ):
         return True
     for node, inner in _walk(loop.body, into_loops=False):
-        if isinstance(node, (cst.Break, cst.Return)) and any(
+        if isinstance(node, (cst.Break, cst.Return, cst.Raise)) and any(
             isinstance(a, cst.If) and isinstance(a.test, cst.Comparison)
             and all(isinstance(c.operator, _ORDERINGS) for c in a.test.comparisons)
             for a in inner
