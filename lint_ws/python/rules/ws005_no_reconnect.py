@@ -592,7 +592,7 @@ def _uses(model, target: Function):
             if owner is not target:
                 # A session spawned as a task is not re-run by a loop around the spawn: that
                 # loop starts sessions side by side (N clients); it does not reconnect one.
-                yield (owner, () if _spawned(local) else local, frozenset())
+                yield (owner, () if _spawned(local) and not _joined(owner, local) else local, frozenset())
         elif isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
             yield from _hand_off(model, by_node, parent, ancestors[-2], owner, local)
 
@@ -669,6 +669,21 @@ def _spawned(ancestors: tuple) -> bool:
         if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in _SPAWNERS:
             return not (index > 0 and isinstance(ancestors[index - 1], cst.Await))
     return False
+
+
+def _joined(owner: Function | None, ancestors: tuple) -> bool:
+    """The spawned task is bound to a name its spawner awaits (``task = create_task(...)``
+    then ``await asyncio.wait([task, ...])``, ``await asyncio.gather(*tasks)``): a loop
+    around the spawn runs one session at a time, not sessions side by side."""
+    assign = next((a for a in reversed(ancestors) if isinstance(a, cst.Assign)), None)
+    if owner is None or assign is None or len(assign.targets) != 1:
+        return False
+    name = dotted_name(assign.targets[0].target)
+    return name is not None and any(
+        isinstance(node, cst.Await)
+        and any(isinstance(inner, cst.Name) and inner.value == name for inner, _ in _walk(node, into_loops=True))
+        for node, _ in _walk(owner.node.body, into_loops=True)
+    )
 
 
 def _reconnects(model, loop, passed_as: frozenset = frozenset()) -> bool:
