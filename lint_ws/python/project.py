@@ -391,9 +391,10 @@ class Project:
                     for method_name, method in info["methods"].items():
                         for call in method["calls"]:
                             target = call[0]
-                            if target in (f"self.{name}", f"super().{name}") and in_family:
-                                found.append(Caller(module_path, class_name, method_name, method, call))
-                            elif target.rpartition(".")[2] == name and not target.startswith(("self.", "super().")):
+                            if target in (f"self.{name}", f"super().{name}"):
+                                if in_family:  # else another class's own method
+                                    found.append(Caller(module_path, class_name, method_name, method, call))
+                            elif target.rpartition(".")[2] == name:
                                 if not self._instance_of(module_path, call[5], family):
                                     return None
                                 found.append(Caller(module_path, class_name, method_name, method, call))
