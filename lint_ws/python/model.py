@@ -403,6 +403,11 @@ class PythonModel(PerFileAnswers):
         return self._index.classes
 
     @property
+    def call_sites(self) -> dict[str, list[tuple[Function | None, cst.Call]]]:
+        """Called name (last component) -> (the calling function, the call), for every call."""
+        return self._index.call_sites
+
+    @property
     def sites(self) -> list[Site]:
         """put_nowait/send_nowait/cancel calls and bare ``x.cancel`` references, with context."""
         return self._index.sites
@@ -767,7 +772,11 @@ class ConnectionModel:
             argument = _argument(call, position, name)
             if argument is not None:
                 value = self.value_of(argument, caller, depth)
-                if value is not None:
+                if value is None:
+                    continue
+                # A declared connection gives way only to one whose side is known (opened
+                # by a connect call), not to a guess from a websocket-like name.
+                if declared is None or declared.kind != CONNECTION or (value.kind == CONNECTION and value.flavour):
                     return value
         return declared
 

@@ -464,6 +464,8 @@ def _is_client(model, function: Function | None, subject: cst.BaseExpression) ->
 
 
 def _handed_a_client(model, function: Function | None) -> bool:
+    if function is not None and _fed_by_the_file(model, function):
+        return True
     package = model.package
     while function is not None and function.parent is not None:
         function = function.parent
@@ -473,6 +475,25 @@ def _handed_a_client(model, function: Function | None) -> bool:
         symbol = package.symbol(function.class_name)
         return symbol is not None and package.project.receives_made_client(symbol, function.name, package.module)
     return package.project.receives_made_client(None, function.name, package.module)
+
+
+def _fed_by_the_file(model, function: Function) -> bool:
+    """A call of ``function`` in this file passes a value its caller made (bound from a call:
+    a connection it opened, or one a helper returns that the package cannot follow), not a
+    parameter handed on from outside."""
+    for caller, call in model.call_sites.get(function.name, ()):
+        if caller is None or not _may_name(function, call.func, caller):
+            continue
+        for arg in call.args:
+            if not isinstance(arg.value, cst.Name):
+                continue
+            scope = caller
+            while scope is not None and arg.value.value not in scope.bindings:
+                scope = scope.parent
+            bindings = scope.bindings.get(arg.value.value, ()) if scope is not None else ()
+            if any(binding.value is not None and isinstance(unawaited(binding.value), cst.Call) for binding in bindings):
+                return True
+    return False
 
 
 # -- reconnecting --------------------------------------------------------------------------
@@ -678,12 +699,28 @@ def _joined(owner: Function | None, ancestors: tuple) -> bool:
     assign = next((a for a in reversed(ancestors) if isinstance(a, cst.Assign)), None)
     if owner is None or assign is None or len(assign.targets) != 1:
         return False
+    loop = next((a for a in reversed(ancestors) if isinstance(a, (cst.For, cst.While))), None)
+    if loop is not None and _leaves_on_its_own(loop):
+        return False  # the loop does not go round again when the task just ends
     name = dotted_name(assign.targets[0].target)
     return name is not None and any(
         isinstance(node, cst.Await)
         and any(isinstance(inner, cst.Name) and inner.value == name for inner, _ in _walk(node, into_loops=True))
         for node, _ in _walk(owner.node.body, into_loops=True)
     )
+
+
+def _leaves_on_its_own(loop) -> bool:
+    """A ``break``/``return`` of the loop (not of a loop inside it) that no shutdown test
+    guards: ``if reconnect_task not in done: break`` after joining the session's task."""
+    for node, ancestors in _walk(loop.body, into_loops=True):
+        if not isinstance(node, (cst.Break, cst.Return)):
+            continue
+        if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
+            continue
+        if not any(isinstance(a, cst.If) and _names_shutdown(a.test) for a in ancestors):
+            return True
+    return False
 
 
 def _reconnects(model, loop, passed_as: frozenset = frozenset()) -> bool:
