@@ -448,17 +448,23 @@ class Project:
                         return True
         return False
 
-    def loop_reconnects(self, caller: Caller, instance: Symbol | None = None, only_raising: bool = False) -> bool:
+    def loop_reconnects(
+        self, caller: Caller, instance: Symbol | None = None, only_raising: bool = False, fresh: bool = False
+    ) -> bool:
         """Does the loop around ``caller``'s call open a client connection on each pass: a
         connect call in it, or a call of a package function that connects (the session
         function itself, when it opens its connection)? ``instance``: the class whose
         instance runs the loop, when the caller is a method of a base (``self._run()``
         reaches the subclass's ``_run``). A loop that returns the call's value
         (``return await self._run()``) runs it again only after it raised: it reconnects
-        only a session that ends by raising (``only_raising``)."""
+        only a session that ends by raising (``only_raising``). ``fresh``: the called
+        function obtains its connection from a call the package cannot follow (a pool's,
+        an SDK's); a loop that reruns it after a raise reconnects it too."""
         loop = caller.call[3]
         if loop < 0 or (caller.call[6] and not only_raising):
             return False
+        if fresh and only_raising:
+            return True
         loops = caller.summary["loops"]
         owner = instance or (Symbol(caller.module, caller.owner) if caller.owner is not None else None)
         for call in caller.summary["calls"]:

@@ -573,10 +573,22 @@ def _rerun_by_package(model, function: Function, only_raising: bool) -> bool:
     if function.class_name is not None and symbol is None:
         return False
     callers = package.project.callers(symbol, function.name, package.module)
+    fresh = _obtains_its_connection(model, function)
     return bool(callers) and all(
-        package.project.loop_reconnects(caller, symbol if caller.owner is not None else None, only_raising)
+        package.project.loop_reconnects(caller, symbol if caller.owner is not None else None, only_raising, fresh)
         for caller in callers
     )
+
+
+def _obtains_its_connection(model, function: Function) -> bool:
+    """The function binds a connection from a call (``async with pool.connection() as ws``,
+    ``ws = await self._client.connect_websocket()``): each run has a connection of its own."""
+    connections = model.connections
+    for name, bindings in function.bindings.items():
+        if any(binding.value is not None and isinstance(unawaited(binding.value), cst.Call) for binding in bindings):
+            if connections.is_connection(cst.Name(name), function):
+                return True
+    return False
 
 
 def _calls_itself(function: Function) -> bool:
