@@ -82,12 +82,7 @@ class PythonContext(RuleContext):
 
     @cached_property
     def model(self) -> PythonModel:
-        return PythonModel(self.module, self.package)
-
-    @cached_property
-    def package(self) -> ModuleView:
-        """The file's package: the facts its other modules hold (project.py)."""
-        return ModuleView.for_source(self.source.path, self.source.text)
+        return PythonModel(self.module, lambda: ModuleView.for_source(self.source.path, self.source.text))
 
     @cached_property
     def _positions(self):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -354,10 +355,15 @@ def _drive(indexer: _Indexer, root: cst.CSTNode) -> None:
 
 
 class PythonModel(PerFileAnswers):
-    def __init__(self, module: cst.Module, package: ModuleView | None = None):
+    def __init__(self, module: cst.Module, package: Callable[[], ModuleView] | None = None):
         self.module = module
-        # The file's package (project.py): classes, helpers and callers in its other modules.
-        self.package = package
+        self._package = package
+
+    @cached_property
+    def package(self) -> ModuleView | None:
+        """The file's package (project.py): classes, helpers and callers in its other
+        modules; found and summarised only when a rule asks a question that crosses files."""
+        return self._package() if self._package is not None else None
 
     @cached_property
     def _index(self) -> _Indexer:

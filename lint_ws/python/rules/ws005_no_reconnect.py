@@ -580,15 +580,22 @@ def _rerun_by_package(model, function: Function, only_raising: bool) -> bool:
     )
 
 
-def _obtains_its_connection(model, function: Function) -> bool:
-    """The function binds a connection from a call (``async with pool.connection() as ws``,
-    ``ws = await self._client.connect_websocket()``): each run has a connection of its own."""
+def _obtains_its_connection(model, function: Function, depth: int = 0) -> bool:
+    """The function, a function nested in it or a method of its class it calls binds a
+    connection from a call (``async with pool.connection() as ws``, ``ws = await
+    self._client.connect_websocket()``): each run has a connection of its own."""
     connections = model.connections
     for name, bindings in function.bindings.items():
         if any(binding.value is not None and isinstance(unawaited(binding.value), cst.Call) for binding in bindings):
             if connections.is_connection(cst.Name(name), function):
                 return True
-    return False
+    if depth >= 3:
+        return False
+    owner = model.classes.get(function.owner_class or "")
+    reached = [f for f in model.functions if f.parent is function]  # its nested functions
+    if owner is not None:
+        reached += [owner.methods[name] for name in sorted(function.calls) if name in owner.methods]
+    return any(other is not function and _obtains_its_connection(model, other, depth + 1) for other in reached)
 
 
 def _calls_itself(function: Function) -> bool:
