@@ -701,15 +701,18 @@ class ConnectionModel:
         return _package_connection(package.project.attribute_connection(symbol, attr))
 
     def _package_call(self, func: cst.BaseExpression, scope: Function | None) -> Value | None:
-        """``self.<getter>()`` returning a connection, in this class or a base in any module."""
-        package = self.model.package
+        """``self.<getter>()`` returning a connection, in this class or a base in any module,
+        or a function of the package that returns one (``websocket_connect(uri)``)."""
         name = dotted_name(func)
-        if package is None or scope is None or name is None or not name.startswith("self.") or name.count(".") != 1:
+        if name is None or (name.startswith("self.") and (scope is None or name.count(".") != 1)):
             return None
-        symbol = package.symbol(scope.owner_class)
-        if symbol is None:
+        package = self.model.package
+        if package is None:
             return None
-        return _package_connection(package.project.returned_connection(symbol, name))
+        if name.startswith("self."):
+            symbol = package.symbol(scope.owner_class)
+            return _package_connection(package.project.returned_connection(symbol, name)) if symbol else None
+        return _package_connection(package.project.returned_connection(None, name, module=package.module))
 
     def _first_value(self, bindings, depth: int) -> Value | None:
         """The first binding that tells what the name is; for tasks and futures, one that tells

@@ -337,14 +337,19 @@ class Project:
             sides += [self.connection_of(method.owner, desc, depth) for desc in method.summary["returns"]]
         return _strongest(sides)
 
-    def returned_connection(self, owner: Symbol | None, target: str, depth: int = 0) -> str | None:
-        """What calling ``target`` (``self._get_ws``) returns, when that is a connection."""
+    def returned_connection(self, owner: Symbol | None, target: str, depth: int = 0, module: str | None = None) -> str | None:
+        """What calling ``target`` (``self._get_ws``; a function of the package, seen from
+        ``module``) returns, when that is a connection."""
         if owner is not None and target.startswith("self.") and target.count(".") == 1:
             method = self.method(owner, target[len("self."):])
             if method is None:
                 return None
             return _strongest(self.connection_of(method.owner, desc, depth) for desc in method.summary["returns"])
-        return None
+        symbol = self.resolve(module, target) if module is not None and "(" not in target else None
+        function = self.function_info(symbol) if symbol is not None else None
+        if function is None:
+            return None
+        return _strongest(self.connection_of(None, desc, depth) for desc in function["returns"])
 
     def returned_attribute(self, owner: Symbol, target: str) -> str | None:
         """``self.ws`` / ``self._get_ws()`` -> the ``self.<attr>`` it returns, when it returns
