@@ -112,10 +112,7 @@ class SyntaxFacts:
         self.calls: dict[str, set[str | None]] = {}
         self.awaited: set[str] = set()
         self.sends_on_calls = False  # a send on what a call returns: ``self._get_ws().send(..)``
-        self.derives_classes = False  # a class with a base: the base may hold the connection
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef):
-                self.derives_classes |= bool(node.bases)
             if isinstance(node, ast.Attribute):
                 self.attributes.setdefault(node.attr, set()).add(_dotted(node.value))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):

@@ -115,23 +115,6 @@ def may_name_connection(text: str) -> bool:
     return ("await" in text or "iter_" in text) and _CONNECTION_ONLY_WORD.search(text) is not None
 
 
-# A class derived from another, or a relative import: what another module of the package
-# (a base class, a helper) may bring in without the file naming a library.
-_FROM_THE_PACKAGE = re.compile(r"^[ \t]*(?:class[ \t]+\w+[ \t]*\([ \t]*[A-Za-z_]|from[ \t]+\.)", re.MULTILINE)
-
-
-def may_name_connection_or_derive(text: str) -> bool:
-    """``may_name_connection``, or a class derived from another or a relative import: the
-    base or helper (in another module of the package) may hold the connection."""
-    return may_name_connection(text) or _FROM_THE_PACKAGE.search(text) is not None
-
-
-def may_name_client_connection_or_derive(text: str) -> bool:
-    """``may_name_client_connection``, or a class derived from another or a relative import
-    (a base or helper in another module of the package may open the connection)."""
-    return may_name_client_connection(text) or _FROM_THE_PACKAGE.search(text) is not None
-
-
 def may_hold_connection(facts) -> bool:
     """``may_name_connection`` made exact about methods, from the front end's syntax facts:
     a connection-only method is awaited (or an ``iter_*`` one called)."""

@@ -11,9 +11,8 @@ from lint_ws.python.names import (
     SEND_METHODS,
     STATE_ATTRIBUTES,
     may_hold_connection,
-    may_name_client_connection_or_derive,
+    may_name_client_connection,
     may_name_connection,
-    may_name_connection_or_derive,
 )
 from lint_ws.registry import Prefilter
 
@@ -29,7 +28,7 @@ def checks_and_sends_on_one_name(facts) -> bool:
     (``ws.closed`` ... ``ws.send()``; also through a ``self.is_open()`` helper), or, through
     the instance's properties and getters (possibly in a base class of another module), a
     check read on ``self`` and a send on one of its attributes or on what a getter returns;
-    in a file that can hold a connection or derives a class from another."""
+    in a file that can hold a connection."""
     checked = facts.receivers(FLAG_ATTRIBUTES.keys() | STATE_ATTRIBUTES)
     sent_on = facts.receivers(SEND_METHODS, called=True)
     if checked.isdisjoint(sent_on):
@@ -37,7 +36,7 @@ def checks_and_sends_on_one_name(facts) -> bool:
         through_self = any("self" in receivers for receivers in facts.attributes.values())
         if not (through_self and (any(name.startswith("self.") for name in sent_on) or facts.sends_on_calls)):
             return False
-    return may_hold_connection(facts) or facts.derives_classes
+    return may_hold_connection(facts)
 
 
 PREFILTERS = {
@@ -55,7 +54,7 @@ PREFILTERS = {
     "WS004": Prefilter(
         triggers=("closed", ".open", "state", "connected"),
         requires=("send", "ping", "pong", "write_message", "emit"),
-        evidence=may_name_connection_or_derive,
+        evidence=may_name_connection,
         syntax_evidence=checks_and_sends_on_one_name,
     ),
     # A client connection comes from a connect call or a client type named in the file.
@@ -64,6 +63,6 @@ PREFILTERS = {
             "connect", "ClientWebSocketResponse", "WebSocketClientProtocol", "ClientConnection", "WebSocketApp",
             "WebSocketClientConnection", "AsyncClient",
         ),
-        evidence=may_name_client_connection_or_derive,
+        evidence=may_name_client_connection,
     ),
 }
