@@ -108,6 +108,7 @@ SITE_METHODS = frozenset({"put_nowait", "send_nowait", "cancel"})
 class _Indexer(cst.CSTVisitor):
     def __init__(self) -> None:
         self.imports: dict[str, str] = {}
+        self.relative_imports: set[str] = set()  # local names bound by ``from .x import y``
         self.functions: list[Function] = []
         self._classes: list[str] = []
         self._functions: list[Function] = []
@@ -135,6 +136,11 @@ class _Indexer(cst.CSTVisitor):
                 self.imports[full.split(".", 1)[0]] = full.split(".", 1)[0]
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                local = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(local, cst.Name):
+                    self.relative_imports.add(local.value)
         if node.module is None or isinstance(node.names, cst.ImportStar):
             return
         module = dotted_name(node.module)
@@ -714,6 +720,12 @@ class ConnectionModel:
             return _package_connection(package.project.returned_connection(symbol, name)) if symbol else None
         return _package_connection(package.project.returned_connection(None, name, module=package.module))
 
+    def _from_the_package(self, func: cst.BaseExpression) -> bool:
+        """``self.<m>`` or a name a relative import binds: what the package can answer for
+        (other calls are left unknown, and cost no package index)."""
+        name = dotted_name(func) or ""
+        return name.startswith("self.") or name.partition(".")[0] in self._index.relative_imports
+
     def _first_value(self, bindings, depth: int) -> Value | None:
         """The first binding that tells what the name is; for tasks and futures, one that tells
         what they run (``self._task: asyncio.Task | None = None`` first, ``create_task(...)`` later)."""
@@ -860,7 +872,7 @@ class ConnectionModel:
         side = call_side(self.model, call)
         if qualified in EXTRA_CONNECTION_TYPES or side is not None:
             return Value(CONNECTION, side if side in (CLIENT, SERVER) else "")
-        from_package = self._package_call(func, scope)
+        from_package = self._package_call(func, scope) if self._from_the_package(func) else None
         if from_package is not None:
             return from_package
         if last == "Queue" and isinstance(func, cst.Attribute) and qualified not in _QUEUE_TYPES:
