@@ -82,7 +82,12 @@ class PythonContext(RuleContext):
 
     @cached_property
     def model(self) -> PythonModel:
-        return PythonModel(self.module, lambda: ModuleView.for_source(self.source.path, self.source.text))
+        source = self.source
+        return PythonModel(
+            self.module,
+            package=lambda: ModuleView.for_source(source.path, source.text),
+            alone=lambda: ModuleView.alone(source.path, source.text),
+        )
 
     @cached_property
     def _positions(self):

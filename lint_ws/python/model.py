@@ -361,15 +361,35 @@ def _drive(indexer: _Indexer, root: cst.CSTNode) -> None:
 
 
 class PythonModel(PerFileAnswers):
-    def __init__(self, module: cst.Module, package: Callable[[], ModuleView] | None = None):
+    def __init__(
+        self,
+        module: cst.Module,
+        package: Callable[[], ModuleView] | None = None,
+        alone: Callable[[], ModuleView] | None = None,
+    ):
         self.module = module
         self._package = package
+        self._alone = alone
 
     @cached_property
     def package(self) -> ModuleView | None:
         """The file's package (project.py): classes, helpers and callers in its other
         modules; found and summarised only when a rule asks a question that crosses files."""
         return self._package() if self._package is not None else None
+
+    @cached_property
+    def alone(self) -> ModuleView | None:
+        """This module as a package of its own: enough for a class with no base, at the cost
+        of this file's summary alone."""
+        return self._alone() if self._alone is not None else None
+
+    def view_for(self, class_name: str | None) -> ModuleView | None:
+        """The package, for a class of this file with a base (the base may live elsewhere);
+        this module alone otherwise."""
+        owner = self._index.classes.get(class_name or "")
+        if owner is not None and not owner.node.bases:
+            return self.alone
+        return self.package
 
     @cached_property
     def _index(self) -> _Indexer:
@@ -700,7 +720,7 @@ class ConnectionModel:
     def _package_attribute(self, attr: str, class_name: str | None) -> Value | None:
         """``self.<attr>`` as the package knows it: set in a base class's ``__init__`` in another
         module, or a property (here or in a base) returning a connection."""
-        package = self.model.package
+        package = self.model.view_for(class_name)
         symbol = package.symbol(class_name) if package is not None else None
         if symbol is None:
             return None
@@ -712,7 +732,7 @@ class ConnectionModel:
         name = dotted_name(func)
         if name is None or (name.startswith("self.") and (scope is None or name.count(".") != 1)):
             return None
-        package = self.model.package
+        package = self.model.view_for(scope.owner_class) if name.startswith("self.") else self.model.package
         if package is None:
             return None
         if name.startswith("self."):

@@ -98,9 +98,10 @@ def package_modules(root: Path) -> list[Path]:
 
 @lru_cache(maxsize=8)
 def package_summaries(root: str) -> dict[str, dict]:
-    """Every module of the package at ``root``: its path relative to ``root`` -> its summary,
-    or ``{"contributes": False}`` for a module that can contribute no connection fact (it is
-    summarised only when a question reaches it: ``module_summary``).
+    """Every module of the package at ``root``: its path relative to ``root`` -> whether it can
+    contribute connection facts (``{"contributes": ...}``); a module is summarised when a
+    question reaches it (``module_summary``), and the contributing ones all when a question
+    needs every module (who calls this, which classes derive from that).
 
     With ``module_summary``, the one place summaries are obtained; memoised for the process.
     """
@@ -109,7 +110,7 @@ def package_summaries(root: str) -> dict[str, dict]:
     for path in package_modules(base):
         text = _read(path)
         if text is not None:
-            summaries[path.relative_to(base).as_posix()] = summarize(str(path), text) if contributes(text) else _SKIPPED
+            summaries[path.relative_to(base).as_posix()] = _CONTRIBUTES if contributes(text) else _SKIPPED
     return summaries
 
 
@@ -128,6 +129,7 @@ def _read(path: Path) -> str | None:
 
 
 _SKIPPED = {"contributes": False}
+_CONTRIBUTES = {"contributes": True}  # parsed when a question reaches it, or one needs them all
 
 
 def module_name(relative: str, package: str = "") -> str:
@@ -170,6 +172,7 @@ class Project:
         for relative in summaries:
             self._by_name.setdefault(module_name(relative, self.package), []).append(relative)
         self._subclasses: dict[Symbol, list[Symbol]] | None = None
+        self._all_parsed = False
         # A module below a source directory (``src/pkg/mod.py``) is imported as ``pkg.mod``.
         self._by_suffix: dict[str, list[str]] = {}
 
@@ -183,6 +186,14 @@ class Project:
             return Path(os.path.abspath(path)).relative_to(self.root).as_posix()
         except ValueError:
             return None
+
+    def _parse_contributors(self) -> None:
+        """Summarise every contributing module: a question about all of them is coming."""
+        if not self._all_parsed:
+            for module, summary in list(self.summaries.items()):
+                if summary.get("contributes"):
+                    self.summary(module)
+            self._all_parsed = True
 
     def summary(self, module: str) -> dict:
         """The module's summary; one the package index skipped is parsed now (a question
@@ -298,6 +309,7 @@ class Project:
 
     def subclasses(self, symbol: Symbol) -> list[Symbol]:
         if self._subclasses is None:
+            self._parse_contributors()
             table: dict[Symbol, list[Symbol]] = {}
             for module, summary in self.summaries.items():
                 for class_name, info in summary.get("classes", {}).items():
@@ -385,6 +397,7 @@ class Project:
         bases and subclasses) or of the module function ``name`` of ``module`` (by name in
         its module, through imports elsewhere). None when some call cannot be told apart:
         ``x.name()`` on an object the package does not know. Tests are not callers."""
+        self._parse_contributors()
         found: list[Caller] = []
         if owner is not None:
             family = {*self.lineage(owner), *self.subclasses(owner)}
@@ -435,6 +448,7 @@ class Project:
         """Does some call in the package hand a client connection it opened (not one only
         declared) to the function ``name`` of ``module``, or to the class ``owner``'s
         constructor or methods (its subclasses' too)?"""
+        self._parse_contributors()
         family = {owner, *self.subclasses(owner)} if owner is not None else set()
         methods = {
             method for symbol in family for method in self.class_info(symbol)["methods"] if not method.startswith("__")
@@ -566,6 +580,11 @@ class ModuleView:
                 if not same:
                     project = Project(project.root, {**project.summaries, module: summarize(path, text)})
                 return cls(project, module)
+        return cls.alone(path, text)
+
+    @classmethod
+    def alone(cls, path: str, text: str) -> ModuleView:
+        """The module as a package of its own (no other module summarised)."""
         module = os.path.basename(path)
         return cls(Project(Path(os.path.dirname(os.path.abspath(path))), {module: summarize(path, text)}), module)
 
