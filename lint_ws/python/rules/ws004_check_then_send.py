@@ -132,7 +132,7 @@ class _GuardFinder:
         if not checks:
             return
         outside = _context_protection(self.model, self.ancestors)
-        if outside.handled or self._handled_by_every_caller:
+        if outside.handled:
             return
         for check_ in checks:
             if not self._is_websocket(check_):
@@ -141,6 +141,8 @@ class _GuardFinder:
             for send, handled, locked in _sends(self.model, region, subject, self._canonical):
                 if handled or (locked or outside.locked) or id(send) in self._reported:
                     continue
+                if self._handled_by_every_caller:  # asked last: it reads the whole package
+                    return
                 self._reported.add(id(send))
                 fix = _fix(self.ctx, guard, test, send, check_) if when else None
                 self.findings.append(self._report(send, check_, fix))
