@@ -195,6 +195,17 @@ class Project:
                     self.summary(module)
             self._all_parsed = True
 
+    def _searched(self, also: set[str]) -> list[tuple[str, dict]]:
+        """The modules a question about every module reads: the contributing ones and
+        ``also`` (whatever else an earlier question happened to parse does not count, so
+        that answers do not depend on the order questions come in)."""
+        self._parse_contributors()
+        return [
+            (module, self.summary(module))
+            for module, summary in self.summaries.items()
+            if summary.get("contributes") or module in also
+        ]
+
     def summary(self, module: str) -> dict:
         """The module's summary; one the package index skipped is parsed now (a question
         reached it: a base class, a re-export, a caller's module)."""
@@ -311,7 +322,7 @@ class Project:
         if self._subclasses is None:
             self._parse_contributors()
             table: dict[Symbol, list[Symbol]] = {}
-            for module, summary in self.summaries.items():
+            for module, summary in self._searched(set()):
                 for class_name, info in summary.get("classes", {}).items():
                     for base in info["bases"]:
                         resolved = self.resolve(module, base)
@@ -401,7 +412,7 @@ class Project:
         found: list[Caller] = []
         if owner is not None:
             family = {*self.lineage(owner), *self.subclasses(owner)}
-            for module_path, summary in self.summaries.items():
+            for module_path, summary in self._searched({symbol.module for symbol in family}):
                 if _is_test_module(module_path):
                     continue
                 for class_name, info in summary.get("classes", {}).items():
@@ -425,7 +436,7 @@ class Project:
                                 return None
                             found.append(Caller(module_path, None, function_name, function, call))
             return found
-        for module_path, summary in self.summaries.items():
+        for module_path, summary in self._searched({module}):
             if _is_test_module(module_path):
                 continue
             for class_name, function_name, function in _functions(summary):
@@ -453,7 +464,7 @@ class Project:
         methods = {
             method for symbol in family for method in self.class_info(symbol)["methods"] if not method.startswith("__")
         }
-        for module_path, summary in self.summaries.items():
+        for module_path, summary in self._searched(set()):
             for class_name, _, function in _functions(summary):
                 caller = Symbol(module_path, class_name) if class_name is not None else None
                 for call in function["calls"]:
