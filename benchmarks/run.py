@@ -472,6 +472,82 @@ def bench_startup(scratch: Path, semgrep: str | None, python: str) -> None:
         row("semgrep on an empty directory", sem)
 
 
+PACKAGE_MODULES = 500
+PACKAGE_BASE = '''"""The transport every session of the package derives from."""
+
+import websockets
+
+
+class Transport:
+    def __init__(self, uri):
+        self.uri = uri
+        self._ws = None
+
+    async def open(self):
+        self._ws = await websockets.connect(self.uri)
+
+    @property
+    def connected(self):
+        return self._ws is not None and not self._ws.closed
+'''
+PACKAGE_MODULE = '''"""Session {n}: a subclass of the transport in another module, calling its helpers."""
+
+import asyncio
+
+from .transport import Transport
+from .module{previous} import helper_{previous}
+
+
+class Session{n}(Transport):
+    async def pump(self):
+        await self.open()
+        async for message in self._ws:
+            helper_{previous}(message)
+
+    async def send(self, message):
+        if self.connected:
+            await self._ws.send(message)
+
+    async def run(self):
+        while True:
+            try:
+                await self.pump()
+            except OSError:
+                await asyncio.sleep(1)
+
+
+def helper_{n}(message):
+    return [part for part in str(message).split() if part]
+'''
+
+
+def bench_package(scratch: Path, python: str) -> None:
+    """One file of a package of PACKAGE_MODULES modules whose facts cross modules (a base
+    class, helpers, callers): a pre-commit run naming one changed file."""
+    print(f"\npackage: one file of a {PACKAGE_MODULES}-module package (best of {STARTUP_RUNS})", flush=True)
+    lint = lint_ws_command(python)
+    env = child_env(scratch / "cache-package")
+    root = scratch / "package"
+    package = root / "sessions"
+    package.mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "sessions"\nversion = "0"\n')
+    (package / "__init__.py").write_text("")
+    (package / "transport.py").write_text(PACKAGE_BASE)
+    for index in range(PACKAGE_MODULES - 2):
+        (package / f"module{index}.py").write_text(PACKAGE_MODULE.format(n=index, previous=(index - 1) % (PACKAGE_MODULES - 2)))
+    one = package / f"module{PACKAGE_MODULES // 2}.py"
+    base = best_of(STARTUP_RUNS, [python, "-c", "pass"])
+    parse = best_of(STARTUP_RUNS, [python, "-c", PARSE_ONE_FILE[".py"], str(one)], env) - base
+    whole, whole_rss = timed([*lint, "check", "--exit-zero", "--format", "json", "-o", os.devnull, str(root)], env)
+    cold, cold_rss = timed([*lint, "check", "--no-cache", "--exit-zero", str(one)], env)
+    warm = best_of(STARTUP_RUNS, [*lint, "check", "--exit-zero", str(one)], env)
+    row("python -c pass + parse of the file", base + parse)
+    row("lint-ws check PACKAGE (cold, fills the cache)", whole, whole_rss)
+    row("lint-ws check ONE_FILE --no-cache", cold, cold_rss)
+    row("lint-ws check ONE_FILE (cached)", warm)
+    ratio("cached one file / (python -c pass + parse)", warm / (base + parse), "<= 2")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rust-tree", type=Path, help="a Rust tree (default: a generated one)")
@@ -480,7 +556,7 @@ def main() -> None:
     parser.add_argument("--semgrep", help="the semgrep executable (default: semgrep on PATH)")
     parser.add_argument("--no-semgrep", action="store_true")
     parser.add_argument("--no-serial", action="store_true", help="skip the --jobs 1 run (slow on large trees)")
-    parser.add_argument("--only", choices=["rust", "python", "startup", "large", "crate"], action="append")
+    parser.add_argument("--only", choices=["rust", "python", "startup", "large", "crate", "package"], action="append")
     parser.add_argument("--parse-only", nargs=2, metavar=("PARSER", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.parse_only:
@@ -491,7 +567,7 @@ def main() -> None:
     print(f"lint-ws benchmark: {os.cpu_count()} cores, {_cpu_model()}, Python {sys.version.split()[0]}")
     if not semgrep:
         print("semgrep not found (pass --semgrep PATH): semgrep is not measured")
-    only = set(args.only or ["rust", "python", "startup", "large", "crate"])
+    only = set(args.only or ["rust", "python", "startup", "large", "crate", "package"])
     with tempfile.TemporaryDirectory(prefix="lint-ws-bench-") as scratch_name:
         scratch = Path(scratch_name)
         python = bare_python(scratch, snapshot(scratch))
@@ -501,6 +577,8 @@ def main() -> None:
             bench_large_file(scratch, python)
         if "crate" in only:
             bench_crate(scratch, python)
+        if "package" in only:
+            bench_package(scratch, python)
         if "rust" in only:
             bench_tree("rust", args.rust_tree, scratch, args, semgrep, python)
         if "python" in only:

@@ -1,5 +1,6 @@
 """Reading expectation comments out of fixture files.
 
+Fixtures are single files or packages (directories of modules whose facts cross files).
 A line that must be flagged ends with ``// expect: WS001`` (Rust) or ``# expect: WS001``
 (Python); several ids are comma-separated. Each near-miss negative case is introduced by a
 ``// near-miss: why`` or ``# near-miss: why`` comment.
@@ -29,9 +30,19 @@ def near_miss_count(path: Path) -> int:
 
 
 def rule_fixture_files() -> list[Path]:
-    """Fixture files, and the files of fixture projects (a crate directory with its
-    ``Cargo.toml`` under a rule's directory: facts across files)."""
-    return sorted(p for p in FIXTURES.glob("*/WS*/**/*") if p.suffix in (".rs", ".py"))
+    """Fixture files linted alone, and the files of fixture crates (a crate directory with
+    its ``Cargo.toml`` under a rule's directory: facts across files)."""
+    packages = set(package_fixture_files())
+    return sorted(p for p in FIXTURES.glob("*/WS*/**/*") if p.suffix in (".rs", ".py") and p not in packages)
+
+
+def package_fixture_files() -> list[Path]:
+    """The modules of fixture packages (``python/<rule>/<package>/...``, a directory holding a
+    ``pyproject.toml``): facts cross their modules, so each is linted in place."""
+    return sorted(
+        p for package in FIXTURES.glob("python/WS*/*/") if (package / "pyproject.toml").is_file()
+        for p in package.rglob("*") if p.suffix in (".rs", ".py")
+    )
 
 
 def fixture_rule(path: Path) -> str:

@@ -81,7 +81,7 @@ def test_fixture_directory_through_the_cli(directory):
     result = run_cli("check", "--no-show-source", "--select", directory.name, relative)
     expected = sorted(
         (path.relative_to(REPO).as_posix(), line, rule)
-        for path in directory.rglob("*")  # fixture crates too
+        for path in directory.rglob("*")  # fixture crates and packages too
         if path.suffix in (".rs", ".py")
         for line, rule in expected_findings(path)
     )

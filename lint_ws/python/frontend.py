@@ -11,6 +11,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from lint_ws.findings import Finding, Severity, Span
 from lint_ws.python.model import PythonModel
+from lint_ws.python.names import SEND_METHODS
+from lint_ws.python.project import ModuleView
 from lint_ws.rule_context import RuleContext, run_checks
 from lint_ws.source import SourceError, SourceFile
 
@@ -125,7 +127,12 @@ class PythonContext(RuleContext):
 
     @cached_property
     def model(self) -> PythonModel:
-        return PythonModel(self.module)
+        source = self.source
+        return PythonModel(
+            self.module,
+            package=lambda: ModuleView.for_source(source.path, source.text),
+            alone=lambda: ModuleView.alone(source.path, source.text),
+        )
 
     @cached_property
     def _positions(self):
@@ -154,11 +161,14 @@ class SyntaxFacts:
         self.attributes: dict[str, set[str | None]] = {}
         self.calls: dict[str, set[str | None]] = {}
         self.awaited: set[str] = set()
+        self.sends_on_calls = False  # a send on what a call returns: ``self._get_ws().send(..)``
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute):
                 self.attributes.setdefault(node.attr, set()).add(_dotted(node.value))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 self.calls.setdefault(node.func.attr, set()).add(_dotted(node.func.value))
+                if node.func.attr in SEND_METHODS and isinstance(node.func.value, ast.Call):
+                    self.sends_on_calls = True
             elif isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
                 if isinstance(node.value.func, ast.Attribute):
                     self.awaited.add(node.value.func.attr)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -30,6 +31,7 @@ from lint_ws.python.names import (
     SERVER,
     TYPE_SIDES,
 )
+from lint_ws.python.project import ModuleView
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -106,6 +108,7 @@ SITE_METHODS = frozenset({"put_nowait", "send_nowait", "cancel"})
 class _Indexer(cst.CSTVisitor):
     def __init__(self) -> None:
         self.imports: dict[str, str] = {}
+        self.relative_imports: set[str] = set()  # local names bound by ``from .x import y``
         self.functions: list[Function] = []
         self._classes: list[str] = []
         self._functions: list[Function] = []
@@ -133,6 +136,11 @@ class _Indexer(cst.CSTVisitor):
                 self.imports[full.split(".", 1)[0]] = full.split(".", 1)[0]
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                local = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(local, cst.Name):
+                    self.relative_imports.add(local.value)
         if node.module is None or isinstance(node.names, cst.ImportStar):
             return
         module = dotted_name(node.module)
@@ -353,8 +361,35 @@ def _drive(indexer: _Indexer, root: cst.CSTNode) -> None:
 
 
 class PythonModel(PerFileAnswers):
-    def __init__(self, module: cst.Module):
+    def __init__(
+        self,
+        module: cst.Module,
+        package: Callable[[], ModuleView] | None = None,
+        alone: Callable[[], ModuleView] | None = None,
+    ):
         self.module = module
+        self._package = package
+        self._alone = alone
+
+    @cached_property
+    def package(self) -> ModuleView | None:
+        """The file's package (project.py): classes, helpers and callers in its other
+        modules; found and summarised only when a rule asks a question that crosses files."""
+        return self._package() if self._package is not None else None
+
+    @cached_property
+    def alone(self) -> ModuleView | None:
+        """This module as a package of its own: enough for a class with no base, at the cost
+        of this file's summary alone."""
+        return self._alone() if self._alone is not None else None
+
+    def view_for(self, class_name: str | None) -> ModuleView | None:
+        """The package, for a class of this file with a base (the base may live elsewhere);
+        this module alone otherwise."""
+        owner = self._index.classes.get(class_name or "")
+        if owner is not None and not owner.node.bases:
+            return self.alone
+        return self.package
 
     @cached_property
     def _index(self) -> _Indexer:
@@ -398,6 +433,11 @@ class PythonModel(PerFileAnswers):
     @property
     def classes(self) -> dict[str, ClassInfo]:
         return self._index.classes
+
+    @property
+    def call_sites(self) -> dict[str, list[tuple[Function | None, cst.Call]]]:
+        """Called name (last component) -> (the calling function, the call), for every call."""
+        return self._index.call_sites
 
     @property
     def sites(self) -> list[Site]:
@@ -538,6 +578,9 @@ class Value:
     origin: cst.BaseExpression | None = None  # tasks: the spawning call; collections: the display
     scope: Function | None = None  # where ``origin`` is to be resolved
     element: Value | None = None  # COLLECTION: what it holds
+    # A connection known only from a declared type (a parameter's or attribute's annotation):
+    # something outside this code may be what opens it.
+    declared: bool = False
 
 
 def unwrap_annotation(model: PythonModel, annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
@@ -665,11 +708,43 @@ class ConnectionModel:
         value = self._first_value(owner.attrs.get(attr, ()), depth)
         if value is not None:
             return value
+        value = self._package_attribute(attr, class_name)
+        if value is not None:
+            return value
         if attr in owner.connection_attrs or CONNECTION_NAME.match(attr):
             return Value(CONNECTION)
         if attr == "queue" and self.is_logging_class(owner):
             return Value(QUEUE, LOGGING)
         return None
+
+    def _package_attribute(self, attr: str, class_name: str | None) -> Value | None:
+        """``self.<attr>`` as the package knows it: set in a base class's ``__init__`` in another
+        module, or a property (here or in a base) returning a connection."""
+        package = self.model.view_for(class_name)
+        symbol = package.symbol(class_name) if package is not None else None
+        if symbol is None:
+            return None
+        return _package_connection(package.project.attribute_connection(symbol, attr))
+
+    def _package_call(self, func: cst.BaseExpression, scope: Function | None) -> Value | None:
+        """``self.<getter>()`` returning a connection, in this class or a base in any module,
+        or a function of the package that returns one (``websocket_connect(uri)``)."""
+        name = dotted_name(func)
+        if name is None or (name.startswith("self.") and (scope is None or name.count(".") != 1)):
+            return None
+        package = self.model.view_for(scope.owner_class) if name.startswith("self.") else self.model.package
+        if package is None:
+            return None
+        if name.startswith("self."):
+            symbol = package.symbol(scope.owner_class)
+            return _package_connection(package.project.returned_connection(symbol, name)) if symbol else None
+        return _package_connection(package.project.returned_connection(None, name, module=package.module))
+
+    def _from_the_package(self, func: cst.BaseExpression) -> bool:
+        """``self.<m>`` or a name a relative import binds: what the package can answer for
+        (other calls are left unknown, and cost no package index)."""
+        name = dotted_name(func) or ""
+        return name.startswith("self.") or name.partition(".")[0] in self._index.relative_imports
 
     def _first_value(self, bindings, depth: int) -> Value | None:
         """The first binding that tells what the name is; for tasks and futures, one that tells
@@ -679,7 +754,10 @@ class ConnectionModel:
             value = self._binding_value(binding, depth)
             if value is None:
                 continue
-            if value.kind not in (TASK, TASKS, FUTURE) or value.origin is not None:
+            # A connection opened here says more than one only declared (``self._ws:
+            # ClientWebSocketResponse | None = None`` first, ``ws_connect(...)`` later).
+            vague = value.origin is None if value.kind in (TASK, TASKS, FUTURE) else value.declared
+            if not vague:
                 return value
             first = first or value
         return first
@@ -690,6 +768,8 @@ class ConnectionModel:
         value = None
         if binding.annotation is not None:
             value = self.annotation_value(binding.annotation)
+            if value is not None and value.kind == CONNECTION:
+                value = dataclasses.replace(value, declared=True)
         # ``Optional[asyncio.Future]`` holding ``ensure_future(coro)``: the call tells what runs.
         vague = value is None or value.kind == OTHER or (value.kind in (TASK, TASKS, FUTURE) and value.origin is None)
         if vague and binding.value is not None:
@@ -721,8 +801,10 @@ class ConnectionModel:
         declared = None
         if param.annotation is not None:
             declared = self.annotation_value(param.annotation.annotation)
+            if declared is not None and declared.kind == CONNECTION:
+                declared = dataclasses.replace(declared, declared=True)
             # ``task: asyncio.Task`` does not say what the task runs: its callers do.
-            if declared is not None and declared.kind not in (TASK, TASKS):
+            if declared is not None and declared.kind not in (TASK, TASKS, CONNECTION):
                 return declared
         position = list(function.params).index(name)
         if function.class_name is not None:
@@ -731,7 +813,11 @@ class ConnectionModel:
             argument = _argument(call, position, name)
             if argument is not None:
                 value = self.value_of(argument, caller, depth)
-                if value is not None:
+                if value is None:
+                    continue
+                # A declared connection gives way only to one whose side is known (opened
+                # by a connect call), not to a guess from a websocket-like name.
+                if declared is None or declared.kind != CONNECTION or (value.kind == CONNECTION and value.flavour):
                     return value
         return declared
 
@@ -801,9 +887,14 @@ class ConnectionModel:
             return Value(FUTURE)
         if qualified in ("asyncio.wait", "asyncio.tasks.wait") and call.args:
             return Value(_WAIT_RESULT, origin=call.args[0].value, scope=scope)
+        if qualified in ("asyncio.wait_for", "asyncio.shield") and call.args:
+            return self.value_of(call.args[0].value, scope, depth)  # what the awaitable gives
         side = call_side(self.model, call)
         if qualified in EXTRA_CONNECTION_TYPES or side is not None:
             return Value(CONNECTION, side if side in (CLIENT, SERVER) else "")
+        from_package = self._package_call(func, scope) if self._from_the_package(func) else None
+        if from_package is not None:
+            return from_package
         if last == "Queue" and isinstance(func, cst.Attribute) and qualified not in _QUEUE_TYPES:
             return Value(QUEUE, PROCESS)  # a multiprocessing context's or manager's Queue()
         if last in _PASS_THROUGH:
@@ -953,6 +1044,15 @@ class ConnectionModel:
                 return LOGGING
         value = self.value_of(receiver, scope)
         return value.flavour if value is not None and value.kind == QUEUE else None
+
+
+def _package_connection(side: str | None) -> Value | None:
+    """A connection side as the package index gives it (``decl:client``...) as a Value."""
+    if side is None:
+        return None
+    declared = side.startswith("decl:")
+    side = side.partition(":")[2] if declared else side
+    return Value(CONNECTION, side if side in (CLIENT, SERVER) else "", declared=declared)
 
 
 def _last_name(node: cst.BaseExpression) -> str | None:

@@ -25,10 +25,18 @@ def cancels_with_a_connection(facts) -> bool:
 
 def checks_and_sends_on_one_name(facts) -> bool:
     """A WS004 finding's send is called on the very dotted name its check reads the state of
-    (``ws.closed`` ... ``ws.send()``; also through a ``self.is_open()`` helper), in a file
-    that can hold a connection."""
+    (``ws.closed`` ... ``ws.send()``; also through a ``self.is_open()`` helper), or, through
+    the instance's properties and getters (possibly in a base class of another module), a
+    check read on ``self`` and a send on one of its attributes or on what a getter returns;
+    in a file that can hold a connection."""
     checked = facts.receivers(FLAG_ATTRIBUTES.keys() | STATE_ATTRIBUTES)
-    return not checked.isdisjoint(facts.receivers(SEND_METHODS, called=True)) and may_hold_connection(facts)
+    sent_on = facts.receivers(SEND_METHODS, called=True)
+    if checked.isdisjoint(sent_on):
+        # The property or getter's name is whatever its class chose: any attribute of ``self``.
+        through_self = any("self" in receivers for receivers in facts.attributes.values())
+        if not (through_self and (any(name.startswith("self.") for name in sent_on) or facts.sends_on_calls)):
+            return False
+    return may_hold_connection(facts)
 
 
 PREFILTERS = {

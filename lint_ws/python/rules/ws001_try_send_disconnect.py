@@ -81,6 +81,8 @@ def check(ctx) -> Iterator:
             continue
         if model.connections.is_unbounded_queue(site.receiver, site.function):
             continue  # never full: the handler is dead code, not a disconnect
+        if _connection_already_ending(model, site):
+            continue
         found = [
             (outcome, teardowns)
             for outcome in (_full_outcome(model, site), _full_precheck(site))
@@ -103,6 +105,21 @@ def check(ctx) -> Iterator:
             + [(teardown.node, f"this {teardown.what}") for teardown in teardowns],
             fix=_drop_fix(ctx, model, outcome, teardowns, site),
         )
+
+
+def _connection_already_ending(model: PythonModel, site: Site) -> bool:
+    """The send runs in the ``finally`` of the connection's receive loop (a stop sentinel for
+    the consumer, sent as the session ends): whatever its full outcome does, the connection
+    is going down already, and no congestion caused that."""
+    for index, node in enumerate(site.ancestors):
+        if isinstance(node, cst.Finally) and index > 0 and isinstance(site.ancestors[index - 1], cst.Try):
+            body = site.ancestors[index - 1].body
+            if any(
+                isinstance(inner, (cst.For, cst.While)) and is_connection_loop(model, inner, site.function)
+                for inner in walk([body])
+            ):
+                return True
+    return False
 
 
 # -- where the full outcome goes ----------------------------------------------------------------

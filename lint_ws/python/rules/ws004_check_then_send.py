@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 
@@ -26,6 +27,7 @@ from lint_ws.findings import Applicability, Edit, Fix
 from lint_ws.python.fix_edits import websockets_connection_closed
 from lint_ws.python.model import child_nodes, dotted_name, unawaited
 from lint_ws.python.names import FLAG_ATTRIBUTES, SEND_METHODS, STATE_ATTRIBUTES
+from lint_ws.python.project import Symbol
 
 RULE_ID = "WS004"
 
@@ -136,12 +138,44 @@ class _GuardFinder:
         for check_ in checks:
             if not self._is_websocket(check_):
                 continue
-            for send, handled, locked in _sends(self.model, region, check_.subject):
+            subject = self._canonical(check_.subject)
+            for send, handled, locked in _sends(self.model, region, subject, self._canonical):
                 if handled or (locked or outside.locked) or id(send) in self._reported:
                     continue
+                if self._handled_by_every_caller:  # asked last: it reads the whole package
+                    return
                 self._reported.add(id(send))
                 fix = _fix(self.ctx, guard, test, send, check_) if when else None
                 self.findings.append(self._report(send, check_, fix))
+
+    @cached_property
+    def _owner_symbol(self):
+        package = self.model.package
+        if package is None or self.function is None:
+            return None
+        return package.symbol(self.function.owner_class)
+
+    def _canonical(self, name: str) -> str:
+        """What ``self.ws`` (a property) or ``self._get_ws()`` (a getter) returns, when that
+        is one attribute of the instance (in this class or a base, in any module)."""
+        if self._owner_symbol is None or not name.startswith("self."):
+            return name
+        return self.model.package.project.returned_attribute(self._owner_symbol, name) or name
+
+    @cached_property
+    def _handled_by_every_caller(self) -> bool:
+        """Every call of this function in the package handles the send's failure (directly
+        or in every caller of the caller): the check is then not what the code relies on."""
+        package = self.model.package
+        function = self.function
+        if package is None or function is None or function.parent is not None:
+            return False
+        symbol = None
+        if function.class_name is not None:
+            symbol = package.symbol(function.class_name)
+            if symbol is None:
+                return False
+        return _callers_handle(package.project, package.project.callers(symbol, function.name, package.module), 0)
 
     def _is_websocket(self, check_: Check) -> bool:
         if check_.by_websocket_state:
@@ -190,7 +224,7 @@ def _guarding_checks(model, test: cst.BaseExpression, when: bool, owner, depth: 
     if returned is not None:
         found = _guarding_checks(model, returned, when, owner, depth + 1)
         return [dataclasses.replace(check_, via=check_.via or test) for check_ in found]
-    single = _state_check(model, test)
+    single = _package_check(model, test, owner) or _state_check(model, test)
     if single is None:
         return []
     # The region runs while the connection looks open.
@@ -216,6 +250,47 @@ def _predicate_result(test: cst.BaseExpression, owner) -> cst.BaseExpression | N
     if len(only) == 1 and isinstance(only[0], cst.Return) and only[0].value is not None:
         return only[0].value
     return None
+
+
+def _package_check(model, test: cst.BaseExpression, owner) -> Check | None:
+    """``self.connected`` (a property) or ``self.is_open()`` defined in the class or a base,
+    in any module of the package, returning a connection's state."""
+    package = model.package
+    if package is None or owner is None:
+        return None
+    call = unawaited(test)
+    if isinstance(call, cst.Call):
+        if call.args:
+            return None
+        name = dotted_name(call.func)
+        name = f"{name}()" if name is not None else None
+    else:
+        name = dotted_name(call)
+    symbol = package.symbol(owner.name)
+    if symbol is None or name is None or not name.startswith("self.") or name.count(".") != 1:
+        return None
+    found = package.project.state_check(symbol, name)
+    if found is None:
+        return None
+    subject, means_open, _ = found
+    return Check(test, subject, cst.parse_expression(subject), means_open, False)
+
+
+def _callers_handle(project, callers, depth: int) -> bool:
+    """Every one of ``callers`` (at least one) handles a closed connection's error, around the
+    call or in every caller of its own (two levels up)."""
+    if not callers:
+        return False
+    for caller in callers:
+        caught = caller.call[2]
+        if "*" in caught or not CLOSED_ERRORS.isdisjoint(caught):
+            continue
+        if depth >= 2:
+            return False
+        owner = Symbol(caller.module, caller.owner) if caller.owner is not None else None
+        if not _callers_handle(project, project.callers(owner, caller.function, caller.module), depth + 1):
+            return False
+    return True
 
 
 def _is_docstring(line: cst.BaseStatement) -> bool:
@@ -292,8 +367,9 @@ def _context_protection(model, ancestors: list[cst.CSTNode]) -> _Protection:
     return protection
 
 
-def _sends(model, region: list, subject: str) -> Iterator[tuple[cst.Call, bool, bool]]:
-    """(send call, its failure is handled, a lock is held) for every send on ``subject``."""
+def _sends(model, region: list, subject: str, canonical) -> Iterator[tuple[cst.Call, bool, bool]]:
+    """(send call, its failure is handled, a lock is held) for every send on ``subject``
+    (``canonical`` names what a receiver is: ``self._get_ws()`` -> ``self._ws``)."""
     stack = [(node, False, False) for node in reversed(region)]
     while stack:
         node, handled, locked = stack.pop()
@@ -308,9 +384,18 @@ def _sends(model, region: list, subject: str) -> Iterator[tuple[cst.Call, bool, 
             stack.append((node.body, handled or _suppresses_closed(model, node), locked or _holds_lock(node)))
             continue
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            if node.func.attr.value in SEND_METHODS and dotted_name(node.func.value) == subject:
+            if node.func.attr.value in SEND_METHODS and _receiver_name(node.func.value, canonical) == subject:
                 yield node, handled, locked
         stack.extend((child, handled, locked) for child in reversed(child_nodes(node)))
+
+
+def _receiver_name(receiver: cst.BaseExpression, canonical) -> str | None:
+    receiver = unawaited(receiver)
+    if isinstance(receiver, cst.Call) and not receiver.args:
+        name = dotted_name(receiver.func)
+        return canonical(f"{name}()") if name is not None else None
+    name = dotted_name(receiver)
+    return canonical(name) if name is not None else None
 
 
 def _catches_closed(model, handlers) -> bool:

@@ -31,6 +31,7 @@ from lint_ws.python.model import (
     child_nodes,
     dotted_name,
     in_test_function,
+    unawaited,
 )
 
 RULE_ID = "WS005"
@@ -70,6 +71,106 @@ def check(ctx) -> Iterator:
             finding = _session_finding(ctx, function, loop, ancestors)
             if finding is not None:
                 yield finding
+        for call, ancestors in _walk(body, into_loops=True):
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "run_forever":
+                finding = _run_forever_finding(ctx, function, call, ancestors)
+                if finding is not None:
+                    yield finding
+
+
+def _run_forever_finding(ctx, function: Function | None, call: cst.Call, ancestors):
+    """websocket-client's ``WebSocketApp.run_forever()`` runs the session and returns when
+    the connection drops, unless given ``reconnect=`` or run again from a loop or from the
+    app's ``on_close``/``on_error`` handler."""
+    model = ctx.model
+    if _test_file(ctx.source.path) or in_test_function(function):
+        return None
+    receiver = call.func.value
+    if not _is_client(model, function, receiver):
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "reconnect":
+            if not (isinstance(arg.value, cst.Integer) and arg.value.evaluated_value == 0):
+                return None
+    if any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
+        return None  # each pass runs the session again
+    if _reconnected(model, function, (), 0, set()) or _interactive(model, function):
+        return None
+    app = _app_constructor(model, receiver)
+    if app is not None and _handlers_reconnect(model, app, function):
+        return None
+    if _opens_a_bounded_session(model, receiver, app, function):
+        return None
+    related = [(app, "the app is made here; no `on_close`/`on_error` handler reconnects")] if app is not None else []
+    return ctx.report(
+        RULE_ID,
+        call,
+        f"`{ctx.code(call.func)}()` returns for good when the connection drops and nothing "
+        "reconnects; pass `reconnect=` (seconds between attempts) or run it in a reconnect loop",
+        related=related,
+    )
+
+
+def _opens_a_bounded_session(model, receiver: cst.BaseExpression, app: cst.Call | None, scope) -> bool:
+    """The app's ``on_open`` handler (a keyword of the constructor or ``app.on_open = f``)
+    closes the connection itself, directly or in a thread or function it starts: the
+    session is a bounded exchange the program ends on purpose, not a long-lived one."""
+    handlers = [arg.value for arg in (app.args if app is not None else ()) if arg.keyword and arg.keyword.value == "on_open"]
+    name = dotted_name(receiver)
+    for node, ancestors in model.per_file("assignments", _assignments):
+        functions = [a for a in ancestors if isinstance(a, cst.FunctionDef)]
+        if name is not None and not name.startswith("self.") and (functions[-1] if functions else None) is not (
+            scope.node if scope is not None else None
+        ):
+            continue  # a local app: the same name elsewhere is another app
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "on_open":
+                if dotted_name(target.target.value) == name:
+                    handlers.append(node.value)
+    for handler in handlers:
+        function = model.connections.function_named(handler, scope)
+        if function is None:
+            continue
+        for node, _ in _walk(function.node.body, into_loops=True, into_functions=True):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "close":
+                return True
+    return False
+
+
+def _app_constructor(model, receiver: cst.BaseExpression) -> cst.Call | None:
+    """The ``WebSocketApp(...)`` call whose app ``receiver`` names (any assignment in the file)."""
+    name = dotted_name(receiver)
+    for node, _ in model.per_file("assignments", _assignments):
+        value = unawaited(node.value)
+        if (
+            isinstance(value, cst.Call) and any(dotted_name(t.target) == name for t in node.targets)
+            and (model.qualified(value.func) or "").rpartition(".")[2] == "WebSocketApp"
+        ):
+            return value
+    return None
+
+
+def _assignments(model) -> list:
+    return [
+        (node, ancestors)
+        for node, ancestors in _walk(model.module, into_loops=True, into_functions=True)
+        if isinstance(node, cst.Assign)
+    ]
+
+
+def _handlers_reconnect(model, app: cst.Call, scope: Function | None) -> bool:
+    """An ``on_close``/``on_error`` handler of the app runs the session again or reconnects."""
+    connecting = _connecting_functions(model) | {"run_forever"}
+    for arg in app.args:
+        if arg.keyword is None or arg.keyword.value not in ("on_close", "on_error"):
+            continue
+        handler = model.connections.function_named(arg.value, scope)
+        if handler is None:
+            continue
+        for node, _ in _walk(handler.node.body, into_loops=True):
+            if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in connecting:
+                return True
+    return False
 
 
 def _session_finding(ctx, function: Function | None, loop, ancestors):
@@ -79,9 +180,14 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     subject, exits = _session(model, function, loop)
     if subject is None or not exits:
         return None
-    if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set()):
+    only_raising = _ends_only_by_raising(loop, exits)
+    if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
         return None
-    if _shutdown_by_signal(model, function) or _interactive(model):
+    if _signals_a_reconnect(model, function):
+        return None
+    if _interactive(model, function):
+        return None
+    if _bounded(model, function, loop, ancestors):
         return None
     if isinstance(loop, cst.For):
         message = (
@@ -103,28 +209,84 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     return ctx.report(RULE_ID, node, message, related=related, fix=fix)
 
 
+# Deadlines of the async libraries: a block under one ends when its time is up.
+_DEADLINES = frozenset(
+    {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after", "anyio.move_on_after",
+     "trio.fail_after", "trio.move_on_after", "asyncio.wait_for"}
+)
+_CLOCKS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "loop.time"})
+_ORDERINGS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+
+
+def _bounded(model, function: Function | None, loop, ancestors: tuple) -> bool:
+    """A one-shot session, not a long-lived one: the loop runs under a deadline (a timeout
+    block around it, ``wait_for`` around its function, a clock in its condition) or until a
+    count or a remaining time runs out (``if count >= n: break``, ``if remaining <= 0:
+    raise TimeoutError()``)."""
+    for ancestor in ancestors:
+        if isinstance(ancestor, cst.With) and any(
+            model.qualified(_called(item.item)) in _DEADLINES for item in ancestor.items
+        ):
+            return True
+    if isinstance(loop, cst.While) and any(
+        isinstance(node, cst.Comparison) and _reads_clock(model, node)
+        for node in (loop.test, *(inner for inner, _ in _walk(loop.test, into_loops=True)))
+    ):
+        return True
+    for node, inner in _walk(loop.body, into_loops=False):
+        if isinstance(node, (cst.Break, cst.Return, cst.Raise)) and any(
+            isinstance(a, cst.If) and isinstance(a.test, cst.Comparison)
+            and all(isinstance(c.operator, _ORDERINGS) for c in a.test.comparisons)
+            for a in inner
+        ):
+            return True
+    return function is not None and any(
+        any(isinstance(a, cst.Call) and model.qualified(a.func) in _DEADLINES for a in node_ancestors)
+        for _, node_ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(function.name, ())
+    )
+
+
+def _called(node: cst.BaseExpression) -> cst.BaseExpression:
+    node = node.expression if isinstance(node, cst.Await) else node
+    return node.func if isinstance(node, cst.Call) else node
+
+
+def _reads_clock(model, comparison: cst.Comparison) -> bool:
+    if not all(isinstance(c.operator, _ORDERINGS) for c in comparison.comparisons):
+        return False
+    return any(
+        isinstance(node, cst.Call) and (model.qualified(node.func) in _CLOCKS or dotted_name(node.func) in _CLOCKS)
+        for node, _ in _walk(comparison, into_loops=True)
+    )
+
+
 def _test_file(path: str) -> bool:
     # By file name only: fixture and example trees under tests/ hold non-test code too.
     name = path.rpartition("/")[2]
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
-def _shutdown_by_signal(model, function: Function | None) -> bool:
-    """The program closes the session from a signal handler: the loop's end is its shutdown."""
-    while function is not None:
-        for node, _ in _walk(function.node.body, into_loops=True):
-            if isinstance(node, cst.Call):
-                name = dotted_name(node.func) or ""
-                if name.rpartition(".")[2] == "add_signal_handler" or model.qualified(node.func) == "signal.signal":
-                    return True
+def _interactive(model, function: Function | None) -> bool:
+    """A console program (``input()``, ``sys.stdin``) whose session loop's end ends what the
+    person at the console runs: they see the session end and decide whether to reconnect.
+    Not when the loop runs in a task spawned beside the console loop: that task ends
+    silently while the program goes on with a dead connection."""
+    return model.per_file("interactive", _reads_the_console) and not _runs_as_task(model, function)
+
+
+def _runs_as_task(model, function: Function | None) -> bool:
+    while function is not None and function.parent is not None and function.class_name is None:
+        if _spawned_somewhere(model, function):
+            return True
         function = function.parent
-    return False
+    return function is not None and _spawned_somewhere(model, function)
 
 
-def _interactive(model) -> bool:
-    """A console program (``input()``, ``sys.stdin``): the person at the console sees the
-    session end and decides whether to reconnect; nothing dies silently."""
-    return model.per_file("interactive", _reads_the_console)
+def _spawned_somewhere(model, function: Function) -> bool:
+    return any(
+        any(isinstance(a, cst.Call) and (dotted_name(a.func) or "").rpartition(".")[2] in _SPAWNERS for a in ancestors)
+        for _, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(function.name, ())
+    )
 
 
 def _reads_the_console(model) -> bool:
@@ -160,23 +322,16 @@ def _session(model, function: Function | None, loop) -> tuple[str | None, list]:
         subject = dotted_name(loop.iter)
         if subject is None or not _is_client(model, function, loop.iter):
             return None, []
-        return subject, [(loop.iter, "the loop ends when the connection closes"), *_explicit_exits(model, loop)]
+        return subject, [(loop.iter, "the loop ends when the connection closes"), *_explicit_exits(model, loop, function)]
     for call, protected in _receives(model, loop):
         subject = dotted_name(call.func.value)
         if subject is None or not _is_client(model, function, call.func.value):
             continue
-        exits = _explicit_exits(model, loop)
-        if not protected and _runs_forever(loop) and call.func.attr.value in RAISING_RECEIVES:
+        exits = _explicit_exits(model, loop, function)
+        if not protected and call.func.attr.value in RAISING_RECEIVES:
             exits.append((call, "the closed error raised here ends the loop"))
         return subject, exits
     return None, []
-
-
-def _runs_forever(loop: cst.While) -> bool:
-    test = loop.test
-    return (isinstance(test, cst.Name) and test.value == "True") or (
-        isinstance(test, cst.Integer) and test.value != "0"
-    )
 
 
 def _receives(model, loop: cst.While) -> list[tuple[cst.Call, bool]]:
@@ -198,11 +353,13 @@ def _in_try_body_catching(model, node, ancestors) -> bool:
     return below is node.body and _catches(model, node.handlers)
 
 
-def _explicit_exits(model, loop: cst.For | cst.While) -> list:
+def _explicit_exits(model, loop: cst.For | cst.While, function: Function | None) -> list:
     """``break``/``return``/``raise`` reached because the connection closed or failed."""
     exits = []
+    flags = _loop_flags(loop)
+    owner = model.classes.get(function.owner_class or "") if function is not None else None
     for node, ancestors in _walk(loop.body, into_loops=True):
-        if not isinstance(node, (cst.Break, cst.Return, cst.Raise)):
+        if not isinstance(node, (cst.Break, cst.Return, cst.Raise)) and not _ends_by_flag(node, flags, owner):
             continue
         if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
             continue  # leaves an inner loop only
@@ -223,6 +380,47 @@ def _explicit_exits(model, loop: cst.For | cst.While) -> list:
         if error_driven:
             exits.append((node, "the session ends here"))
     return exits
+
+
+def _loop_flags(loop) -> dict[str, bool]:
+    """The flags a ``while`` loop's condition reads -> the value that keeps it running:
+    ``while self.ws_open`` -> ``{"self.ws_open": True}``; ``while not stop.is_set()`` ->
+    ``{"stop": False}`` (an event: its ``set()`` ends the loop)."""
+    if not isinstance(loop, cst.While):
+        return {}
+    flags: dict[str, bool] = {}
+    pending = [(loop.test, True)]
+    while pending:
+        test, running = pending.pop()
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            pending.append((test.expression, not running))
+        elif isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) == running:
+            pending += [(test.left, running), (test.right, running)]
+        elif isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "is_set":
+            name = dotted_name(test.func.value)
+            if name is not None and not running:
+                flags[name] = False
+        elif (name := dotted_name(test)) is not None:
+            flags[name] = running
+    return flags
+
+
+def _ends_by_flag(node: cst.CSTNode, flags: dict[str, bool], owner=None) -> bool:
+    """``stop.set()`` or ``self.ws_open = False``: a statement that makes the loop's
+    condition false, so the loop ends at its next test; or a call of a method of ``owner``
+    (the loop's class) that does (``self.end_session()`` setting ``self._should_stop``)."""
+    if not flags:
+        return False
+    if owner is not None and isinstance(node, cst.Call) and (dotted_name(node.func) or "").startswith("self."):
+        method = owner.methods.get(dotted_name(node.func).partition(".")[2])
+        if method is not None:
+            return any(_ends_by_flag(inner, flags) for inner, _ in _walk(method.node.body, into_loops=True))
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "set":
+        return flags.get(dotted_name(node.func.value) or "") is False
+    if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in ("True", "False"):
+        value = node.value.value == "True"
+        return any(flags.get(dotted_name(target.target) or "") is (not value) for target in node.targets)
+    return False
 
 
 def _catches(model, handlers) -> bool:
@@ -248,7 +446,7 @@ def _names_close_frame(test: cst.BaseExpression, members: frozenset[str] | None 
 
 
 def _names_shutdown(test: cst.BaseExpression) -> bool:
-    for node, _ in _walk(test, into_loops=True):
+    for node in (test, *(inner for inner, _ in _walk(test, into_loops=True))):
         if isinstance(node, cst.Name) and _SHUTDOWN_NAME.search(node.value):
             return True
     return False
@@ -258,21 +456,98 @@ def _names_shutdown(test: cst.BaseExpression) -> bool:
 
 
 def _is_client(model, function: Function | None, subject: cst.BaseExpression) -> bool:
-    """Positive evidence only: a connect call, a client type; server handlers never are."""
+    """Positive evidence only: a connect call, a client type; server handlers never are.
+
+    A connection only declared a client (a parameter's annotation) is the session of the
+    code that opens it: here only when some code of the package opens one and hands it in."""
     value = model.connections.value_of(subject, function)
-    return value is not None and value.kind == CONNECTION and value.flavour == CLIENT
+    if value is None or value.kind != CONNECTION or value.flavour != CLIENT:
+        return False
+    return not value.declared or _handed_a_client(model, function)
+
+
+def _handed_a_client(model, function: Function | None) -> bool:
+    if function is not None and _fed_by_the_file(model, function):
+        return True
+    package = model.package
+    while function is not None and function.parent is not None:
+        function = function.parent
+    if package is None or function is None:
+        return False
+    if function.class_name is not None:
+        symbol = package.symbol(function.class_name)
+        return symbol is not None and package.project.receives_made_client(symbol, function.name, package.module)
+    return package.project.receives_made_client(None, function.name, package.module)
+
+
+def _fed_by_the_file(model, function: Function) -> bool:
+    """A call of ``function`` in this file passes a value its caller made (bound from a call:
+    a connection it opened, or one a helper returns that the package cannot follow), not a
+    parameter handed on from outside."""
+    for caller, call in model.call_sites.get(function.name, ()):
+        if caller is None or not _may_name(function, call.func, caller):
+            continue
+        for arg in call.args:
+            if not isinstance(arg.value, cst.Name):
+                continue
+            scope = caller
+            while scope is not None and arg.value.value not in scope.bindings:
+                scope = scope.parent
+            bindings = scope.bindings.get(arg.value.value, ()) if scope is not None else ()
+            if any(binding.value is not None and isinstance(unawaited(binding.value), cst.Call) for binding in bindings):
+                return True
+    return False
 
 
 # -- reconnecting --------------------------------------------------------------------------
 
 
+def _signals_a_reconnect(model, function: Function | None) -> bool:
+    """The session function sets an event (``self._reconnect_event.set()``) that a loop of the
+    file waits on (``.wait()``) and answers by connecting again: the end is reported to a
+    handler that reconnects."""
+    if function is None:
+        return False
+    events = {
+        dotted_name(node.func.value)
+        for node, _ in _walk(function.node.body, into_loops=True)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "set"
+    }
+    events.discard(None)
+    if not events:
+        return False
+    for other in model.functions:
+        for loop, _ in _loops(other.node.body):
+            waits = any(
+                isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "wait"
+                and dotted_name(node.func.value) in events
+                for node, _ in _walk(loop.body, into_loops=True)
+            )
+            if waits and _reconnects(model, loop):
+                return True
+    return False
+
+
+def _ends_only_by_raising(loop, exits: list) -> bool:
+    """Every way the session loop ends raises (no ``break``/``return``, no ``async for``
+    that just stops): a caller that reruns it only after an exception still reruns it."""
+    if isinstance(loop, cst.For):
+        return False
+    return all(
+        isinstance(node, cst.Raise) or (isinstance(node, cst.Call) and node.func.attr.value in RAISING_RECEIVES)
+        for node, _ in exits
+    )
+
+
 def _reconnected(
-    model, function: Function | None, ancestors: tuple, depth: int, visited: set, passed_as: frozenset = frozenset()
+    model, function: Function | None, ancestors: tuple, depth: int, visited: set, passed_as: frozenset = frozenset(),
+    only_raising: bool = False,
 ) -> bool:
     """Whether the code at ``ancestors`` in ``function`` is re-run by a reconnect loop.
 
     ``passed_as``: parameter names through which the session function was handed to this
-    one (``run_forever(self._listen)``); calling them re-runs the session.
+    one (``run_forever(self._listen)``); calling them re-runs the session. ``only_raising``:
+    the session ends only by raising (see ``Project.loop_reconnects``).
     """
     if any(isinstance(a, (cst.For, cst.While)) and _reconnects(model, a, passed_as) for a in ancestors):
         return True
@@ -282,9 +557,48 @@ def _reconnected(
         return True
     visited = visited | {function.name}
     sites = list(_uses(model, function))
+    if not sites:
+        return _rerun_by_package(model, function, only_raising)
     return bool(sites) and all(
-        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2]) for site in sites
+        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2], only_raising)
+        for site in sites
     )
+
+
+def _rerun_by_package(model, function: Function, only_raising: bool) -> bool:
+    """Every call of the session function in the package's other modules sits in a loop
+    that opens the connection again on each pass (``while True: await client.run()`` where
+    ``run`` connects)."""
+    package = model.package
+    if package is None or function.parent is not None:
+        return False
+    symbol = package.symbol(function.class_name) if function.class_name is not None else None
+    if function.class_name is not None and symbol is None:
+        return False
+    callers = package.project.callers(symbol, function.name, package.module)
+    fresh = _obtains_its_connection(model, function)
+    return bool(callers) and all(
+        package.project.loop_reconnects(caller, symbol if caller.owner is not None else None, only_raising, fresh)
+        for caller in callers
+    )
+
+
+def _obtains_its_connection(model, function: Function, depth: int = 0) -> bool:
+    """The function, a function nested in it or a method of its class it calls binds a
+    connection from a call (``async with pool.connection() as ws``, ``ws = await
+    self._client.connect_websocket()``): each run has a connection of its own."""
+    connections = model.connections
+    for name, bindings in function.bindings.items():
+        if any(binding.value is not None and isinstance(unawaited(binding.value), cst.Call) for binding in bindings):
+            if connections.is_connection(cst.Name(name), function):
+                return True
+    if depth >= 3:
+        return False
+    owner = model.classes.get(function.owner_class or "")
+    reached = [f for f in model.functions if f.parent is function]  # its nested functions
+    if owner is not None:
+        reached += [owner.methods[name] for name in sorted(function.calls) if name in owner.methods]
+    return any(other is not function and _obtains_its_connection(model, other, depth + 1) for other in reached)
 
 
 def _calls_itself(function: Function) -> bool:
@@ -315,13 +629,29 @@ def _uses(model, target: Function):
     for node, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(target.name, ()):
         parent = ancestors[-1] if ancestors else None
         owner, local = _owner(by_node, ancestors)
+        if not _may_name(target, node, owner):
+            continue
         if isinstance(parent, cst.Call) and parent.func is node:
             if owner is not target:
                 # A session spawned as a task is not re-run by a loop around the spawn: that
                 # loop starts sessions side by side (N clients); it does not reconnect one.
-                yield (owner, () if _spawned(local) else local, frozenset())
+                yield (owner, () if _spawned(local) and not _joined(owner, local) else local, frozenset())
         elif isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
             yield from _hand_off(model, by_node, parent, ancestors[-2], owner, local)
+
+
+def _may_name(target: Function, node: cst.CSTNode, owner: Function | None) -> bool:
+    """Can ``node`` (a name ending in ``target``'s name) refer to ``target``? A nested
+    function is seen only inside the function that defines it; a method not as a bare name;
+    a module function not as ``self.<name>``."""
+    if target.parent is not None:
+        scope = owner
+        while scope is not None and scope is not target.parent:
+            scope = scope.parent
+        return scope is not None and isinstance(node, cst.Name)
+    if target.class_name is not None:
+        return isinstance(node, cst.Attribute)
+    return not (isinstance(node, cst.Attribute) and dotted_name(node.value) in ("self", "cls"))
 
 
 def _names_by_last_part(model) -> dict[str, list[tuple[cst.CSTNode, tuple]]]:
@@ -381,6 +711,37 @@ def _spawned(ancestors: tuple) -> bool:
         node = ancestors[index]
         if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in _SPAWNERS:
             return not (index > 0 and isinstance(ancestors[index - 1], cst.Await))
+    return False
+
+
+def _joined(owner: Function | None, ancestors: tuple) -> bool:
+    """The spawned task is bound to a name its spawner awaits (``task = create_task(...)``
+    then ``await asyncio.wait([task, ...])``, ``await asyncio.gather(*tasks)``): a loop
+    around the spawn runs one session at a time, not sessions side by side."""
+    assign = next((a for a in reversed(ancestors) if isinstance(a, cst.Assign)), None)
+    if owner is None or assign is None or len(assign.targets) != 1:
+        return False
+    loop = next((a for a in reversed(ancestors) if isinstance(a, (cst.For, cst.While))), None)
+    if loop is not None and _leaves_on_its_own(loop):
+        return False  # the loop does not go round again when the task just ends
+    name = dotted_name(assign.targets[0].target)
+    return name is not None and any(
+        isinstance(node, cst.Await)
+        and any(isinstance(inner, cst.Name) and inner.value == name for inner, _ in _walk(node, into_loops=True))
+        for node, _ in _walk(owner.node.body, into_loops=True)
+    )
+
+
+def _leaves_on_its_own(loop) -> bool:
+    """A ``break``/``return`` of the loop (not of a loop inside it) that no shutdown test
+    guards: ``if reconnect_task not in done: break`` after joining the session's task."""
+    for node, ancestors in _walk(loop.body, into_loops=True):
+        if not isinstance(node, (cst.Break, cst.Return)):
+            continue
+        if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
+            continue
+        if not any(isinstance(a, cst.If) and _names_shutdown(a.test) for a in ancestors):
+            return True
     return False
 
 
@@ -493,7 +854,7 @@ def _reconnect_loop_fix(ctx, subject: str, loop, exits: list, ancestors: tuple) 
     session = next((a for a in reversed(ancestors) if isinstance(a, cst.With) and _opens(model, a, subject)), None)
     if session is None or not isinstance(session.body, cst.IndentedBlock) or not _every_end_reconnects(session.body):
         return None
-    if not _ends_only_on_disconnect(loop, exits):
+    if not _ends_only_on_disconnect(loop, exits) or _closes_itself(session.body, subject):
         return None
     edits: list[Edit] = []
     closed = websockets_connection_closed(model)
@@ -527,6 +888,18 @@ def _reconnect_loop_fix(ctx, subject: str, loop, exits: list, ancestors: tuple) 
     )
 
 
+def _closes_itself(body: cst.IndentedBlock, subject: str) -> bool:
+    """Whether the session closes its own connection anywhere, a signal handler or callback
+    included: that close is a deliberate end, which a reconnect loop would undo."""
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "close"
+        and dotted_name(node.func.value) == subject
+        for node, _ in _walk(body, into_loops=True, into_functions=True)
+    )
+
+
 def _opens(model, node: cst.With, subject: str) -> bool:
     if node.asynchronous is None or len(node.items) != 1:
         return False
@@ -536,6 +909,13 @@ def _opens(model, node: cst.With, subject: str) -> bool:
         and model.qualified(item.item.func) in _WEBSOCKETS_CONNECT
         and item.asname is not None
         and dotted_name(item.asname.name) == subject
+    )
+
+
+def _runs_forever(loop: cst.While) -> bool:
+    test = loop.test
+    return (isinstance(test, cst.Name) and test.value == "True") or (
+        isinstance(test, cst.Integer) and test.value != "0"
     )
 
 
