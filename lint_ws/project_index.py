@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 # Language -> the module that plugs it into the index (see the module doc).
-LANGUAGES = {"rust": "lint_ws.rust.summary"}
+LANGUAGES = {"rust": "lint_ws.rust.summary", "python": "lint_ws.python.summary"}
 
 SUMMARY_FORMAT = "1"  # bump when what summaries hold changes incompatibly
 _EMPTY_DIGEST = "-"
@@ -109,6 +109,13 @@ def use_projects(projects: Iterable[Project]) -> None:
 
 def current_projects() -> list[Project]:
     return list(_assembled.values())
+
+
+def assembled_summary(language: str, root: str, relative: str) -> Any:
+    """The summary of ``relative`` in the project at ``root`` as this run assembled it, or
+    None (not assembled, or a file that cannot contribute)."""
+    project = _assembled.get((language, root))
+    return project.summaries.get(relative) if project is not None and relative in project.keys else None
 
 
 def relative_path(project: Project, path: str | Path) -> str:

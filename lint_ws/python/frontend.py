@@ -192,8 +192,11 @@ def _dotted(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
-def analyse(source: SourceFile, checks, prefilter: bool = True) -> list[Finding]:
-    """Run ``checks``; with ``prefilter``, only those whose syntax evidence the file shows."""
+def analyse(source: SourceFile, checks, prefilter: bool = True, project=None, relative: str | None = None) -> list[Finding]:
+    """Run ``checks``; with ``prefilter``, only those whose syntax evidence the file shows.
+
+    The package's facts come from the run's project index (``project``, assembled before the
+    lint), which the package model reads through ``lint_ws.python.project.module_summary``."""
     judged = judge(source)
     if isinstance(judged, cst.Module):
         # Syntax newer than this interpreter's: there is no CPython tree to take evidence

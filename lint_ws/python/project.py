@@ -116,7 +116,13 @@ def package_summaries(root: str) -> dict[str, dict]:
 
 @lru_cache(maxsize=4096)
 def module_summary(root: str, module: str) -> dict:
-    """The summary of one module of the package at ``root``, parsed now."""
+    """The summary of one module of the package at ``root``: the run's project index has it
+    when the module can contribute facts; any other is parsed now."""
+    from lint_ws import project_index
+
+    indexed = project_index.assembled_summary("python", root, module)
+    if indexed is not None:
+        return indexed
     text = _read(Path(root) / module)
     return summarize(module, text) if text is not None else _SKIPPED
 

@@ -25,6 +25,7 @@ False}``.
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 from lint_ws.python.names import (
     CLIENT,
@@ -47,6 +48,33 @@ _NOT_CONNECTION = "none"
 _EXPRESSION_PARTS = (ast.expr, ast.keyword, ast.comprehension, ast.arg, ast.arguments)
 # Calls that return what their first argument gives.
 _PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.ensure_future"})
+
+
+# -- the project index's plug-in (lint_ws/project_index.py) -------------------------------
+
+SUFFIXES = (".py",)
+
+
+def project_root(path: Path) -> Path:
+    from lint_ws.python.project import package_root
+
+    return package_root(path)
+
+
+def project_files(root: Path) -> list[Path]:
+    from lint_ws.python.project import package_modules
+
+    return package_modules(root)
+
+
+def names_connection(text: str) -> bool:
+    return contributes(text)
+
+
+def may_contribute(text: str) -> bool:
+    # Only contributing modules are summarised ahead; a module a question reaches otherwise
+    # (a plain base class, a re-export) is summarised then (lint_ws.python.project).
+    return contributes(text)
 
 
 def contributes(text: str) -> bool:
