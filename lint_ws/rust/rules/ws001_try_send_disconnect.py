@@ -78,7 +78,7 @@ def check(ctx) -> Iterator:
         branch, teardown = found
         lumped = "" if branch is None or branch.explicit else ", Full lumped together with Closed"
         message = (
-            f"`{text(parts[0])}.try_send(..)`: a full queue tears the connection down ({teardown.label}{lumped}); "
+            f"`{''.join(text(parts[0]).split())}.try_send(..)`: a full queue tears the connection down ({teardown.label}{lumped}); "
             "a briefly slow client is disconnected instead of getting backpressure or missing one message"
         )
         related = [(teardown.node, "teardown on a full queue")]
@@ -86,7 +86,9 @@ def check(ctx) -> Iterator:
             label = "queue-full outcome handled here" if branch.explicit else "every send error, Full included, handled here"
             related.append((branch.outcome, label))
         fix = _fix(ctx, branch) or (None if analysis.adapted else _full_arm_fix(ctx, branch))
-        yield ctx.report(RULE_ID, call, message, related=related, fix=fix)
+        # At the method name: in a call chain over several lines, that is the send's line.
+        name = call.child_by_field_name("function").child_by_field_name("field")
+        yield ctx.report(RULE_ID, name, message, related=related, fix=fix)
 
 
 class _Analysis:
