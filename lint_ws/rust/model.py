@@ -384,7 +384,7 @@ def base_expression(node: Node) -> Node:
             return node
 
 
-def _binds(pattern: Node | None, name: str) -> bool:
+def pattern_binds(pattern: Node | None, name: str) -> bool:
     if pattern is None:
         return False
     for node in walk(pattern):
@@ -414,7 +414,7 @@ def local_binding(name: str, at: Node) -> Binding | None:
             for statement in scope.named_children:
                 if statement.start_byte >= child.start_byte:
                     break
-                if statement.type == "let_declaration" and _binds(statement.child_by_field_name("pattern"), name):
+                if statement.type == "let_declaration" and pattern_binds(statement.child_by_field_name("pattern"), name):
                     found = Binding(
                         name, statement.child_by_field_name("type"), statement.child_by_field_name("value"),
                         pattern_owner=statement,
@@ -425,17 +425,17 @@ def local_binding(name: str, at: Node) -> Binding | None:
             "consequence" if scope.type == "if_expression" else "body"
         ):
             for condition in _let_conditions(scope.child_by_field_name("condition")):
-                if _binds(condition.child_by_field_name("pattern"), name):
+                if pattern_binds(condition.child_by_field_name("pattern"), name):
                     return Binding(name, None, condition.child_by_field_name("value"))
         elif scope.type == "for_expression" and child == scope.child_by_field_name("body"):
-            if _binds(scope.child_by_field_name("pattern"), name):
+            if pattern_binds(scope.child_by_field_name("pattern"), name):
                 return Binding(name, None, scope.child_by_field_name("value"))
         elif scope.type == "match_arm" and child == scope.child_by_field_name("value"):
-            if _binds(scope.child_by_field_name("pattern"), name):
+            if pattern_binds(scope.child_by_field_name("pattern"), name):
                 match = enclosing(scope, "match_expression")
                 return Binding(name, None, match.child_by_field_name("value") if match else None)
         elif scope.type == "closure_expression":
-            if _binds(scope.child_by_field_name("parameters"), name):
+            if pattern_binds(scope.child_by_field_name("parameters"), name):
                 # `xs.iter().for_each(|h| h.abort())`: the parameter stands for the receiver's items.
                 call = enclosing(scope, "call_expression")
                 parts = method_call_parts(call) if call is not None else None
@@ -443,7 +443,7 @@ def local_binding(name: str, at: Node) -> Binding | None:
         elif scope.type == "function_item":
             parameters = scope.child_by_field_name("parameters")
             for parameter in parameters.named_children if parameters is not None else ():
-                if parameter.type == "parameter" and _binds(parameter.child_by_field_name("pattern"), name):
+                if parameter.type == "parameter" and pattern_binds(parameter.child_by_field_name("pattern"), name):
                     return Binding(name, parameter.child_by_field_name("type"), None)
             return None
         child = scope

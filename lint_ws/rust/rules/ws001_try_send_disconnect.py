@@ -18,6 +18,7 @@ from lint_ws.rust.model import (
     callees,
     is_datagram_socket,
     mentions_connection,
+    pattern_binds,
     words,
 )
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
@@ -77,7 +78,7 @@ def check(ctx) -> Iterator:
         branch, teardown = found
         lumped = "" if branch is None or branch.explicit else ", Full lumped together with Closed"
         message = (
-            f"`{text(parts[0])}.try_send(..)`: a full queue tears the connection down ({teardown.label}{lumped}); "
+            f"`{''.join(text(parts[0]).split())}.try_send(..)`: a full queue tears the connection down ({teardown.label}{lumped}); "
             "a briefly slow client is disconnected instead of getting backpressure or missing one message"
         )
         related = [(teardown.node, "teardown on a full queue")]
@@ -85,7 +86,9 @@ def check(ctx) -> Iterator:
             label = "queue-full outcome handled here" if branch.explicit else "every send error, Full included, handled here"
             related.append((branch.outcome, label))
         fix = _fix(ctx, branch) or (None if analysis.adapted else _full_arm_fix(ctx, branch))
-        yield ctx.report(RULE_ID, call, message, related=related, fix=fix)
+        # At the method name: in a call chain over several lines, that is the send's line.
+        name = call.child_by_field_name("function").child_by_field_name("field")
+        yield ctx.report(RULE_ID, name, message, related=related, fix=fix)
 
 
 class _Analysis:
@@ -97,18 +100,69 @@ class _Analysis:
 
     def teardown_on_full(self) -> tuple[FullBranch | None, Teardown] | None:
         for use in self._outcome_uses():
-            parent = use.parent
+            # The outcome may be the value of a `match` arm or a block's tail that a `?` takes.
+            parent = _carried(use).parent
             if parent is None:
                 continue
             if parent.type == "try_expression":
                 if self._connection_loop_around(use) is not None:
                     return None, Teardown(parent, "`?` propagates the error out of the connection task")
+                teardown = self._owner_closed_by_caller()
+                if teardown is not None:
+                    return None, teardown
                 continue
             for branch in self._full_branches(use):
                 teardown = self._teardown_in(branch)
                 if teardown is not None:
                     return branch, teardown
         return None
+
+    def _owner_closed_by_caller(self) -> Teardown | None:
+        """``self.queue.try_send(..)?`` in a method whose error reaches, through ``self.m()``
+        calls of the same type that return or ``?`` it, a caller that tears ``self`` down on
+        that error: the queue's own owner is closed because the queue was full."""
+        receiver = method_call_parts(self.call)[0]
+        owner = receiver.child_by_field_name("value") if receiver.type == "field_expression" else None
+        function = self.model.function_at(self.call)
+        if owner is None or text(owner) != "self" or function is None or function.impl_type is None:
+            return None
+        if _boundary(self.call) != function.node:
+            return None
+        return self._closing_caller(function, HELPER_DEPTH, {function.node.id})
+
+    def _closing_caller(self, function, depth: int, seen: set[int]) -> Teardown | None:
+        for call in self._self_calls_to(function):
+            caller = self.model.function_at(call)
+            if caller is None:
+                continue
+            outcome = call
+            while outcome.parent is not None and outcome.parent.type in ("await_expression", "parenthesized_expression"):
+                outcome = outcome.parent
+            parent = _carried(outcome).parent
+            if parent is not None and parent.type == "try_expression" or _returned(outcome, caller.node):
+                if depth > 0 and caller.node.id not in seen and _boundary(call) == caller.node:
+                    teardown = self._closing_caller(caller, depth - 1, seen | {caller.node.id})
+                    if teardown is not None:
+                        return teardown
+                continue
+            for branch in self._full_branches(outcome):
+                for node in descendants_of_type(branch.node, "call_expression"):
+                    parts = method_call_parts(node)
+                    if parts is None or text(parts[0]) != "self":
+                        continue
+                    label = _strong_teardown(self.model, node, 0, None)
+                    if label is not None:
+                        return Teardown(node, f"the error reaches `{caller.name}`, which tears this connection down: {label}")
+        return None
+
+    def _self_calls_to(self, function) -> Iterator[Node]:
+        for call in self.model.nodes_of_type("call_expression"):
+            parts = method_call_parts(call)
+            if parts is None or parts[1] != function.name or text(parts[0]) != "self":
+                continue
+            caller = self.model.function_at(call)
+            if caller is not None and caller.impl_type == function.impl_type:
+                yield call
 
     # --- where the outcome goes ---------------------------------------------------------
 
@@ -207,15 +261,42 @@ class _Analysis:
                 branch = ancestor.child_by_field_name("consequence" if failing else "alternative")
                 if branch is not None:
                     yield FullBranch(branch, predicate, explicit=False)
+                elif not failing:
+                    drain = self._drained_and_put_back(ancestor.child_by_field_name("consequence"))
+                    if drain is not None:
+                        yield FullBranch(drain, predicate, explicit=False)
                 return
             if ancestor.type not in ("binary_expression", "parenthesized_expression", "unary_expression"):
                 return
+
+    def _drained_and_put_back(self, success: Node | None) -> Node | None:
+        """``for (id, peer) in peers.drain() { if peer.try_send(m).is_ok() { keep(peer) } }``:
+        every peer leaves the collection and only the ones whose send succeeded are handed
+        back, so a failed send, Full included, evicts the peer. The ``drain`` call, or None."""
+        receiver = base_expression(method_call_parts(self.call)[0])
+        if success is None or receiver.type != "identifier":
+            return None
+        name = text(receiver)
+        loop = next((a for a in ancestors(self.call) if a.type in LOOPS or a.type in BOUNDARIES), None)
+        if loop is None or loop.type != "for_expression" or not pattern_binds(loop.child_by_field_name("pattern"), name):
+            return None
+        iterable = loop.child_by_field_name("value")
+        parts = method_call_parts(iterable) if iterable is not None and iterable.type == "call_expression" else None
+        if parts is None or parts[1] != "drain":
+            return None
+        handed_back = any(
+            text(identifier) == name and identifier.parent is not None and identifier.parent.type == "arguments"
+            for identifier in descendants_of_type(success, "identifier")
+        )
+        return iterable if handed_back else None
 
     # --- what the Full branch does ------------------------------------------------------
 
     def _teardown_in(self, branch: FullBranch) -> Teardown | None:
         if branch.node.type == "call_expression" and _retain_call_name(branch.node):
             return Teardown(branch.node, "`retain` removes the peer from the registry")
+        if branch.node.type == "call_expression" and _call_name(branch.node)[0] == "drain":
+            return Teardown(branch.node, "the peer drained from the collection is put back only when the send succeeds")
         if _falls_back_to_awaited_send(branch.node):
             return None
         # A match in a `retain` closure: an arm that yields `false` evicts the peer.
@@ -337,6 +418,32 @@ def _falls_back_to_awaited_send(branch: Node) -> bool:
         ):
             return True
     return False
+
+
+def _carried(node: Node) -> Node:
+    """The outermost expression whose value is ``node``'s: through the arms of ``match`` and
+    ``if`` and the tails of blocks."""
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "match_arm" and parent.child_by_field_name("value") == node:
+            node = parent.parent.parent if parent.parent is not None and parent.parent.parent is not None else parent
+        elif parent.type == "block" and parent.named_children[-1] == node and not (
+            node.type == "expression_statement" and node.children[-1].type == ";"
+        ):
+            node = parent
+        elif parent.type == "expression_statement" and parent.children[-1].type != ";":
+            node = parent
+        elif parent.type == "if_expression" and parent.child_by_field_name("condition") != node or parent.type == "else_clause":
+            node = parent
+        else:
+            break
+    return node
+
+
+def _returned(node: Node, function: Node) -> bool:
+    """Whether ``node``'s value is what ``function`` returns: its tail or a ``return``."""
+    parent = _carried(node).parent
+    return parent == function or (parent is not None and parent.type == "return_expression" and _boundary(parent) == function)
 
 
 def _contains(outer: Node, inner: Node) -> bool:
