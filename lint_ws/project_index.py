@@ -111,10 +111,15 @@ def current_projects() -> list[Project]:
     return list(_assembled.values())
 
 
+def assembled(language: str, root: str) -> Project | None:
+    """The project at ``root`` as this run assembled it, if it did."""
+    return _assembled.get((language, root))
+
+
 def assembled_summary(language: str, root: str, relative: str) -> Any:
     """The summary of ``relative`` in the project at ``root`` as this run assembled it, or
     None (not assembled, or a file that cannot contribute)."""
-    project = _assembled.get((language, root))
+    project = assembled(language, root)
     return project.summaries.get(relative) if project is not None and relative in project.keys else None
 
 

@@ -132,3 +132,26 @@ def test_calls_are_resolved_not_matched_by_name():
     assert "Client" in crate.handle_types and "Transport" in crate.handle_types
     assert crate.restarted(by_name[("Client", "run")])  # main runs it again from a loop
     assert not crate.restarted(by_name[("Client", "new")])
+
+
+PACKAGE = FIXTURES / "python" / "WS005" / "pkg_sessions"
+
+
+def test_a_change_in_another_module_changes_the_cached_findings(tmp_path):
+    """Python: session.py's `Session.run` is rerun by app.py's loop; remove that loop and a
+    cached run of session.py alone reports `run` too."""
+    package = tmp_path / "package"
+    shutil.copytree(PACKAGE, package)
+    for path in package.rglob("*.py"):
+        _age(path)
+    cache_directory = tmp_path / "cache"
+    before = _lint_named(package, cache_directory, "feed/session.py")
+    assert before == expected_findings(PACKAGE / "feed" / "session.py")
+    assert before == _lint_named(package, cache_directory, "feed/session.py")  # warm: from the caches
+    app = package / "feed" / "app.py"
+    looped = "    while True:\n        try:\n            await session.run()\n        except Exception:\n            await asyncio.sleep(1)\n"
+    assert looped in app.read_text()
+    app.write_text(app.read_text().replace(looped, "    await session.run()\n"))
+    os.utime(app, (1_600_000_100, 1_600_000_100))
+    after = _lint_named(package, cache_directory, "feed/session.py")
+    assert len(after) == len(before) + 1 and before < after

@@ -566,3 +566,37 @@ async def test_a_finding_follows_the_unsaved_edits_of_another_file(client: Langu
     change_document(client, main, main_text, version=3)
     await diagnostics(client, main, version=3, after=after)
     assert ws005_lines(await diagnostics(client, session, version=1, after=after)) == before
+
+
+SESSIONS_PACKAGE = Path(__file__).parent / "fixtures" / "python" / "WS005" / "pkg_sessions"
+
+
+async def test_a_python_finding_follows_the_unsaved_edits_of_another_module(client: LanguageClient, project: Path):
+    """feed/session.py's `Session.run` is rerun by feed/app.py's loop; take the loop out of
+    app.py's buffer and `run` is flagged; put it back and the finding goes."""
+    package = project / "package"
+    shutil.copytree(SESSIONS_PACKAGE, package)
+    await start(client, project)
+    app_path, session_path = package / "feed" / "app.py", package / "feed" / "session.py"
+    app_text = app_path.read_text(encoding="utf-8")
+    session = open_document(client, session_path, session_path.read_text(encoding="utf-8"))
+    before = ws005_lines(await diagnostics(client, session, version=1))
+    opened = len(client.published)
+    app = open_document(client, app_path, app_text)
+    await diagnostics(client, app, version=1, after=opened)
+    assert ws005_lines(await diagnostics(client, session, version=1, after=opened)) == before
+
+    looped = "    while True:\n        try:\n            await session.run()\n        except Exception:\n            await asyncio.sleep(1)\n"
+    assert looped in app_text
+    after = len(client.published)
+    change_document(client, app, app_text.replace(looped, "    await session.run()\n"), version=2)
+    await diagnostics(client, app, version=2, after=after)
+    without_loop = ws005_lines(await diagnostics(client, session, version=1, after=after))
+    run_starts = next(n for n, line in enumerate(session_path.read_text().splitlines(), 1) if "async def run(" in line)
+    added = without_loop - before
+    assert before <= without_loop and len(added) == 1 and run_starts < min(added) < run_starts + 6
+
+    after = len(client.published)
+    change_document(client, app, app_text, version=3)
+    await diagnostics(client, app, version=3, after=after)
+    assert ws005_lines(await diagnostics(client, session, version=1, after=after)) == before

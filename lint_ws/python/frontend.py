@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import threading
 from functools import cached_property
 
@@ -119,19 +120,23 @@ def _parser_limit(reason: str) -> SourceError:
 
 
 class PythonContext(RuleContext):
-    """What a Python rule sees: the source, its module, the model, and how to report."""
+    """What a Python rule sees: the source, its module, the model, and how to report.
 
-    def __init__(self, source: SourceFile, module: cst.Module):
+    ``location`` is where the file lies (its package is found from there); the source's path
+    is the name the run reports it under, which may be relative to anywhere."""
+
+    def __init__(self, source: SourceFile, module: cst.Module, location: str | None = None):
         self.source = source
         self.module = module
+        self.location = location or source.path
 
     @cached_property
     def model(self) -> PythonModel:
         source = self.source
         return PythonModel(
             self.module,
-            package=lambda: ModuleView.for_source(source.path, source.text),
-            alone=lambda: ModuleView.alone(source.path, source.text),
+            package=lambda: ModuleView.for_source(self.location, source.text),
+            alone=lambda: ModuleView.alone(self.location, source.text),
         )
 
     @cached_property
@@ -197,14 +202,15 @@ def analyse(source: SourceFile, checks, prefilter: bool = True, project=None, re
 
     The package's facts come from the run's project index (``project``, assembled before the
     lint), which the package model reads through ``lint_ws.python.project.module_summary``."""
+    location = os.path.join(project.root, relative) if project is not None and relative else None
     judged = judge(source)
     if isinstance(judged, cst.Module):
         # Syntax newer than this interpreter's: there is no CPython tree to take evidence
         # from, and libcst has parsed the file already, so every check runs.
-        return run_checks(PythonContext(source, judged), checks)
+        return run_checks(PythonContext(source, judged, location), checks)
     if prefilter and any(check.syntax_evidence for check in checks):
         facts = SyntaxFacts(judged, source.text)
         checks = [check for check in checks if check.syntax_evidence is None or check.syntax_evidence(facts)]
         if not checks:
             return []
-    return run_checks(PythonContext(source, _parse_accepted(source)), checks)
+    return run_checks(PythonContext(source, _parse_accepted(source), location), checks)

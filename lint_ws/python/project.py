@@ -97,13 +97,15 @@ def package_modules(root: Path) -> list[Path]:
 
 
 @lru_cache(maxsize=8)
-def package_summaries(root: str) -> dict[str, dict]:
+def package_summaries(root: str, facts: str = "") -> dict[str, dict]:
     """Every module of the package at ``root``: its path relative to ``root`` -> whether it can
     contribute connection facts (``{"contributes": ...}``); a module is summarised when a
     question reaches it (``module_summary``), and the contributing ones all when a question
     needs every module (who calls this, which classes derive from that).
 
-    With ``module_summary``, the one place summaries are obtained; memoised for the process.
+    With ``module_summary``, the one place summaries are obtained; memoised for the process
+    by ``facts``, the digest of the package's facts in the run's project index (a long-lived
+    process, the language server, sees the package change).
     """
     summaries = {}
     base = Path(root)
@@ -115,9 +117,10 @@ def package_summaries(root: str) -> dict[str, dict]:
 
 
 @lru_cache(maxsize=4096)
-def module_summary(root: str, module: str) -> dict:
+def module_summary(root: str, module: str, facts: str = "") -> dict:
     """The summary of one module of the package at ``root``: the run's project index has it
-    when the module can contribute facts; any other is parsed now."""
+    when the module can contribute facts; any other is parsed now. Memoised by ``facts``, as
+    ``package_summaries`` is."""
     from lint_ws import project_index
 
     indexed = project_index.assembled_summary("python", root, module)
@@ -169,9 +172,10 @@ class Caller(NamedTuple):
 class Project:
     """The package of one module, answering questions across its modules."""
 
-    def __init__(self, root: Path, summaries: dict[str, dict]):
+    def __init__(self, root: Path, summaries: dict[str, dict], facts: str = ""):
         self.root = root
         self.summaries = summaries
+        self.facts = facts  # the digest of the package's facts this view was made from
         # A root that is the top package itself (no source root above it) names its modules.
         self.package = root.name if (root / "__init__.py").is_file() and not _is_source_root(root) else ""
         self._by_name: dict[str, list[str]] = {}
@@ -185,7 +189,7 @@ class Project:
     @classmethod
     def of(cls, path: str | Path) -> Project:
         root = package_root(path)
-        return _project(str(root))
+        return _project(str(root), _facts_digest(str(root)))
 
     def relative(self, path: str | Path) -> str | None:
         try:
@@ -219,7 +223,7 @@ class Project:
         if summary is None:
             return {}
         if "parsed" not in summary:
-            summary = self.summaries[module] = module_summary(str(self.root), module)
+            summary = self.summaries[module] = module_summary(str(self.root), module, self.facts)
         return summary
 
     # -- names -----------------------------------------------------------------------------
@@ -571,8 +575,17 @@ def _strongest(sides) -> str | None:
 
 
 @lru_cache(maxsize=8)
-def _project(root: str) -> Project:
-    return Project(Path(root), package_summaries(root))
+def _project(root: str, facts: str) -> Project:
+    return Project(Path(root), package_summaries(root, facts), facts)
+
+
+def _facts_digest(root: str) -> str:
+    """The digest of the package's facts as the run's project index assembled them ("" when
+    it did not): what the in-process memos are keyed by."""
+    from lint_ws import project_index
+
+    project = project_index.assembled("python", root)
+    return project.digest if project is not None else ""
 
 
 class ModuleView:
@@ -595,7 +608,7 @@ class ModuleView:
                 except (OSError, UnicodeDecodeError):
                     same = False
                 if not same:
-                    project = Project(project.root, {**project.summaries, module: summarize(path, text)})
+                    project = Project(project.root, {**project.summaries, module: summarize(path, text)}, project.facts)
                 return cls(project, module)
         return cls.alone(path, text)
 
