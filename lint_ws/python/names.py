@@ -96,6 +96,12 @@ _CLIENT_WORD = _any_word({*_CLIENT_LIBRARIES, "ws_connect"})
 _CONNECTION_ONLY_WORD = _any_word(CONNECTION_ONLY_METHODS)
 
 
+def names_connection_library(text: str) -> bool:
+    """Does ``text`` name a connection library or type as a word? A package in which no module
+    does has no connection facts to share across its modules."""
+    return _CONNECTION_WORD.search(text) is not None
+
+
 @lru_cache(maxsize=2)  # asked by several rules about the same file in a row
 def names_connection(text: str) -> bool:
     """Does ``text`` name a connection library, type, or a websocket-like variable?"""

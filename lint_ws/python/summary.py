@@ -35,6 +35,7 @@ from lint_ws.python.names import (
     SERVER,
     TYPE_SIDES,
     may_name_connection,
+    names_connection_library,
 )
 
 # Bumped whenever the shape of a summary changes: the index keys cached summaries by it.
@@ -68,7 +69,7 @@ def project_files(root: Path) -> list[Path]:
 
 
 def names_connection(text: str) -> bool:
-    return contributes(text)
+    return names_connection_library(text)
 
 
 def may_contribute(text: str) -> bool:
