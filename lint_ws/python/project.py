@@ -384,14 +384,20 @@ class Project:
             return None
         return _strongest(self.connection_of(None, desc, depth) for desc in function["returns"])
 
-    def returned_attribute(self, owner: Symbol, target: str) -> str | None:
-        """``self.ws`` / ``self._get_ws()`` -> the ``self.<attr>`` it returns, when it returns
-        exactly one attribute of the instance (a property or a getter)."""
+    def _accessor(self, owner: Symbol, target: str) -> Method | None:
+        """The method ``self.x`` (a property) or ``self.x()`` (a getter) reads, when it is one of
+        that kind."""
         name, call = (target[len("self."):-2], True) if target.endswith("()") else (target[len("self."):], False)
         if "." in name or "(" in name:
             return None
         method = self.method(owner, name)
-        if method is None or method.summary["property"] == call:
+        return None if method is None or method.summary["property"] == call else method
+
+    def returned_attribute(self, owner: Symbol, target: str) -> str | None:
+        """``self.ws`` / ``self._get_ws()`` -> the ``self.<attr>`` it returns, when it returns
+        exactly one attribute of the instance (a property or a getter)."""
+        method = self._accessor(owner, target)
+        if method is None:
             return None
         returned = {desc for desc in method.summary["returns"] if desc.startswith("self.")}
         return returned.pop() if len(returned) == 1 and len(method.summary["returns"]) == 1 else None
@@ -399,11 +405,8 @@ class Project:
     def state_check(self, owner: Symbol, target: str) -> tuple[str, bool, Method] | None:
         """``self.connected`` (a property) or ``self.is_open()``: (the connection whose state it
         returns, whether true means open, the method) when it returns a state test."""
-        name, call = (target[len("self."):-2], True) if target.endswith("()") else (target[len("self."):], False)
-        if "." in name or "(" in name:
-            return None
-        method = self.method(owner, name)
-        if method is None or method.summary["property"] == call:
+        method = self._accessor(owner, target)
+        if method is None:
             return None
         returns = method.summary["returns"]
         if len(returns) != 1 or not returns[0].startswith("state:"):
