@@ -387,18 +387,14 @@ def _stored_in_field(spawn: Node) -> str | None:
 def _passed_to(spawn: Node) -> list | None:
     """[call record, argument index] of the call a spawned task's handle is handed to
     (``Conn::new(url, reader_task)`` with ``let reader_task = spawn(..)``), if any."""
-    from lint_ws.rust.syntax import text, walk
+    from lint_ws.rust.syntax import text
 
     declaration = next((a for a in _ancestors(spawn) if a.type in ("let_declaration", "block")), None)
     if declaration is None or declaration.type != "let_declaration":
         return None
-    pattern = declaration.child_by_field_name("pattern")
-    if pattern is None or pattern.type != "identifier":
-        return None
-    name = text(pattern)
-    scope = declaration.parent
-    for node in walk(scope) if scope is not None else ():
-        if node.start_byte < declaration.end_byte or node.type != "arguments":
+    name, after = _local_and_what_follows(declaration)
+    for node in after:
+        if node.type != "arguments":
             continue
         for index, argument in enumerate(node.named_children):
             if argument.type == "identifier" and text(argument) == name and node.parent is not None:
@@ -410,16 +406,10 @@ def _passed_to(spawn: Node) -> list | None:
 def _field_of_local(declaration: Node) -> str | None:
     """For ``let reader = spawn(..);`` whose name later fills a field (``Self { reader }``
     or ``reader: reader``), that field."""
-    from lint_ws.rust.syntax import text, walk
+    from lint_ws.rust.syntax import text
 
-    pattern = declaration.child_by_field_name("pattern")
-    if pattern is None or pattern.type != "identifier":
-        return None
-    name = text(pattern)
-    scope = declaration.parent
-    for node in walk(scope) if scope is not None else ():
-        if node.start_byte < declaration.end_byte:
-            continue
+    name, after = _local_and_what_follows(declaration)
+    for node in after:
         if node.type == "shorthand_field_initializer" and text(node) == name:
             return name
         if node.type == "field_initializer":
@@ -427,6 +417,18 @@ def _field_of_local(declaration: Node) -> str | None:
             if value is not None and value.type == "identifier" and text(value) == name:
                 return text(node.child_by_field_name("field"))
     return None
+
+
+def _local_and_what_follows(declaration: Node) -> tuple[str | None, Iterator[Node]]:
+    """The name a ``let NAME = ..;`` binds (None for a pattern) and the nodes of its scope
+    after it (none for a pattern)."""
+    from lint_ws.rust.syntax import text, walk
+
+    pattern = declaration.child_by_field_name("pattern")
+    scope = declaration.parent
+    if pattern is None or pattern.type != "identifier" or scope is None:
+        return None, iter(())
+    return text(pattern), (node for node in walk(scope) if node.start_byte >= declaration.end_byte)
 
 
 def _collect_refs(call: Node, refs: list[str]) -> None:
