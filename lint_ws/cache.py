@@ -79,6 +79,12 @@ def default_directory() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lint-ws"
 
 
+def summaries_directory(directory: Path | None = None) -> Path:
+    """Where the project index keeps its summaries in a cache ``directory`` (default: the
+    user's cache directory)."""
+    return (directory or default_directory()) / f"v{FORMAT}"
+
+
 class ResultCache:
     """Findings of ``analyse`` per file, for one run's options; picklable for the workers."""
 
@@ -100,7 +106,7 @@ class ResultCache:
     @property
     def summaries_directory(self) -> Path:
         """Where the project index keeps its summaries (``lint_ws.project_index``)."""
-        return self.directory / f"v{FORMAT}"
+        return summaries_directory(self.directory)
 
     def key(self, path: str, content: bytes, rule_ids: Iterable[str], project: str = "") -> str:
         """``project`` is the digest of the facts of the file's project (``Project.digest``)."""

@@ -165,13 +165,16 @@ def project_for(language: str, path: str | Path, cache_directory: Path | None = 
     return found if found is not None else build(language, root, cache_directory)
 
 
-def with_overlay(language: str, path: str | Path, overlay: Mapping[str, bytes]) -> Project | None:
+def with_overlay(
+    language: str, path: str | Path, overlay: Mapping[str, bytes], cache_directory: Path | None = None
+) -> Project | None:
     """The project of ``path`` as an editor has it: the files of ``overlay`` (absolute path ->
-    content, the open buffers) read from there, the others from disk. None when ``path``
-    belongs to no project of an indexed language."""
+    content, the open buffers) read from there, the others from disk (known by their stat in
+    ``cache_directory``'s index). None when ``path`` belongs to no project of an indexed
+    language."""
     module = plugin(language)
     root = _project_directory(module, os.path.abspath(path)) if module is not None else None
-    return build(language, root, None, overlay=overlay) if root is not None else None
+    return build(language, root, cache_directory, overlay=overlay) if root is not None else None
 
 
 def _project_directory(module, path: str | Path) -> str | None:

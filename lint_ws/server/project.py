@@ -119,12 +119,14 @@ class Project:
         """Make the buffer's project (crate, package) the one the engine answers from, with
         every open buffer in place of its file: a finding that depends on another file
         follows that file's unsaved edits."""
-        from lint_ws import project_index
+        from lint_ws import cache, project_index
         from lint_ws.source import language_of
 
         language = language_of(buffer.path.name)
         overlay = {os.path.abspath(open_buffer.path): _saved_bytes(open_buffer) for open_buffer in self.buffers.values()}
-        project = project_index.with_overlay(language, buffer.path, overlay) if language else None
+        # The summaries are cached as a CLI run caches them: an edit re-summarises the edited
+        # buffer, not the whole project.
+        project = project_index.with_overlay(language, buffer.path, overlay, cache.summaries_directory()) if language else None
         project_index.use_projects([project] if project is not None else [])
 
     def fix_all(self, buffer: Buffer) -> str | None:
