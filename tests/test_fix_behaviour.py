@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
 from aiohttp import WSMsgType, web
 from websockets.asyncio.server import serve
 
@@ -131,20 +132,6 @@ async def relay_against_websockets(program: Path) -> tuple[Outcome, list[str]]:
     return outcome, received
 
 
-def test_ws004_fix_handles_the_close_between_check_and_send_websockets(tmp_path):
-    versions = before_and_after(tmp_path, "ws004_relay_websockets.py", "WS004")
-
-    died, received = asyncio.run(relay_against_websockets(versions.before))
-    assert died.returncode != 0 and "ConnectionClosed" in died.stderr
-    assert "relay finished" not in died.stdout
-    assert received == ["first"]
-
-    survived, received = asyncio.run(relay_against_websockets(versions.after))
-    assert survived.returncode == 0, survived.stderr
-    assert survived.stdout.split("\n")[0] == "relay finished"
-    assert received == ["first"]
-
-
 async def relay_against_aiohttp(program: Path) -> tuple[Outcome, list[str]]:
     """An aiohttp server that closes the connection after the first message."""
     received: list[str] = []
@@ -172,15 +159,22 @@ async def relay_against_aiohttp(program: Path) -> tuple[Outcome, list[str]]:
     return outcome, received
 
 
-def test_ws004_fix_handles_the_close_between_check_and_send_aiohttp(tmp_path):
-    versions = before_and_after(tmp_path, "ws004_relay_aiohttp.py", "WS004")
+@pytest.mark.parametrize(
+    ("program", "relay", "error"),
+    [
+        ("ws004_relay_websockets.py", relay_against_websockets, "ConnectionClosed"),
+        ("ws004_relay_aiohttp.py", relay_against_aiohttp, "ConnectionResetError"),
+    ],
+)
+def test_ws004_fix_handles_the_close_between_check_and_send(tmp_path, program, relay, error):
+    versions = before_and_after(tmp_path, program, "WS004")
 
-    died, received = asyncio.run(relay_against_aiohttp(versions.before))
-    assert died.returncode != 0 and "ConnectionResetError" in died.stderr
+    died, received = asyncio.run(relay(versions.before))
+    assert died.returncode != 0 and error in died.stderr
     assert "relay finished" not in died.stdout
     assert received == ["first"]
 
-    survived, received = asyncio.run(relay_against_aiohttp(versions.after))
+    survived, received = asyncio.run(relay(versions.after))
     assert survived.returncode == 0, survived.stderr
     assert survived.stdout.split("\n")[0] == "relay finished"
     assert received == ["first"]
