@@ -158,6 +158,8 @@ def test_precision_recall_lost_and_missed_sites(repository: Path):
     assert "client/gone.py:3 WS004 [true]" in result.stdout
     assert "known true sites missed: 1" in result.stdout
     assert "client/session.py:25 WS005 a site lint-ws misses" in result.stdout
+    assert "reported findings judged false or arguable: 1" in result.stdout
+    assert "WS005 [false] judged false for the test" in result.stdout
 
 
 def test_a_verdict_without_a_reason_is_refused(repository: Path):

@@ -183,6 +183,7 @@ def check(repos: list[Repo], checkouts: Path, verdict_dir: Path, jobs: int | Non
     new: list[Finding] = []
     lost: list[tuple[Repo, dict]] = []
     missed: list[Known] = []
+    wrong: list[tuple[Finding, dict]] = []
     absent = []
     for repo in repos:
         checkout = checkouts / repo.name
@@ -203,6 +204,8 @@ def check(repos: list[Repo], checkouts: Path, verdict_dir: Path, jobs: int | Non
                 continue
             reported.add((finding.rule, finding.path, finding.fingerprint))
             tally.add(finding.rule, finding.language, entry["verdict"])
+            if entry["verdict"] != "true":
+                wrong.append((finding, entry))
         for key, entry in verdicts.items():
             if key not in reported:
                 lost.append((repo, entry))
@@ -234,6 +237,10 @@ def check(repos: list[Repo], checkouts: Path, verdict_dir: Path, jobs: int | Non
         print(f"\njudged findings no longer reported: {len(lost)}")
         for repo, entry in lost:
             print(f"  {repo.name} {entry['path']}:{entry.get('line', '?')} {entry['rule']} [{entry['verdict']}] {entry.get('reason', '')}")
+    if wrong:
+        print(f"\nreported findings judged false or arguable: {len(wrong)}")
+        for finding, entry in wrong:
+            print(f"  {finding.repo} {finding.path}:{finding.line} {finding.rule} [{entry['verdict']}] {entry.get('reason', '')}")
     if missed:
         print(f"\nknown true sites missed: {len(missed)}")
         for site in missed:
