@@ -15,7 +15,7 @@ def replacement(ctx, model: PythonModel, old: cst.CSTNode, new: cst.CSTNode) -> 
     """The whole-line edit of the file that turns ``old`` into ``new``, rendered on the
     top-level statement holding ``old``: re-rendering the module for each fix made large
     files quadratic."""
-    found = model.top_level_statement_at(ctx.span(old).start_offset)
+    found = ctx.top_level_statement_at(ctx.span(old).start_offset)
     if found is not None:
         statement, offset = found
         old_code = ctx.code(statement)

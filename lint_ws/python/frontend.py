@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import os
 import threading
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
 
 from lint_ws.findings import Finding, Severity, Span
-from lint_ws.python.model import PythonModel
+from lint_ws.python.model import PythonModel, child_nodes
 from lint_ws.python.names import SEND_METHODS
 from lint_ws.python.project import ModuleView
 from lint_ws.rule_context import RuleContext, run_checks
@@ -140,19 +142,100 @@ class PythonContext(RuleContext):
         )
 
     @cached_property
-    def _positions(self):
-        # Position metadata is costly; it is computed only for files that report something.
-        # unsafe_skip_copy keeps node identity, so the rules' nodes are the keys.
-        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    def _layout(self) -> ModuleLayout:
+        return ModuleLayout(self.module)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
     def span(self, node: cst.CSTNode) -> Span:
-        code_range = self._positions[node]
+        code_range = self._layout.position(node)
         start = self.source.offset_of(code_range.start.line, code_range.start.column)
         end = self.source.offset_of(code_range.end.line, code_range.end.column)
         return self.source.span_from_offsets(start, end)
+
+    def top_level_statement_at(self, offset: int) -> tuple[cst.BaseStatement, int] | None:
+        """The top-level statement whose code holds ``offset`` of the module's code, and
+        where that code starts: a fix can then re-render that statement, not the module."""
+        return self._layout.statement_at(offset)
+
+
+class ModuleLayout:
+    """Where a module's top-level statements start, and where its nodes lie (the ranges of
+    libcst's ``PositionProvider``), computed one top-level statement at a time.
+
+    The provider renders the whole module with position tracking, which was most of a
+    lint's time on a large file that reports a handful of findings. A top-level statement's
+    code starts at column 0 with no indentation pending, so rendering it alone from its
+    first line gives its nodes the very ranges the whole module's rendering gives them."""
+
+    def __init__(self, module: cst.Module):
+        self.module = module
+        self._owner: dict[int, int] = {}  # id(node) -> its top-level statement, for those walked
+        self._walked = 0  # the top-level statements walked so far, in order
+        self._ranges: dict[cst.CSTNode, CodeRange] = {}
+        self._rendered: set[int] = set()
+
+    @cached_property
+    def _starts(self) -> tuple[list[int], list[int]]:
+        """Each top-level statement's start in the module's code (its leading lines
+        included): offset, and line as the provider counts them."""
+        module = self.module
+        header = "".join(module.code_for_node(line) for line in module.header)
+        offset, line = len(header), 1 + len(NEWLINE_RE.findall(header))
+        offsets, lines = [], []
+        for statement in module.body:
+            offsets.append(offset)
+            lines.append(line)
+            code = module.code_for_node(statement)
+            offset += len(code)
+            line += len(NEWLINE_RE.findall(code))
+        return offsets, lines
+
+    def statement_at(self, offset: int) -> tuple[cst.BaseStatement, int] | None:
+        offsets = self._starts[0]
+        index = bisect.bisect_right(offsets, offset) - 1
+        if index < 0:
+            return None
+        return self.module.body[index], offsets[index]
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        found = self._ranges.get(node)
+        if found is not None:
+            return found
+        index = self._statement_of(node)
+        if index is None or index in self._rendered:
+            # Not inside a top-level statement's syntax (the module, its header, a comment):
+            # the whole module's ranges.
+            self._ranges.update(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
+            return self._ranges[node]
+        self._render(index)
+        return self._ranges[node]
+
+    def _statement_of(self, node: cst.CSTNode) -> int | None:
+        body = self.module.body
+        while id(node) not in self._owner and self._walked < len(body):
+            index = self._walked
+            stack: list[cst.CSTNode] = [body[index]]
+            while stack:
+                inner = stack.pop()
+                self._owner[id(inner)] = index
+                stack.extend(child_nodes(inner))
+            self._walked += 1
+        return self._owner.get(id(node))
+
+    def _render(self, index: int) -> None:
+        # libcst's own position-tracking codegen state, started at the statement's line.
+        provider = PositionProvider()
+        state = PositionProvidingCodegenState(
+            default_indent=self.module.default_indent,
+            default_newline=self.module.default_newline,
+            provider=provider,
+            line=self._starts[1][index],
+        )
+        self.module.body[index]._codegen(state)
+        self._ranges.update(provider._computed)
+        self._rendered.add(index)
 
 
 class SyntaxFacts:

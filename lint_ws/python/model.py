@@ -10,7 +10,6 @@ about, so a file no rule looks closely at pays for the pass alone.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import re
 from collections.abc import Callable
@@ -443,24 +442,6 @@ class PythonModel(PerFileAnswers):
     def sites(self) -> list[Site]:
         """put_nowait/send_nowait/cancel calls and bare ``x.cancel`` references, with context."""
         return self._index.sites
-
-    @cached_property
-    def _top_level_offsets(self) -> list[int]:
-        """Where each top-level statement's code (its leading lines included) starts in the module's code."""
-        offset = sum(len(self.module.code_for_node(line)) for line in self.module.header)
-        offsets = []
-        for statement in self.module.body:
-            offsets.append(offset)
-            offset += len(self.module.code_for_node(statement))
-        return offsets
-
-    def top_level_statement_at(self, offset: int) -> tuple[cst.BaseStatement, int] | None:
-        """The top-level statement whose code holds ``offset`` of the module's code, and
-        where that code starts: a fix can then re-render that statement, not the module."""
-        index = bisect.bisect_right(self._top_level_offsets, offset) - 1
-        if index < 0:
-            return None
-        return self.module.body[index], self._top_level_offsets[index]
 
 
 # --- WebSocket sides: which types and calls give a client or a server connection --------
