@@ -16,6 +16,7 @@ from lint_ws.findings import Finding, Severity, Span
 from lint_ws.python.model import PythonModel, child_nodes
 from lint_ws.python.names import SEND_METHODS
 from lint_ws.python.project import ModuleView
+from lint_ws.python.summary import syntax_tree
 from lint_ws.rule_context import RuleContext, run_checks
 from lint_ws.source import SourceError, SourceFile
 
@@ -48,7 +49,7 @@ def judge(source: SourceFile) -> ast.Module | cst.Module:
     is the user's syntax error, reported as CPython words it.
     """
     try:
-        return ast.parse(source.text, filename=source.path)
+        return syntax_tree(source.text)
     except SyntaxError as error:
         host_error = error
     except (RecursionError, MemoryError):

@@ -25,6 +25,7 @@ False}``.
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 from lint_ws.python.names import (
@@ -84,10 +85,25 @@ def contributes(text: str) -> bool:
     return may_name_connection(text)
 
 
+@lru_cache(maxsize=1)
+def syntax_tree(text: str) -> ast.Module:
+    """CPython's tree of ``text`` (raises what ``ast.parse`` raises). The latest one is kept:
+    the language server's edited buffer is parsed for its summary, then for its lint."""
+    return ast.parse(text)
+
+
 def summarize(path: str, text: str) -> dict:
-    """The summary of the module at ``path`` whose source is ``text`` (see the module doc)."""
+    """The summary of the module at ``path`` whose source is ``text`` (see the module doc);
+    ``path`` only names it."""
+    return _summary_of(text)
+
+
+@lru_cache(maxsize=4)
+def _summary_of(text: str) -> dict:
+    # Memoised: the language server summarises the edited buffer for the project index,
+    # then again as the file being linted (lint_ws.python.project.ModuleView.for_source).
     try:
-        tree = ast.parse(text, filename=path)
+        tree = syntax_tree(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {"contributes": False}
     builder = _ModuleBuilder()
