@@ -10,9 +10,10 @@ from functools import cached_property
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
-from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
+from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from lint_ws.findings import Finding, Severity, Span
+from lint_ws.python import reparse
 from lint_ws.python.model import PythonModel, child_nodes
 from lint_ws.python.names import SEND_METHODS
 from lint_ws.python.project import ModuleView
@@ -55,7 +56,7 @@ def judge(source: SourceFile) -> ast.Module | cst.Module:
     except (RecursionError, MemoryError):
         raise _parser_limit("nesting too deep") from None
     if not host_error.msg.startswith(ERRORS_OF_EVERY_PYTHON):
-        newest = _libcst_on_large_stack(source)
+        newest = _libcst_on_large_stack(source.text)
         if isinstance(newest, cst.Module):
             # libcst drops some of PEP 701's new freedoms (blanks after a conversion,
             # ``{x!r }``): its positions and fixes would miss the file's text.
@@ -85,17 +86,18 @@ def parse_fixed(before: SourceFile, after: SourceFile) -> cst.Module:
 
 
 def _parse_accepted(source: SourceFile) -> cst.Module:
-    """libcst's parse of a file CPython accepted."""
-    outcome = _libcst_on_large_stack(source)
+    """libcst's parse of a file CPython accepted (of the statements an edit changed, when
+    the file's previous parse is kept: ``lint_ws.python.reparse``)."""
+    outcome = reparse.parse(source.path, source.text, _libcst_on_large_stack)
     if isinstance(outcome, cst.Module):
         return outcome
     reason = "nesting too deep" if isinstance(outcome, RecursionError) else "unsupported syntax"
     raise _parser_limit(reason)
 
 
-def _libcst_on_large_stack(source: SourceFile) -> cst.Module | Exception:
+def _libcst_on_large_stack(text: str) -> cst.Module | Exception:
     outcome: list = []
-    worker = _start_with_large_stack(lambda: outcome.append(_libcst_parse(source.text)))
+    worker = _start_with_large_stack(lambda: outcome.append(_libcst_parse(text)))
     worker.join()
     return outcome[0]
 
@@ -179,19 +181,7 @@ class ModuleLayout:
 
     @cached_property
     def _starts(self) -> tuple[list[int], list[int]]:
-        """Each top-level statement's start in the module's code (its leading lines
-        included): offset, and line as the provider counts them."""
-        module = self.module
-        header = "".join(module.code_for_node(line) for line in module.header)
-        offset, line = len(header), 1 + len(NEWLINE_RE.findall(header))
-        offsets, lines = [], []
-        for statement in module.body:
-            offsets.append(offset)
-            lines.append(line)
-            code = module.code_for_node(statement)
-            offset += len(code)
-            line += len(NEWLINE_RE.findall(code))
-        return offsets, lines
+        return reparse.module_starts(self.module)
 
     def statement_at(self, offset: int) -> tuple[cst.BaseStatement, int] | None:
         offsets = self._starts[0]

@@ -1,0 +1,102 @@
+"""Re-parsing an edited module (lint_ws.python.reparse) gives libcst's parse of the whole
+text: the same tree, and the same statement offsets and lines, over random edits of every
+Python fixture and bundled example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lint_ws.python import reparse
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted([*ROOT.glob("tests/fixtures/**/*.py"), *ROOT.glob("examples/python/*.py")])
+# What an edit inserts: code at any indentation, comments, blank lines, openers of blocks,
+# brackets and strings that swallow what follows, line endings.
+INSERTS = [
+    "", "\n", "x = 1\n", "    y = 2\n", "  # comment\n", "# comment\n", "    # indented\n", "def g():\n",
+    "    pass\n", "class K:\n", "if x:\n", "(", ")", "'''", '"', "\\\n", "\t", " ", "\r\n", "\r",
+    "async def h(ws):\n    await ws.send(1)\n", "@decorator\n", "else:\n", "return\n", "\f",
+]
+
+
+def parse_text(text: str):
+    try:
+        return cst.parse_module(text)
+    except Exception as error:  # noqa: BLE001 - the parser's failure is the answer here
+        return error
+
+
+def readable(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+        cst.parse_module(text)
+    except (UnicodeDecodeError, cst.ParserSyntaxError):
+        return None
+    return text
+
+
+TEXTS = [text for text in map(readable, SOURCES) if text is not None]
+
+
+@pytest.fixture(autouse=True)
+def kept_parses():
+    reparse.remember(4)
+    yield
+    reparse.remember(0)
+
+
+def assert_like_a_full_parse(text: str) -> None:
+    module = reparse.parse("edited.py", text, parse_text)
+    full = parse_text(text)
+    if not isinstance(full, cst.Module):
+        assert not isinstance(module, cst.Module)
+        return
+    assert isinstance(module, cst.Module)
+    assert module.code == full.code
+    assert module.deep_equals(full), "the spliced tree differs from libcst's parse of the whole text"
+    assert reparse.module_starts(module) == reparse.module_starts(full)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    # Several files end to end: most edits then fall between the first block and the last
+    # statement, where the splice applies.
+    st.lists(st.sampled_from(TEXTS), min_size=1, max_size=4).map(lambda texts: "\n".join(texts) + "\n"),
+    st.lists(
+        st.tuples(st.floats(0, 1), st.booleans(), st.integers(0, 40), st.lists(st.sampled_from(INSERTS), max_size=3)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_edits_reparse_like_a_full_parse(text, edits):
+    reparse.remember(0)
+    reparse.remember(4)
+    reparse.parse("edited.py", text, parse_text)
+    for where, whole_lines, removed, inserted in edits:
+        at = int(where * len(text))
+        if whole_lines:  # a line added or removed, as editors mostly do: the text stays valid
+            at = text.rfind("\n", 0, at) + 1
+            removed = text.find("\n", at) + 1 - at if removed % 2 else 0
+        text = text[:at] + "".join(inserted) + text[at + removed :]
+        assert_like_a_full_parse(text)
+
+
+def test_an_edit_inside_a_function_reuses_the_other_statements():
+    text = "import a\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n\n\ndef h():\n    return 3\n"
+    before = reparse.parse("edited.py", text, parse_text)
+    after = reparse.parse("edited.py", text.replace("return 2", "return 22"), parse_text)
+    assert after.body[0] is before.body[0] and after.body[3] is before.body[3]
+    assert after.body[2] is not before.body[2]
+    assert after.deep_equals(cst.parse_module(text.replace("return 2", "return 22")))
+
+
+def test_nothing_is_kept_unless_asked():
+    reparse.remember(0)
+    text = "def f():\n    pass\n\n\ndef g():\n    pass\n\nx = 1\n"
+    first = reparse.parse("edited.py", text, parse_text)
+    assert reparse.parse("edited.py", text, parse_text) is not first
