@@ -100,3 +100,32 @@ def test_nothing_is_kept_unless_asked():
     text = "def f():\n    pass\n\n\ndef g():\n    pass\n\nx = 1\n"
     first = reparse.parse("edited.py", text, parse_text)
     assert reparse.parse("edited.py", text, parse_text) is not first
+
+
+EDITS = ["# an edit\n", "\n", "    # an indented comment\n", "        await ws.send(data)\n", "x = 1\n", "    return\n"]
+
+
+def test_findings_after_edits_equal_a_full_lint(tmp_path):
+    """The engine's findings on an edited file are the same with the previous parse kept
+    (as the language server keeps it) as without, for an edit at every few lines of the
+    bundled examples."""
+    from lint_ws import engine
+    from lint_ws.catalogue import rule_ids
+
+    (tmp_path / ".git").mkdir()  # no project above the scratch directory
+    path = tmp_path / "edited.py"
+    text = "".join(source.read_text(encoding="utf-8") for source in sorted(ROOT.glob("examples/python/*.py")))
+    path.write_text(text, encoding="utf-8")
+    options = engine.RunOptions(selected=rule_ids())
+    lines = text.splitlines(keepends=True)
+    compared = 0
+    for index in range(1, len(lines), 4):
+        edited = "".join([*lines[:index], EDITS[index % len(EDITS)], *lines[index:]]).encode()
+        reparse.remember(4)
+        engine.lint_file(path, path.name, options, raw=text.encode())
+        kept = engine.lint_file(path, path.name, options, raw=edited)
+        reparse.remember(0)
+        full = engine.lint_file(path, path.name, options, raw=edited)
+        assert (kept.findings, kept.problems) == (full.findings, full.problems), f"edit at line {index + 1}"
+        compared += bool(full.findings)
+    assert compared > 10
