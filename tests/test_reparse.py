@@ -60,6 +60,7 @@ def assert_like_a_full_parse(text: str) -> None:
     assert module.code == full.code
     assert module.deep_equals(full), "the spliced tree differs from libcst's parse of the whole text"
     assert reparse.module_starts(module) == reparse.module_starts(full)
+    assert reparse.code_is(module, text) == (full.code == text)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -151,6 +151,11 @@ class PythonContext(RuleContext):
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
+    @cached_property
+    def code_is_text(self) -> bool:
+        """Whether the module renders back to the file's text, as a fix needs."""
+        return reparse.code_is(self.module, self.source.text)
+
     def span(self, node: cst.CSTNode) -> Span:
         code_range = self._layout.position(node)
         start = self.source.offset_of(code_range.start.line, code_range.start.column)

@@ -39,9 +39,10 @@ class Parse(NamedTuple):
     module: cst.Module
     offsets: list[int]  # where each top-level statement's code starts in the text
     lines: list[int]  # and on which line, as libcst counts lines
-    # The first top-level statement holding an indented block; len(body) when there is none
-    # or the module's code is not the text: an edit is then never spliced.
-    first_block: int
+    first_block: int  # the first top-level statement holding an indented block, or len(body)
+    # libcst renders what it parsed, but not always byte for byte (whitespace at the end of
+    # a file): an edit is spliced only into a module whose code is its text.
+    renders_text: bool
 
 
 _kept: OrderedDict[str, Parse] = OrderedDict()  # file -> its latest parse
@@ -68,8 +69,7 @@ def parse(name: str, text: str, parse_text: Callable[[str], cst.Module | Excepti
         module = parse_text(text)
         if not isinstance(module, cst.Module) or not _capacity:
             return module
-        offsets, lines, matches = _whole(text, module)
-        spliced = Parse(text, module, offsets, lines, _first_block(module.body) if matches else len(module.body))
+        spliced = Parse(text, module, *module_starts(module), _first_block(module.body), module.code == text)
     _kept[name] = spliced
     _kept.move_to_end(name)
     while len(_kept) > _capacity:
@@ -80,28 +80,29 @@ def parse(name: str, text: str, parse_text: Callable[[str], cst.Module | Excepti
 def module_starts(module: cst.Module) -> tuple[list[int], list[int]]:
     """Where each top-level statement's code (its leading lines included) starts: offset in
     the module's code, and line as libcst's positions count lines."""
-    known = next((kept for kept in _kept.values() if kept.module is module), None)
-    if known is not None:
-        return known.offsets, known.lines
-    return _whole(None, module)[:2]
-
-
-def _whole(text: str | None, module: cst.Module) -> tuple[list[int], list[int], bool]:
-    """The statement starts, and whether each statement's code is ``text``'s at its start
-    (libcst renders what it parsed, but not always byte for byte: trailing whitespace at
-    the end of a file): only then can an edit of ``text`` be spliced."""
+    kept = _kept_parse(module)
+    if kept is not None:
+        return kept.offsets, kept.lines
     header = "".join(module.code_for_node(line) for line in module.header)
-    offset, line = len(header), 1 + len(NEWLINE_RE.findall(header))
-    starts = _statement_starts(module, module.body, offset, line, text)
-    if starts is not None:
-        return starts
-    offsets, lines, _ = _statement_starts(module, module.body, offset, line)
-    return offsets, lines, False
+    offsets, lines, _ = _statement_starts(module, module.body, len(header), 1 + len(NEWLINE_RE.findall(header)))
+    return offsets, lines
+
+
+def code_is(module: cst.Module, text: str) -> bool:
+    """Whether ``module.code == text`` (known without rendering for a kept parse)."""
+    kept = _kept_parse(module)
+    if kept is not None and kept.text == text:
+        return kept.renders_text
+    return module.code == text
+
+
+def _kept_parse(module: cst.Module) -> Parse | None:
+    return next((kept for kept in _kept.values() if kept.module is module), None)
 
 
 def _statement_starts(module: cst.Module, statements, offset: int, line: int, text: str | None = None):
-    """(offsets, lines, True); None when ``text`` is given and a statement's code is not
-    found at its offset in it."""
+    """(the offset and line of each statement, the offset after the last); None when
+    ``text`` is given and a statement's code is not found at its offset in it."""
     offsets, lines = [], []
     for statement in statements:
         offsets.append(offset)
@@ -111,7 +112,7 @@ def _statement_starts(module: cst.Module, statements, offset: int, line: int, te
             return None
         offset += len(code)
         line += len(NEWLINE_RE.findall(code))
-    return offsets, lines, True
+    return offsets, lines, offset
 
 
 def _first_block(body) -> int:
@@ -139,7 +140,7 @@ def _splice(previous: Parse, text: str, parse_text) -> Parse | None:
     # leading lines), neither the last statement.
     first = bisect.bisect_right(offsets, prefix - 1) - 1
     last = bisect.bisect_right(offsets, len(old) - suffix) - 1
-    if first <= previous.first_block or last + 1 >= len(body):
+    if not previous.renders_text or first <= previous.first_block or last + 1 >= len(body):
         return None
     if not _unindented(body[last + 1].leading_lines):
         return None
@@ -158,8 +159,9 @@ def _splice(previous: Parse, text: str, parse_text) -> Parse | None:
     statements[0] = statements[0].with_changes(leading_lines=(*fragment.header, *statements[0].leading_lines))
     spliced = module.with_changes(body=(*body[:first], *statements, *body[last + 1 :]))
     line_delta = len(NEWLINE_RE.findall(fragment_text)) - len(NEWLINE_RE.findall(old, start, old_end))
+    # The new statements render the fragment's text exactly, so the module renders the text.
     starts = _statement_starts(spliced, statements, start, previous.lines[first], text)
-    if starts is None:
+    if starts is None or starts[2] != old_end + delta:
         return None
     new_offsets, new_lines, _ = starts
     return Parse(
@@ -168,6 +170,7 @@ def _splice(previous: Parse, text: str, parse_text) -> Parse | None:
         [*offsets[:first], *new_offsets, *(offset + delta for offset in offsets[last + 1 :])],
         [*previous.lines[:first], *new_lines, *(line + line_delta for line in previous.lines[last + 1 :])],
         previous.first_block,
+        True,
     )
 
 

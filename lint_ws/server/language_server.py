@@ -34,10 +34,11 @@ from lint_ws.server.project import CONFIG_FILES, Buffer, Project, Settings, is_c
 from lint_ws.source import SourceFile, language_of
 
 FIX_ALL = "source.fixAll.lint-ws"
-# Long enough to merge a burst of changes (a completion inserting text, a macro replaying
-# edits) into one lint; short, since it adds to every edit's wait for its diagnostics
-# (benchmarks/server.py). Changes made while a lint runs are merged whatever the delay.
-DEBOUNCE_SECONDS = 0.02
+# Long enough to merge the changes a client sends back to back (a completion inserting
+# text, a macro replaying edits) into one lint; short, since it adds to every edit's wait
+# for its diagnostics (benchmarks/server.py). Changes made while a lint runs are merged
+# whatever the delay, so keystrokes during a lint cost one more lint, not one each.
+DEBOUNCE_SECONDS = 0.005
 # Python documents whose latest parse is kept, so that an edit re-parses only the
 # statements it touched (lint_ws.python.reparse); about 1 MB each for 1,000 lines.
 KEPT_PARSES = 16

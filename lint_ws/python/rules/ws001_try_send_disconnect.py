@@ -388,7 +388,7 @@ def _drop_fix(ctx, model: PythonModel, outcome: FullOutcome, teardowns: list[Tea
     handler = outcome.handler
     if handler is None or not outcome.only_full or _sends_sentinel(model, site):
         return None
-    if not model.per_file("code_is_text", lambda model: model.module.code == ctx.source.text):
+    if not ctx.code_is_text:
         return None
     torn = {id(teardown.node) for teardown in teardowns}
     kept: list[cst.BaseStatement] = []
