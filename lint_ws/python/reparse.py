@@ -15,7 +15,11 @@ kept out of the splice, and the whole file is parsed instead when the splice cou
   module header when parsed alone) are its first statement's leading lines in the file,
   which holds only for unindented lines; and the statement after the fragment must start
   with unindented lines too (an indented comment may belong to the block before it);
-- the module's header, footer and last statement are never re-parsed this way.
+- the module's header, footer and last statement are never re-parsed this way, nor is a
+  module whose code is not its text byte for byte.
+
+The splice depends only on the two texts and the previous parse, never on which file the
+name stands for: two files under one name cost a whole parse, not a wrong tree.
 
 Only a process that lints the same files again keeps parses (``remember``): the language
 server. tests/test_reparse.py compares the splice with a full parse over random edits.
