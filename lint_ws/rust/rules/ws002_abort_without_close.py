@@ -52,6 +52,8 @@ def check(ctx) -> Iterator:
             continue
         if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, model, function.node if function else None, call, receiver, original):
             continue
+        if function is not None and _opt_in_kill(ctx, model, function, receiver):
+            continue
         name = text(receiver)
         message = (
             f"`{name}.{parts[1]}()` kills a task driving a connection half as teardown, with no graceful "
@@ -322,6 +324,70 @@ def _awaited_before(name: str, abort: Node, original: bytes) -> bool:
                 if any(word.search(text(a)) for a in descendants_of_type(statement, "await_expression")):
                     return True
         child = ancestor
+    return False
+
+
+def _opt_in_kill(ctx, model: RustModel, function, receiver: Node) -> bool:
+    """Whether the abort is a kill switch offered beside a graceful teardown: a public
+    method that aborts the task in one of its type's fields, no code of the project calls
+    it, and a method of the same type joins that task (awaits it). The teardown the type
+    itself provides is the join; the abort runs only when a user of the type asks for a
+    hard kill. A type whose only teardown aborts (``pub fn disconnect(&mut self) {
+    self.pump.abort() }`` with no join) keeps its finding."""
+    field = _self_field(receiver)
+    if field is None or function.impl_type is None or function.trait is not None or not _is_public(function.node):
+        return False
+    context = ctx.function(receiver)
+    if context is None or ctx.crate.callers(context) or ctx.crate.calls_itself(context):
+        return False
+    return any(
+        other.impl_type == function.impl_type and other.node.id != function.node.id and _joins_field(other.node, field)
+        for other in model.functions
+    )
+
+
+def _self_field(receiver: Node) -> str | None:
+    """``task`` for ``self.task``, or for a local bound from it (``if let Some(task) = &self.task``)."""
+    expression = base_expression(receiver)
+    if expression.type == "identifier":
+        binding = local_binding(text(expression), expression)
+        if binding is None or binding.value is None:
+            return None
+        expression = base_expression(binding.value)
+    match = re.fullmatch(r"self\s*\.\s*(\w+)", text(expression))
+    return match.group(1) if match else None
+
+
+def _is_public(function: Node) -> bool:
+    return any(child.type == "visibility_modifier" for child in function.children)
+
+
+def _joins_field(method: Node, field: str) -> bool:
+    """Whether ``method`` awaits the task held in ``self.field``: ``self.field.await``, or a
+    local taken out of it (``let Self { field, .. } = self``, ``match self.field.take()``)."""
+    body = method.child_by_field_name("body")
+    if body is None:
+        return False
+    own = re.compile(rf"\bself\s*\.\s*{re.escape(field)}\b")
+    names = set()
+    for node in walk(body):
+        if node.type in ("let_declaration", "let_condition", "match_arm"):
+            pattern = node.child_by_field_name("pattern")
+            if node.type == "match_arm":
+                match = enclosing(node, "match_expression")
+                value = match.child_by_field_name("value") if match is not None else None
+            else:
+                value = node.child_by_field_name("value")
+            if pattern is None or value is None:
+                continue
+            if own.search(text(value)) or (text(value) == "self" and re.search(rf"\b{re.escape(field)}\b", text(pattern))):
+                names.update(text(i) for i in descendants_of_type(pattern, "identifier", "shorthand_field_identifier"))
+    for awaited in descendants_of_type(body, "await_expression"):
+        operand = base_expression(awaited.named_children[0]) if awaited.named_children else None
+        if operand is None:
+            continue
+        if (operand.type == "identifier" and text(operand) in names) or own.fullmatch(text(operand)):
+            return True
     return False
 
 
