@@ -297,12 +297,123 @@ def _closes_gracefully(ctx, model: RustModel, function: Node | None, abort: Node
         if spawn.id in aborted or not _is_spawn(spawn):
             continue
         arguments = spawn.child_by_field_name("arguments")
-        if arguments is None or not ctx.crate.body_closes(context, summarize_body(arguments)):
+        if arguments is None or not (
+            ctx.crate.body_closes(context, summarize_body(arguments)) or _ends_with_the_connection(ctx, model, arguments)
+        ):
             continue
         declaration = enclosing(spawn, "let_declaration")
         pattern = declaration.child_by_field_name("pattern") if declaration is not None else None
         if pattern is not None and _awaited_before(text(pattern).split()[-1], abort, original):
             return True
+    return False
+
+
+def _ends_with_the_connection(ctx, model: RustModel, arguments: Node) -> bool:
+    """Whether the spawned task ends only once its connection has ended: its body is one
+    receive loop over the connection that takes every message (``while let Some(Ok(msg)) =
+    stream.next().await``), so it stops on a read error or the end of the stream, and that
+    it leaves otherwise only on a received Close frame. A loop that also stops for a reason
+    of the application (a pattern that takes only Text frames, a `break` on a command, a
+    `?`) ends while the connection may still be open."""
+    from lint_ws.rust.summary import summarize_body
+
+    future = arguments.named_children[0] if arguments.named_children else None
+    if future is None or future.type != "async_block":
+        return False
+    loops = [node for node in walk(future) if node.type in _LOOPS and not _inside_nested_code(node, future)]
+    if len(loops) != 1 or loops[0].type != "while_expression":
+        return False
+    loop = loops[0]
+    condition = loop.child_by_field_name("condition")
+    if condition is None or condition.type != "let_condition":
+        return False
+    pattern, value = condition.child_by_field_name("pattern"), condition.child_by_field_name("value")
+    every_message = re.fullmatch(r"Some\s*\(\s*Ok\s*\(\s*(?:mut\s+)?([a-z_]\w*)\s*\)\s*\)", text(pattern) if pattern else "")
+    context = ctx.function(loop)
+    if every_message is None or value is None or not ctx.crate.body_receives(context, summarize_body(value)):
+        return False
+    body = loop.child_by_field_name("body")
+    for node in walk(body):
+        if _inside_nested_code(node, body):
+            continue
+        if node.type == "try_expression":
+            return False
+        leaves = node.type == "return_expression" or (node.type == "break_expression" and _breaks_out_of(node, loop))
+        if leaves and not _on_close_frame(ctx, model, node, loop):
+            return False
+    return True
+
+
+_LOOPS = ("loop_expression", "while_expression", "for_expression")
+
+
+def _breaks_out_of(node: Node, loop: Node) -> bool:
+    label = next((c for c in node.children if c.type == "label"), None)
+    for ancestor in ancestors(node):
+        if ancestor.type in _LOOPS:
+            return ancestor == loop or label is not None
+    return False
+
+
+def _on_close_frame(ctx, model: RustModel, exit_: Node, loop: Node) -> bool:
+    """Whether ``exit_`` is reached only when a Close frame was received: in a ``match`` arm
+    or ``if let`` on ``Close``, under ``msg.is_close()``, or under ``f(msg).is_break()``
+    where the project's ``f`` breaks only in its ``Close`` arm."""
+    child = exit_
+    for ancestor in ancestors(exit_):
+        if ancestor == loop:
+            return False
+        if ancestor.type == "match_arm" and child != ancestor.child_by_field_name("pattern"):
+            if _names_close(ancestor.child_by_field_name("pattern")):
+                return True
+        elif ancestor.type == "if_expression" and child == ancestor.child_by_field_name("consequence"):
+            condition = ancestor.child_by_field_name("condition")
+            if condition is not None and condition.type == "let_condition":
+                if _names_close(condition.child_by_field_name("pattern")):
+                    return True
+            elif condition is not None and condition.type == "call_expression":
+                parts = method_call_parts(condition)
+                if parts is not None and parts[1] == "is_close":
+                    return True
+                if parts is not None and parts[1] == "is_break" and _breaks_only_on_close(ctx, model, parts[0]):
+                    return True
+        child = ancestor
+    return False
+
+
+def _names_close(pattern: Node | None) -> bool:
+    return pattern is not None and any(text(i) == "Close" for i in descendants_of_type(pattern, "identifier"))
+
+
+def _breaks_only_on_close(ctx, model: RustModel, call: Node) -> bool:
+    """Whether ``call`` reaches a function of this file whose every ``ControlFlow::Break``
+    is returned from a ``Close`` arm of a ``match``."""
+    from lint_ws.rust.summary import call_record
+
+    if call.type != "call_expression":
+        return False
+    record = call_record(call)
+    callees = ctx.crate.resolve(ctx.function(call), record) if record is not None else []
+    if len(callees) != 1 or callees[0].file != ctx.relative:
+        return False
+    body = model.functions[callees[0].index].body
+    breaks = [
+        node for node in descendants_of_type(body, "scoped_identifier", "identifier")
+        if text(node) in ("ControlFlow::Break", "Break") and (node.parent is None or node.parent.type != "scoped_identifier")
+    ] if body is not None else []
+    return bool(breaks) and all(_in_close_arm(node, body) for node in breaks)
+
+
+def _in_close_arm(node: Node, body: Node) -> bool:
+    child = node
+    for ancestor in ancestors(node):
+        if ancestor == body:
+            return False
+        if ancestor.type == "match_arm" and child != ancestor.child_by_field_name("pattern") and _names_close(
+            ancestor.child_by_field_name("pattern")
+        ):
+            return True
+        child = ancestor
     return False
 
 
