@@ -421,16 +421,17 @@ class Crate:
     # --- callers and restarts ------------------------------------------------------------
 
     @cached_property
-    def _callers(self) -> dict[tuple[str, int], list[tuple[Function, bool]]]:
-        callers: dict[tuple[str, int], list[tuple[Function, bool]]] = {}
+    def _callers(self) -> dict[tuple[str, int], list[tuple[Function, bool, bool]]]:
+        """Callee -> (caller, in a loop, handed over as a value rather than called)."""
+        callers: dict[tuple[str, int], list[tuple[Function, bool, bool]]] = {}
 
         def add(caller: Function, body: dict, in_loop: bool) -> None:
             for call in body["calls"]:
                 for callee in self.resolve(caller, call):
-                    callers.setdefault((callee.file, callee.index), []).append((caller, in_loop or call[3] > 0))
+                    callers.setdefault((callee.file, callee.index), []).append((caller, in_loop or call[3] > 0, False))
             for path in body["refs"]:
                 for callee in self.resolve_path(caller, path):
-                    callers.setdefault((callee.file, callee.index), []).append((caller, True))  # handed over: unknown runs
+                    callers.setdefault((callee.file, callee.index), []).append((caller, True, True))  # handed over: unknown runs
             for spawn in body["spawns"]:
                 add(caller, spawn, in_loop)
 
@@ -438,30 +439,38 @@ class Crate:
             add(function, function.body, False)
         return callers
 
-    def callers(self, function: Function) -> list[tuple[Function, bool]]:
-        """Resolved call sites of ``function`` in other functions: (caller, in a loop)."""
-        return [(caller, in_loop) for caller, in_loop in self._callers.get((function.file, function.index), ()) if caller != function]
+    def callers(self, function: Function, handed: bool = True) -> list[tuple[Function, bool]]:
+        """Resolved call sites of ``function`` in other functions: (caller, in a loop); with
+        ``handed``, also the functions that hand it over as a value (run who knows when)."""
+        return [
+            (caller, in_loop)
+            for caller, in_loop, by_value in self._callers.get((function.file, function.index), ())
+            if caller != function and (handed or not by_value)
+        ]
 
     def calls_itself(self, function: Function) -> bool:
-        return any(caller == function for caller, _ in self._callers.get((function.file, function.index), ()))
+        return any(caller == function for caller, _, _ in self._callers.get((function.file, function.index), ()))
 
-    def restarted(self, function: Function, visited: frozenset = frozenset()) -> bool:
+    def restarted(self, function: Function, visited: frozenset = frozenset(), handed: bool = True) -> bool:
         """Whether something runs ``function`` again after it returns: it calls itself, some
         code of the project runs it from a loop (a reconnect loop that also takes over what
         a first, plain call started: the first session's tasks handed to the supervisor that
-        reconnects), or every call of it is in a function that is restarted."""
+        reconnects), or every call of it is in a function that is restarted. Without
+        ``handed``, a function handed over as a value (to a framework, run who knows when)
+        does not count as run again: for a session the function only starts in a detached
+        task, its runs are no answer to the session's end."""
         if function in visited or len(visited) > 8:
             return False
         if self.calls_itself(function):
             return True
-        every = self.callers(function)
+        every = self.callers(function, handed)
         sites = [(caller, in_loop) for caller, in_loop in every if not caller.is_test]
         if not sites:
             return bool(every)  # test support code: only tests call it
         if any(in_loop for _, in_loop in sites):
             return True
         visited = visited | {function}
-        return all(self.restarted(caller, visited) for caller, _ in sites)
+        return all(self.restarted(caller, visited, handed) for caller, _ in sites)
 
 
 def _spawns_within(body: dict) -> list[dict]:
