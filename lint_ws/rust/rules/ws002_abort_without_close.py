@@ -35,8 +35,8 @@ TIMERS = frozenset({"timeout", "timeout_at", "sleep", "sleep_until"})
 
 
 def check(ctx) -> Iterator:
-    if not ABORT_CALL.search(ctx.source.encoded):  # no task abort: spare building the model
-        return
+    if not ABORT_CALL.search(ctx.source.encoded) and b"JoinSet" not in ctx.source.encoded:
+        return  # no task abort and no JoinSet to drop: spare building the model
     model = ctx.model.expanded
     original = ctx.model.encoded
     destructor_path = reachable_from_drop(model)
@@ -61,6 +61,63 @@ def check(ctx) -> Iterator:
         )
         related = [(spawn, "the aborted task is spawned here") for spawn in spawn_calls(model, receiver)[:1]]
         yield ctx.report(RULE_ID, call, message, related=related, fix=_graceful_stop_fix(ctx, model, call, parts))
+    yield from _dropped_join_sets(ctx, model, original, destructor_path)
+
+
+# What may be done with a JoinSet that is still dropped with its tasks running: spawning
+# into it and asking its size. Anything else (joining, aborting, moving it) decides itself.
+_SET_FILLERS = frozenset({"spawn", "spawn_local", "spawn_on", "spawn_local_on", "spawn_blocking", "spawn_blocking_on", "len", "is_empty"})
+_NEW_JOIN_SET = re.compile(r"(?:[\w:]+::)?JoinSet(?:::<[^>]*>)?::(?:new|default)\(\s*\)")
+
+
+def _dropped_join_sets(ctx, model: RustModel, original: bytes, destructor_path) -> Iterator:
+    """A local ``JoinSet`` that pumps are spawned into and that is only ever dropped: the
+    drop at the end of its scope aborts every task in it, with no graceful close on the
+    path. A set that is joined, aborted explicitly, returned or handed on is not this."""
+    for declaration in model.nodes_of_type("let_declaration"):
+        pattern, value = declaration.child_by_field_name("pattern"), declaration.child_by_field_name("value")
+        if pattern is not None and pattern.type == "mut_pattern" and pattern.named_children:
+            pattern = pattern.named_children[-1]
+        if pattern is None or pattern.type != "identifier" or value is None or not _NEW_JOIN_SET.fullmatch(text(value)):
+            continue
+        function = model.function_at(declaration)
+        if function is None or model.in_test(declaration) or function.is_test or function.node.id in destructor_path:
+            continue
+        uses = _later_uses(text(pattern), declaration)
+        if uses is None or not uses:
+            continue
+        receiver = uses[0]
+        if not task_is_pump(ctx, model, receiver) or _closes_gracefully(ctx, model, function.node, receiver, receiver, original):
+            continue
+        yield ctx.report(
+            RULE_ID,
+            declaration,
+            f"`{text(pattern)}` is dropped at the end of its scope with connection pumps running in it: dropping a "
+            "JoinSet aborts every task, so their queued messages are lost and the peers see resets instead of Close frames",
+            related=[(uses[0].parent.parent, "a pump is spawned into it here")],
+        )
+
+
+def _later_uses(name: str, declaration: Node) -> list[Node] | None:
+    """The receivers of ``name.spawn(..)`` (and size queries) in the declaration's scope
+    that refer to it; None when it is used in any other way."""
+    scope = declaration.parent
+    uses = []
+    for node in descendants_of_type(scope, "identifier"):
+        if node.start_byte < declaration.end_byte or text(node) != name:
+            continue
+        binding = local_binding(name, node)
+        if binding is None or binding.pattern_owner is None or binding.pattern_owner.id != declaration.id:
+            continue
+        field = node.parent
+        call = field.parent if field is not None and field.type == "field_expression" else None
+        if call is None or call.type != "call_expression" or field.child_by_field_name("value") != node:
+            return None
+        if text(field.child_by_field_name("field")) not in _SET_FILLERS:
+            return None
+        if text(field.child_by_field_name("field")).startswith("spawn"):
+            uses.append(node)
+    return uses
 
 
 GRACE_SECONDS = 5
