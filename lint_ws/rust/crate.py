@@ -38,6 +38,8 @@ SERVER_ACCEPTS = re.compile(r"^(?:accept_async\w*|accept_hdr_async\w*|accept|acc
 CONNECTION_LIBRARIES = ("tungstenite", "websocket", "fastwebsockets", "ws")
 RECEIVE_METHODS = frozenset({"next", "try_next", "read_message", "read", "read_frame", "recv", "receive", "select_next_some"})
 SEND_METHODS = frozenset({"send", "send_all", "feed", "write_message", "write_frame", "send_message", "write", "flush", "start_send", "send_text", "send_binary"})
+# Sends into a queue; they reach a connection when its pump writes what they queue.
+QUEUE_SENDS = frozenset({"send", "try_send", "unbounded_send", "blocking_send", "send_async", "feed"})
 CLOSE_METHODS = frozenset({"close", "shutdown", "close_frame", "send_close"})
 STREAM_DRAINS = frozenset({"for_each", "try_for_each", "for_each_concurrent", "forward"})
 CHANNEL_TYPES = re.compile(r"\b(?:Sender|UnboundedSender|Receiver|UnboundedReceiver|mpsc|broadcast|oneshot|watch|flume|crossbeam|async_channel)\b")
@@ -90,12 +92,17 @@ class Crate:
         self.types: set[str] = set()
         self.crate_names: dict[str, str] = {}
         self.implementors: dict[str, set[str]] = {}  # trait -> the project types implementing it
+        self.variants: dict[str, list[dict[str, list[str]]]] = {}  # enum name -> per enum: variant -> payload types
+        self.pump_queues: set[tuple[str, str]] = set()  # (type, field): sends there feed a pump
         for relative, summary in summaries.items():
             crate_dir, modules = file_module(relative)
             self.crate_names.setdefault(crate_dir.rsplit("/", 1)[-1].replace("-", "_"), crate_dir)
             for name, fields in summary["structs"].items():
                 self.structs.setdefault(name, fields)
             self.aliases.update(summary["aliases"])
+            for name, payloads in summary.get("variants", {}).items():
+                self.variants.setdefault(name, []).append(payloads)
+            self.pump_queues.update(tuple(pair) for pair in summary.get("pump_queues", ()))
             self.types.update(summary["structs"], summary["enums"])
             for index, (name, impl, trait, inline, is_test, params, returns, body) in enumerate(summary["functions"]):
                 module = (crate_dir, modules + tuple(inline.split("::")) if inline else modules)
@@ -194,7 +201,21 @@ class Crate:
             return found
         if kind == "method":
             return [t for method in self._methods_of(context, receiver) for t in self._returned_types(method)]
+        if kind == "variant":
+            return [t for payload in self._payload_types(receiver) for t in self.project_types(payload)]
         return []
+
+    def _payload_types(self, receiver: tuple) -> list[str]:
+        """The declared types of a variant's payload a ``("variant", path, index)`` names."""
+        segments = receiver[1].split("::")
+        if len(segments) < 2:
+            return []
+        found = []
+        for variants in self.variants.get(segments[-2], ()):  # every enum of that name: the name alone does not tell them apart
+            payloads = variants.get(segments[-1], [])
+            if receiver[2] < len(payloads):
+                found.append(payloads[receiver[2]])
+        return found
 
     def _member_types(self, context: Function | None, receiver: tuple) -> list[str]:
         """The declared types of the field a ``("member", owner, field)`` descriptor reads."""
@@ -351,6 +372,8 @@ class Crate:
     def _call_sends(self, context, call, callees) -> bool:
         if call[0] == "method" and call[1] in SEND_METHODS and not callees and self.is_connection(context, call[2]):
             return True
+        if call[0] == "method" and call[1] in QUEUE_SENDS and call[2][0] == "field" and context is not None and (context.impl, call[2][1]) in self.pump_queues:
+            return True  # queued for the pump that writes it to the connection
         return any(self.sends(callee) for callee in callees)
 
     def is_pump(self, function: Function) -> bool:

@@ -880,7 +880,7 @@ def feeds_a_pump(model: RustModel, sender: Node) -> bool:
         if text(value) not in elements:
             continue
         arguments = made.child_by_field_name("arguments") if made is not None and made.type == "call_expression" else None
-        if arguments is None or (callee_path(made) or "").rsplit("::", 1)[-1] not in BOUNDED_QUEUES:
+        if arguments is None or re.sub(r"::<.*>$", "", callee_path(made) or "").rsplit("::", 1)[-1] not in BOUNDED_QUEUES:
             # Handed on in a tuple that this `let` takes apart: follow what sits at its place.
             index = elements.index(text(value))
             pending.extend(

@@ -385,12 +385,13 @@ def _variant_state(node: Node | None) -> str | None:
 
 
 def _pattern_state(pattern: Node | None) -> str | None:
-    """"open"/"closed" for a pattern made only of unit state variants (no bindings)."""
+    """"open"/"closed" for a pattern made only of state variants: unit variants, or a
+    variant whose payload is what the state holds (``State::Connected(connection)``)."""
     if pattern is not None and pattern.type == "match_pattern":
         pattern = pattern.named_children[0] if pattern.named_children else None
     if pattern is None:
         return None
-    alternatives = _alternatives(pattern)
+    alternatives = [a.child_by_field_name("type") if a.type == "tuple_struct_pattern" else a for a in _alternatives(pattern)]
     states = {_variant_state(a) for a in alternatives}
     return states.pop() if len(states) == 1 else None
 
