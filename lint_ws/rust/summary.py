@@ -185,6 +185,9 @@ def _variant_payloads(body: Node) -> dict[str, list[str]]:
     return payloads
 
 
+QUEUE_MADE = re.compile(rb"\b(?:channel|bounded|sync_channel)\s*(?:::<[^>]*>\s*)?\(")
+
+
 def _pump_queues(model) -> list[list[str]]:
     """[type, field] for each field whose sends queue messages for a pump that writes them
     to a connection (``model.feeds_a_pump``): the type is a handle of that connection."""
@@ -192,6 +195,8 @@ def _pump_queues(model) -> list[list[str]]:
     from lint_ws.rust.syntax import method_call_parts, text
 
     found: list[list[str]] = []
+    if not QUEUE_MADE.search(model.encoded):
+        return found  # the queue has to be made in this file: spare the walk
     checked: set[tuple[str, str]] = set()
     for call in model.nodes_of_type("call_expression"):
         parts = method_call_parts(call)
