@@ -451,7 +451,7 @@ def _breaks_only_on_close(ctx, model: RustModel, call: Node) -> bool:
         return False
     record = call_record(call)
     callees = ctx.crate.resolve(ctx.function(call), record) if record is not None else []
-    if len(callees) != 1 or callees[0].file != ctx.relative:
+    if len(callees) != 1 or callees[0].file != ctx.relative or callees[0].index >= len(model.functions):
         return False
     body = model.functions[callees[0].index].body
     breaks = [
