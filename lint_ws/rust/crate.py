@@ -38,6 +38,8 @@ SERVER_ACCEPTS = re.compile(r"^(?:accept_async\w*|accept_hdr_async\w*|accept|acc
 CONNECTION_LIBRARIES = ("tungstenite", "websocket", "fastwebsockets", "ws")
 RECEIVE_METHODS = frozenset({"next", "try_next", "read_message", "read", "read_frame", "recv", "receive", "select_next_some"})
 SEND_METHODS = frozenset({"send", "send_all", "feed", "write_message", "write_frame", "send_message", "write", "flush", "start_send", "send_text", "send_binary"})
+# Sends into a queue; they reach a connection when its pump writes what they queue.
+QUEUE_SENDS = frozenset({"send", "try_send", "unbounded_send", "blocking_send", "send_async", "feed"})
 CLOSE_METHODS = frozenset({"close", "shutdown", "close_frame", "send_close"})
 STREAM_DRAINS = frozenset({"for_each", "try_for_each", "for_each_concurrent", "forward"})
 CHANNEL_TYPES = re.compile(r"\b(?:Sender|UnboundedSender|Receiver|UnboundedReceiver|mpsc|broadcast|oneshot|watch|flume|crossbeam|async_channel)\b")
@@ -90,12 +92,17 @@ class Crate:
         self.types: set[str] = set()
         self.crate_names: dict[str, str] = {}
         self.implementors: dict[str, set[str]] = {}  # trait -> the project types implementing it
+        self.variants: dict[str, list[dict[str, list[str]]]] = {}  # enum name -> per enum: variant -> payload types
+        self.pump_queues: set[tuple[str, str]] = set()  # (type, field): sends there feed a pump
         for relative, summary in summaries.items():
             crate_dir, modules = file_module(relative)
             self.crate_names.setdefault(crate_dir.rsplit("/", 1)[-1].replace("-", "_"), crate_dir)
             for name, fields in summary["structs"].items():
                 self.structs.setdefault(name, fields)
             self.aliases.update(summary["aliases"])
+            for name, payloads in summary.get("variants", {}).items():
+                self.variants.setdefault(name, []).append(payloads)
+            self.pump_queues.update(tuple(pair) for pair in summary.get("pump_queues", ()))
             self.types.update(summary["structs"], summary["enums"])
             for index, (name, impl, trait, inline, is_test, params, returns, body) in enumerate(summary["functions"]):
                 module = (crate_dir, modules + tuple(inline.split("::")) if inline else modules)
@@ -194,7 +201,21 @@ class Crate:
             return found
         if kind == "method":
             return [t for method in self._methods_of(context, receiver) for t in self._returned_types(method)]
+        if kind == "variant":
+            return [t for payload in self._payload_types(receiver) for t in self.project_types(payload)]
         return []
+
+    def _payload_types(self, receiver: tuple) -> list[str]:
+        """The declared types of a variant's payload a ``("variant", path, index)`` names."""
+        segments = receiver[1].split("::")
+        if len(segments) < 2:
+            return []
+        found = []
+        for variants in self.variants.get(segments[-2], ()):  # every enum of that name: the name alone does not tell them apart
+            payloads = variants.get(segments[-1], [])
+            if receiver[2] < len(payloads):
+                found.append(payloads[receiver[2]])
+        return found
 
     def _member_types(self, context: Function | None, receiver: tuple) -> list[str]:
         """The declared types of the field a ``("member", owner, field)`` descriptor reads."""
@@ -351,6 +372,8 @@ class Crate:
     def _call_sends(self, context, call, callees) -> bool:
         if call[0] == "method" and call[1] in SEND_METHODS and not callees and self.is_connection(context, call[2]):
             return True
+        if call[0] == "method" and call[1] in QUEUE_SENDS and call[2][0] == "field" and context is not None and (context.impl, call[2][1]) in self.pump_queues:
+            return True  # queued for the pump that writes it to the connection
         return any(self.sends(callee) for callee in callees)
 
     def is_pump(self, function: Function) -> bool:
@@ -421,16 +444,17 @@ class Crate:
     # --- callers and restarts ------------------------------------------------------------
 
     @cached_property
-    def _callers(self) -> dict[tuple[str, int], list[tuple[Function, bool]]]:
-        callers: dict[tuple[str, int], list[tuple[Function, bool]]] = {}
+    def _callers(self) -> dict[tuple[str, int], list[tuple[Function, bool, bool]]]:
+        """Callee -> (caller, in a loop, handed over as a value rather than called)."""
+        callers: dict[tuple[str, int], list[tuple[Function, bool, bool]]] = {}
 
         def add(caller: Function, body: dict, in_loop: bool) -> None:
             for call in body["calls"]:
                 for callee in self.resolve(caller, call):
-                    callers.setdefault((callee.file, callee.index), []).append((caller, in_loop or call[3] > 0))
+                    callers.setdefault((callee.file, callee.index), []).append((caller, in_loop or call[3] > 0, False))
             for path in body["refs"]:
                 for callee in self.resolve_path(caller, path):
-                    callers.setdefault((callee.file, callee.index), []).append((caller, True))  # handed over: unknown runs
+                    callers.setdefault((callee.file, callee.index), []).append((caller, True, True))  # handed over: unknown runs
             for spawn in body["spawns"]:
                 add(caller, spawn, in_loop)
 
@@ -438,30 +462,38 @@ class Crate:
             add(function, function.body, False)
         return callers
 
-    def callers(self, function: Function) -> list[tuple[Function, bool]]:
-        """Resolved call sites of ``function`` in other functions: (caller, in a loop)."""
-        return [(caller, in_loop) for caller, in_loop in self._callers.get((function.file, function.index), ()) if caller != function]
+    def callers(self, function: Function, handed: bool = True) -> list[tuple[Function, bool]]:
+        """Resolved call sites of ``function`` in other functions: (caller, in a loop); with
+        ``handed``, also the functions that hand it over as a value (run who knows when)."""
+        return [
+            (caller, in_loop)
+            for caller, in_loop, by_value in self._callers.get((function.file, function.index), ())
+            if caller != function and (handed or not by_value)
+        ]
 
     def calls_itself(self, function: Function) -> bool:
-        return any(caller == function for caller, _ in self._callers.get((function.file, function.index), ()))
+        return any(caller == function for caller, _, _ in self._callers.get((function.file, function.index), ()))
 
-    def restarted(self, function: Function, visited: frozenset = frozenset()) -> bool:
+    def restarted(self, function: Function, visited: frozenset = frozenset(), handed: bool = True) -> bool:
         """Whether something runs ``function`` again after it returns: it calls itself, some
         code of the project runs it from a loop (a reconnect loop that also takes over what
         a first, plain call started: the first session's tasks handed to the supervisor that
-        reconnects), or every call of it is in a function that is restarted."""
+        reconnects), or every call of it is in a function that is restarted. Without
+        ``handed``, a function handed over as a value (to a framework, run who knows when)
+        does not count as run again: for a session the function only starts in a detached
+        task, its runs are no answer to the session's end."""
         if function in visited or len(visited) > 8:
             return False
         if self.calls_itself(function):
             return True
-        every = self.callers(function)
+        every = self.callers(function, handed)
         sites = [(caller, in_loop) for caller, in_loop in every if not caller.is_test]
         if not sites:
             return bool(every)  # test support code: only tests call it
         if any(in_loop for _, in_loop in sites):
             return True
         visited = visited | {function}
-        return all(self.restarted(caller, visited) for caller, _ in sites)
+        return all(self.restarted(caller, visited, handed) for caller, _ in sites)
 
 
 def _spawns_within(body: dict) -> list[dict]:

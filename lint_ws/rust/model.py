@@ -862,3 +862,201 @@ def callees(model: RustModel, call: Node) -> list[Function]:
         caller = model.function_at(call)
         owner = caller.impl_type if caller is not None else owner
     return [f for f in candidates if f.impl_type == owner or (f.impl_type is None and owner in ("self", "super", "crate"))]
+
+
+# Library constructors of a bounded queue (their argument is the capacity).
+BOUNDED_QUEUES = frozenset({"channel", "bounded", "sync_channel"})
+QUEUE_RECEIVES = frozenset({"recv", "next", "select_next_some", "recv_async", "try_next"})
+CONNECTION_WRITES = frozenset({"send", "feed", "send_all", "write", "write_message", "write_frame", "start_send"})
+YIELDING = ("block", "match_arm", "match_block", "match_expression", "if_expression", "else_clause", "expression_statement", "parenthesized_expression")
+
+
+def feeds_a_pump(model: RustModel, sender: Node) -> bool:
+    """Whether ``sender`` is the sending side of a bounded queue whose receiving side a
+    pump drains: the queue is made in this file by ``let (tx, rx) = channel(n)``, ``tx``
+    reaches ``sender`` (a local, or a field of the sender's type filled with it by the
+    type's constructor call or struct literal), and ``rx``, followed through tuples that
+    ``let`` patterns take apart, is received from in a loop that writes to a connection
+    opened by a library connect or accept call."""
+    pending = [(value, 0) for value in _field_sources(model, sender) or [sender]]
+    while pending:
+        value, depth = pending.pop()
+        value = base_expression(value)
+        if value.type != "identifier" or depth > 3:
+            continue
+        binding = local_binding(text(value), value)
+        declaration = binding.pattern_owner if binding is not None else None
+        if declaration is None or declaration.type != "let_declaration":
+            continue
+        pattern, made = declaration.child_by_field_name("pattern"), declaration.child_by_field_name("value")
+        elements = _tuple_names(pattern)
+        if text(value) not in elements:
+            continue
+        arguments = made.child_by_field_name("arguments") if made is not None and made.type == "call_expression" else None
+        if arguments is None or re.sub(r"::<.*>$", "", callee_path(made) or "").rsplit("::", 1)[-1] not in BOUNDED_QUEUES:
+            # Handed on in a tuple that this `let` takes apart: follow what sits at its place.
+            index = elements.index(text(value))
+            pending.extend(
+                (tuple_.named_children[index], depth + 1)
+                for tuple_ in _yielded_tuples(made)
+                if index < len(tuple_.named_children)
+            )
+            continue
+        if len(elements) == 2 and elements[0] == text(value) and arguments.named_children and elements[1]:
+            if _drained_by_pump(elements[1], declaration, 0):
+                return True
+    return False
+
+
+def _field_sources(model: RustModel, sender: Node) -> list[Node]:
+    """For ``self.field``: the values the file's constructor calls ``Type(..)`` and struct
+    literals ``Type { field: .. }`` of the method's type put in that field."""
+    expression = base_expression(sender)
+    if expression.type != "field_expression" or text(expression.child_by_field_name("value")) != "self":
+        return []
+    function = model.function_at(sender)
+    owner = function.impl_type if function is not None else None
+    field = text(expression.child_by_field_name("field"))
+    if owner is None:
+        return []
+    found = []
+    for node in model.nodes_of_type("call_expression", "struct_expression"):
+        if node.type == "call_expression" and field.isdigit() and callee_path(node) in (owner, "Self"):
+            arguments = node.child_by_field_name("arguments")
+            values = arguments.named_children if arguments is not None else []
+            if int(field) < len(values) and (callee_path(node) == owner or _in_impl_of(node, owner, model)):
+                found.append(values[int(field)])
+        elif node.type == "struct_expression" and text(node.child_by_field_name("name") or node) in (owner, "Self"):
+            for initializer in descendants_of_type(node.child_by_field_name("body") or node, "field_initializer", "shorthand_field_initializer"):
+                if initializer.parent != node.child_by_field_name("body"):
+                    continue
+                if initializer.type == "shorthand_field_initializer" and text(initializer) == field:
+                    found.append(initializer.named_children[0] if initializer.named_children else initializer)
+                elif initializer.type == "field_initializer" and text(initializer.child_by_field_name("field") or initializer) == field:
+                    found.append(initializer.child_by_field_name("value"))
+    return [value for value in found if value is not None]
+
+
+def _in_impl_of(node: Node, owner: str, model: RustModel) -> bool:
+    function = model.function_at(node)
+    return function is not None and function.impl_type == owner
+
+
+def _tuple_names(pattern: Node | None) -> list[str | None]:
+    """The names a tuple pattern binds, position by position (None for `_` and nested patterns)."""
+    if pattern is None or pattern.type != "tuple_pattern":
+        return []
+    names = []
+    for element in pattern.named_children:
+        if element.type == "mut_pattern" and element.named_children:
+            element = element.named_children[-1]
+        names.append(text(element) if element.type == "identifier" else None)
+    return names
+
+
+def _drained_by_pump(name: str, declaration: Node, depth: int) -> bool:
+    """Whether the queue receiver ``name`` bound by ``declaration`` is received from in a
+    loop that writes to a connection, directly or after a tuple hands it to another name."""
+    scope = declaration.parent
+    if scope is None or depth > 3:
+        return False
+    for node in descendants_of_type(scope, "identifier"):
+        if node.start_byte < declaration.end_byte or text(node) != name:
+            continue
+        binding = local_binding(name, node)
+        if binding is None or binding.pattern_owner is None or binding.pattern_owner.id != declaration.id:
+            continue
+        parent = node.parent
+        if parent.type == "field_expression" and parent.child_by_field_name("value") == node:
+            call = parent.parent
+            if call is not None and call.type == "call_expression" and text(parent.child_by_field_name("field")) in QUEUE_RECEIVES:
+                loop = next((a for a in ancestors(call) if a.type in ("loop_expression", "while_expression", "for_expression", "closure_expression", "function_item")), None)
+                if loop is not None and loop.type in ("loop_expression", "while_expression", "for_expression") and _writes_to_connection(loop):
+                    return True
+        elif parent.type == "tuple_expression":
+            index = parent.named_children.index(node) if node in parent.named_children else -1
+            taker = _taken_apart_by(parent)
+            if taker is not None and index >= 0:
+                names = _tuple_names(taker.child_by_field_name("pattern"))
+                if index < len(names) and names[index] and _drained_by_pump(names[index], taker, depth + 1):
+                    return True
+    return False
+
+
+def _taken_apart_by(tuple_: Node) -> Node | None:
+    """The ``let`` whose tuple pattern receives ``tuple_`` (as its value, or as what a
+    block, ``match`` arm or ``if`` branch of its value yields)."""
+    child = tuple_
+    for ancestor in ancestors(tuple_):
+        if ancestor.type == "let_declaration":
+            return ancestor if ancestor.child_by_field_name("value") == child else None
+        if ancestor.type == "block" and ancestor.named_children and ancestor.named_children[-1] != child:
+            return None  # a statement of the block, not its value
+        if ancestor.type not in YIELDING:
+            return None
+        child = ancestor
+    return None
+
+
+def _writes_to_connection(loop: Node) -> bool:
+    """A write in the loop to a connection a library connect or accept call opened (followed
+    through locals and the tuples ``let`` patterns take apart)."""
+    from lint_ws.rust.crate import is_library_accept, is_library_connect
+
+    for call in descendants_of_type(loop, "call_expression"):
+        parts = method_call_parts(call)
+        if parts is None or parts[1] not in CONNECTION_WRITES:
+            continue
+        if _opened_by_library(parts[0], 0, is_library_connect, is_library_accept):
+            return True
+    return False
+
+
+def _opened_by_library(expression: Node, depth: int, *opens) -> bool:
+    expression = base_expression(expression)
+    while expression.type == "call_expression" and method_call_parts(expression) is not None and depth <= 4:
+        expression = base_expression(method_call_parts(expression)[0])  # `websocket.fuse()`
+        depth += 1
+    if expression.type != "identifier" or depth > 4:
+        return False
+    binding = local_binding(text(expression), expression)
+    if binding is None:
+        return False
+    owner = binding.pattern_owner
+    if owner is not None and owner.type == "let_declaration" and owner.child_by_field_name("pattern").type == "tuple_pattern":
+        names = _tuple_names(owner.child_by_field_name("pattern"))
+        if text(expression) in names:
+            index = names.index(text(expression))
+            tuples = _yielded_tuples(owner.child_by_field_name("value"))
+            if tuples:
+                return any(
+                    index < len(tuple_.named_children) and _opened_by_library(tuple_.named_children[index], depth + 1, *opens)
+                    for tuple_ in tuples
+                )
+    if binding.value is None:
+        return False
+    return any(
+        any(open_(callee_path(call) or "") for open_ in opens)
+        for call in [binding.value, *descendants_of_type(binding.value, "call_expression")]
+        if call.type == "call_expression"
+    )
+
+
+def _yielded_tuples(value: Node | None) -> list[Node]:
+    """The tuple expressions ``value`` may evaluate to: itself, a block's tail, each
+    ``match`` arm's or ``if`` branch's."""
+    if value is None:
+        return []
+    if value.type == "tuple_expression":
+        return [value]
+    if value.type == "block":
+        tail = value.named_children[-1] if value.named_children else None
+        return _yielded_tuples(tail) if tail is not None and tail.type != "expression_statement" else []
+    if value.type == "match_expression":
+        body = value.child_by_field_name("body")
+        return [t for arm in (body.named_children if body is not None else ()) if arm.type == "match_arm" for t in _yielded_tuples(arm.child_by_field_name("value"))]
+    if value.type == "if_expression":
+        return [t for branch in (value.child_by_field_name("consequence"), value.child_by_field_name("alternative")) for t in _yielded_tuples(branch)]
+    if value.type == "else_clause":
+        return [t for child in value.named_children for t in _yielded_tuples(child)]
+    return []

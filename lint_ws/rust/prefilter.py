@@ -6,7 +6,7 @@ from lint_ws.registry import Prefilter
 
 PREFILTERS = {
     "WS001": Prefilter(triggers=("try_send",)),
-    "WS002": Prefilter(triggers=("abort",)),
+    "WS002": Prefilter(triggers=("abort", "JoinSet")),
     "WS003": Prefilter(triggers=("Drop",)),
     "WS004": Prefilter(triggers=("send", "feed", "write_message")),
     "WS005": Prefilter(

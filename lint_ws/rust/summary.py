@@ -118,6 +118,7 @@ def summarize_model(model) -> dict:
     structs: dict[str, dict[str, str]] = {}
     aliases: dict[str, str] = {}
     enums: dict[str, list[str]] = {}
+    variants: dict[str, dict[str, list[str]]] = {}
     for node in model.nodes_of_type("use_declaration", "struct_item", "type_item", "enum_item"):
         if node.type == "use_declaration":
             argument = node.child_by_field_name("argument")
@@ -138,6 +139,7 @@ def summarize_model(model) -> dict:
                     text(v.child_by_field_name("name")) for v in body.named_children
                     if v.type == "enum_variant" and v.child_by_field_name("name") is not None
                 ]
+                variants[text(name)] = _variant_payloads(body)
     functions = []
     for function in model.functions:
         node = function.node
@@ -164,7 +166,53 @@ def summarize_model(model) -> dict:
                 summary_body,
             )
         )
-    return {"uses": uses, "globs": globs, "structs": structs, "aliases": aliases, "enums": enums, "functions": functions}
+    return {
+        "uses": uses, "globs": globs, "structs": structs, "aliases": aliases, "enums": enums, "variants": variants,
+        "functions": functions, "pump_queues": _pump_queues(model),
+    }
+
+
+def _variant_payloads(body: Node) -> dict[str, list[str]]:
+    """Variant -> the types of its tuple payload (``Connected(Connection)``)."""
+    from lint_ws.rust.syntax import text
+
+    payloads = {}
+    for variant in body.named_children:
+        name = variant.child_by_field_name("name")
+        fields = variant.child_by_field_name("body")
+        if variant.type == "enum_variant" and name is not None and fields is not None and fields.type == "ordered_field_declaration_list":
+            payloads[text(name)] = [text(t) for t in fields.named_children if t.type not in ("attribute_item", "visibility_modifier")]
+    return payloads
+
+
+QUEUE_MADE = re.compile(rb"\b(?:channel|bounded|sync_channel)\s*(?:::<[^>]*>\s*)?\(")
+
+
+def _pump_queues(model) -> list[list[str]]:
+    """[type, field] for each field whose sends queue messages for a pump that writes them
+    to a connection (``model.feeds_a_pump``): the type is a handle of that connection."""
+    from lint_ws.rust.model import feeds_a_pump
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    found: list[list[str]] = []
+    if not QUEUE_MADE.search(model.encoded):
+        return found  # the queue has to be made in this file: spare the walk
+    checked: set[tuple[str, str]] = set()
+    for call in model.nodes_of_type("call_expression"):
+        parts = method_call_parts(call)
+        if parts is None or parts[1] not in SENDS or parts[0].type != "field_expression":
+            continue
+        owner, field = parts[0].child_by_field_name("value"), parts[0].child_by_field_name("field")
+        function = model.function_at(call) if owner is not None and owner.type == "self" else None
+        if function is None or function.impl_type is None or field is None:
+            continue
+        key = (function.impl_type, text(field))
+        if key in checked:
+            continue
+        checked.add(key)
+        if feeds_a_pump(model, parts[0]):
+            found.append(list(key))
+    return found
 
 
 def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) -> dict[str, list[str]]:
@@ -497,11 +545,46 @@ def receiver_descriptor(receiver: Node, depth: int = 0) -> tuple:
     binding = local_binding(text(node), node)
     if binding is None:
         return ("unknown",)
+    payload = _variant_payload(node)
+    if payload is not None:
+        return payload
     if binding.type is not None:
         return ("type", text(binding.type))
     if binding.value is None:
         return ("unknown",)
     return receiver_descriptor(binding.value, depth + 1)
+
+
+def _variant_payload(use: Node) -> tuple | None:
+    """``("variant", "State::Connected", 0)`` for a name bound as a variant's payload by
+    the ``match`` arm or ``if let`` it is used in (``State::Connected(connection) => ..``)."""
+    from lint_ws.rust.syntax import text
+
+    name = text(use)
+    child = use
+    for ancestor in _ancestors(use):
+        pattern = None
+        if ancestor.type == "match_arm" and child == ancestor.child_by_field_name("value"):
+            pattern = ancestor.child_by_field_name("pattern")
+        elif ancestor.type in ("if_expression", "while_expression") and child != ancestor.child_by_field_name("condition"):
+            condition = ancestor.child_by_field_name("condition")
+            pattern = condition.child_by_field_name("pattern") if condition is not None and condition.type == "let_condition" else None
+        elif ancestor.type in ("function_item", "closure_expression"):
+            return None
+        if pattern is not None:
+            for variant in [pattern, *pattern.named_children]:
+                if variant.type != "tuple_struct_pattern":
+                    continue
+                path = variant.child_by_field_name("type")
+                values = [c for c in variant.named_children if c != path]
+                for index, value in enumerate(values):
+                    if value.type == "mut_pattern" and value.named_children:
+                        value = value.named_children[-1]
+                    if value.type == "identifier" and text(value) == name and path is not None:
+                        return ("variant", text(path), index)
+            return None
+        child = ancestor
+    return None
 
 
 def _path_of(call: Node) -> str | None:

@@ -16,6 +16,7 @@ from lint_ws.rust.model import (
     RustModel,
     base_expression,
     callees,
+    feeds_a_pump,
     is_datagram_socket,
     mentions_connection,
     pattern_binds,
@@ -51,6 +52,7 @@ TRY_SEND_ERROR_IMPORT = re.compile(
 LOOPS = ("loop_expression", "while_expression", "for_expression")
 BOUNDARIES = ("closure_expression", "async_block", "function_item")
 HELPER_DEPTH = 3
+PANICS = frozenset({"expect", "unwrap"})
 
 
 class FullBranch(NamedTuple):
@@ -99,6 +101,9 @@ class _Analysis:
         self.adapted = False  # the outcome went through `map_err` & co. before being matched
 
     def teardown_on_full(self) -> tuple[FullBranch | None, Teardown] | None:
+        panic = self._panics_on_full()
+        if panic is not None:
+            return None, panic
         for use in self._outcome_uses():
             # The outcome may be the value of a `match` arm or a block's tail that a `?` takes.
             parent = _carried(use).parent
@@ -116,6 +121,20 @@ class _Analysis:
                 if teardown is not None:
                     return branch, teardown
         return None
+
+    def _panics_on_full(self) -> Teardown | None:
+        """``queue.try_send(m).expect(..)`` (or ``unwrap``) into the queue a pump drains: a
+        full queue panics, which ends the program or task that holds the connection."""
+        outcome = self.call
+        while outcome.parent is not None and outcome.parent.type == "parenthesized_expression":
+            outcome = outcome.parent
+        field = outcome.parent
+        call = field.parent if field is not None and field.type == "field_expression" else None
+        if call is None or call.type != "call_expression" or text(field.child_by_field_name("field")) not in PANICS:
+            return None
+        if not feeds_a_pump(self.model, method_call_parts(self.call)[0]):
+            return None
+        return Teardown(call, f"`{text(field.child_by_field_name('field'))}` panics on a full queue of the connection's pump")
 
     def _owner_closed_by_caller(self) -> Teardown | None:
         """``self.queue.try_send(..)?`` in a method whose error reaches, through ``self.m()``

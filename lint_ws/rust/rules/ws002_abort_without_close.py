@@ -35,8 +35,8 @@ TIMERS = frozenset({"timeout", "timeout_at", "sleep", "sleep_until"})
 
 
 def check(ctx) -> Iterator:
-    if not ABORT_CALL.search(ctx.source.encoded):  # no task abort: spare building the model
-        return
+    if not ABORT_CALL.search(ctx.source.encoded) and b"JoinSet" not in ctx.source.encoded:
+        return  # no task abort and no JoinSet to drop: spare building the model
     model = ctx.model.expanded
     original = ctx.model.encoded
     destructor_path = reachable_from_drop(model)
@@ -52,6 +52,8 @@ def check(ctx) -> Iterator:
             continue
         if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, model, function.node if function else None, call, receiver, original):
             continue
+        if function is not None and _opt_in_kill(ctx, model, function, receiver):
+            continue
         name = text(receiver)
         message = (
             f"`{name}.{parts[1]}()` kills a task driving a connection half as teardown, with no graceful "
@@ -59,6 +61,63 @@ def check(ctx) -> Iterator:
         )
         related = [(spawn, "the aborted task is spawned here") for spawn in spawn_calls(model, receiver)[:1]]
         yield ctx.report(RULE_ID, call, message, related=related, fix=_graceful_stop_fix(ctx, model, call, parts))
+    yield from _dropped_join_sets(ctx, model, original, destructor_path)
+
+
+# What may be done with a JoinSet that is still dropped with its tasks running: spawning
+# into it and asking its size. Anything else (joining, aborting, moving it) decides itself.
+_SET_FILLERS = frozenset({"spawn", "spawn_local", "spawn_on", "spawn_local_on", "spawn_blocking", "spawn_blocking_on", "len", "is_empty"})
+_NEW_JOIN_SET = re.compile(r"(?:[\w:]+::)?JoinSet(?:::<[^>]*>)?::(?:new|default)\(\s*\)")
+
+
+def _dropped_join_sets(ctx, model: RustModel, original: bytes, destructor_path) -> Iterator:
+    """A local ``JoinSet`` that pumps are spawned into and that is only ever dropped: the
+    drop at the end of its scope aborts every task in it, with no graceful close on the
+    path. A set that is joined, aborted explicitly, returned or handed on is not this."""
+    for declaration in model.nodes_of_type("let_declaration"):
+        pattern, value = declaration.child_by_field_name("pattern"), declaration.child_by_field_name("value")
+        if pattern is not None and pattern.type == "mut_pattern" and pattern.named_children:
+            pattern = pattern.named_children[-1]
+        if pattern is None or pattern.type != "identifier" or value is None or not _NEW_JOIN_SET.fullmatch(text(value)):
+            continue
+        function = model.function_at(declaration)
+        if function is None or model.in_test(declaration) or function.is_test or function.node.id in destructor_path:
+            continue
+        uses = _later_uses(text(pattern), declaration)
+        if uses is None or not uses:
+            continue
+        receiver = uses[0]
+        if not task_is_pump(ctx, model, receiver) or _closes_gracefully(ctx, model, function.node, receiver, receiver, original):
+            continue
+        yield ctx.report(
+            RULE_ID,
+            declaration,
+            f"`{text(pattern)}` is dropped at the end of its scope with connection pumps running in it: dropping a "
+            "JoinSet aborts every task, so their queued messages are lost and the peers see resets instead of Close frames",
+            related=[(uses[0].parent.parent, "a pump is spawned into it here")],
+        )
+
+
+def _later_uses(name: str, declaration: Node) -> list[Node] | None:
+    """The receivers of ``name.spawn(..)`` (and size queries) in the declaration's scope
+    that refer to it; None when it is used in any other way."""
+    scope = declaration.parent
+    uses = []
+    for node in descendants_of_type(scope, "identifier"):
+        if node.start_byte < declaration.end_byte or text(node) != name:
+            continue
+        binding = local_binding(name, node)
+        if binding is None or binding.pattern_owner is None or binding.pattern_owner.id != declaration.id:
+            continue
+        field = node.parent
+        call = field.parent if field is not None and field.type == "field_expression" else None
+        if call is None or call.type != "call_expression" or field.child_by_field_name("value") != node:
+            return None
+        if text(field.child_by_field_name("field")) not in _SET_FILLERS:
+            return None
+        if text(field.child_by_field_name("field")).startswith("spawn"):
+            uses.append(node)
+    return uses
 
 
 GRACE_SECONDS = 5
@@ -295,12 +354,123 @@ def _closes_gracefully(ctx, model: RustModel, function: Node | None, abort: Node
         if spawn.id in aborted or not _is_spawn(spawn):
             continue
         arguments = spawn.child_by_field_name("arguments")
-        if arguments is None or not ctx.crate.body_closes(context, summarize_body(arguments)):
+        if arguments is None or not (
+            ctx.crate.body_closes(context, summarize_body(arguments)) or _ends_with_the_connection(ctx, model, arguments)
+        ):
             continue
         declaration = enclosing(spawn, "let_declaration")
         pattern = declaration.child_by_field_name("pattern") if declaration is not None else None
         if pattern is not None and _awaited_before(text(pattern).split()[-1], abort, original):
             return True
+    return False
+
+
+def _ends_with_the_connection(ctx, model: RustModel, arguments: Node) -> bool:
+    """Whether the spawned task ends only once its connection has ended: its body is one
+    receive loop over the connection that takes every message (``while let Some(Ok(msg)) =
+    stream.next().await``), so it stops on a read error or the end of the stream, and that
+    it leaves otherwise only on a received Close frame. A loop that also stops for a reason
+    of the application (a pattern that takes only Text frames, a `break` on a command, a
+    `?`) ends while the connection may still be open."""
+    from lint_ws.rust.summary import summarize_body
+
+    future = arguments.named_children[0] if arguments.named_children else None
+    if future is None or future.type != "async_block":
+        return False
+    loops = [node for node in walk(future) if node.type in _LOOPS and not _inside_nested_code(node, future)]
+    if len(loops) != 1 or loops[0].type != "while_expression":
+        return False
+    loop = loops[0]
+    condition = loop.child_by_field_name("condition")
+    if condition is None or condition.type != "let_condition":
+        return False
+    pattern, value = condition.child_by_field_name("pattern"), condition.child_by_field_name("value")
+    every_message = re.fullmatch(r"Some\s*\(\s*Ok\s*\(\s*(?:mut\s+)?([a-z_]\w*)\s*\)\s*\)", text(pattern) if pattern else "")
+    context = ctx.function(loop)
+    if every_message is None or value is None or not ctx.crate.body_receives(context, summarize_body(value)):
+        return False
+    body = loop.child_by_field_name("body")
+    for node in walk(body):
+        if _inside_nested_code(node, body):
+            continue
+        if node.type == "try_expression":
+            return False
+        leaves = node.type == "return_expression" or (node.type == "break_expression" and _breaks_out_of(node, loop))
+        if leaves and not _on_close_frame(ctx, model, node, loop):
+            return False
+    return True
+
+
+_LOOPS = ("loop_expression", "while_expression", "for_expression")
+
+
+def _breaks_out_of(node: Node, loop: Node) -> bool:
+    label = next((c for c in node.children if c.type == "label"), None)
+    for ancestor in ancestors(node):
+        if ancestor.type in _LOOPS:
+            return ancestor == loop or label is not None
+    return False
+
+
+def _on_close_frame(ctx, model: RustModel, exit_: Node, loop: Node) -> bool:
+    """Whether ``exit_`` is reached only when a Close frame was received: in a ``match`` arm
+    or ``if let`` on ``Close``, under ``msg.is_close()``, or under ``f(msg).is_break()``
+    where the project's ``f`` breaks only in its ``Close`` arm."""
+    child = exit_
+    for ancestor in ancestors(exit_):
+        if ancestor == loop:
+            return False
+        if ancestor.type == "match_arm" and child != ancestor.child_by_field_name("pattern"):
+            if _names_close(ancestor.child_by_field_name("pattern")):
+                return True
+        elif ancestor.type == "if_expression" and child == ancestor.child_by_field_name("consequence"):
+            condition = ancestor.child_by_field_name("condition")
+            if condition is not None and condition.type == "let_condition":
+                if _names_close(condition.child_by_field_name("pattern")):
+                    return True
+            elif condition is not None and condition.type == "call_expression":
+                parts = method_call_parts(condition)
+                if parts is not None and parts[1] == "is_close":
+                    return True
+                if parts is not None and parts[1] == "is_break" and _breaks_only_on_close(ctx, model, parts[0]):
+                    return True
+        child = ancestor
+    return False
+
+
+def _names_close(pattern: Node | None) -> bool:
+    return pattern is not None and any(text(i) == "Close" for i in descendants_of_type(pattern, "identifier"))
+
+
+def _breaks_only_on_close(ctx, model: RustModel, call: Node) -> bool:
+    """Whether ``call`` reaches a function of this file whose every ``ControlFlow::Break``
+    is returned from a ``Close`` arm of a ``match``."""
+    from lint_ws.rust.summary import call_record
+
+    if call.type != "call_expression":
+        return False
+    record = call_record(call)
+    callees = ctx.crate.resolve(ctx.function(call), record) if record is not None else []
+    if len(callees) != 1 or callees[0].file != ctx.relative or callees[0].index >= len(model.functions):
+        return False
+    body = model.functions[callees[0].index].body
+    breaks = [
+        node for node in descendants_of_type(body, "scoped_identifier", "identifier")
+        if text(node) in ("ControlFlow::Break", "Break") and (node.parent is None or node.parent.type != "scoped_identifier")
+    ] if body is not None else []
+    return bool(breaks) and all(_in_close_arm(node, body) for node in breaks)
+
+
+def _in_close_arm(node: Node, body: Node) -> bool:
+    child = node
+    for ancestor in ancestors(node):
+        if ancestor == body:
+            return False
+        if ancestor.type == "match_arm" and child != ancestor.child_by_field_name("pattern") and _names_close(
+            ancestor.child_by_field_name("pattern")
+        ):
+            return True
+        child = ancestor
     return False
 
 
@@ -322,6 +492,70 @@ def _awaited_before(name: str, abort: Node, original: bytes) -> bool:
                 if any(word.search(text(a)) for a in descendants_of_type(statement, "await_expression")):
                     return True
         child = ancestor
+    return False
+
+
+def _opt_in_kill(ctx, model: RustModel, function, receiver: Node) -> bool:
+    """Whether the abort is a kill switch offered beside a graceful teardown: a public
+    method that aborts the task in one of its type's fields, no code of the project calls
+    it, and a method of the same type joins that task (awaits it). The teardown the type
+    itself provides is the join; the abort runs only when a user of the type asks for a
+    hard kill. A type whose only teardown aborts (``pub fn disconnect(&mut self) {
+    self.pump.abort() }`` with no join) keeps its finding."""
+    field = _self_field(receiver)
+    if field is None or function.impl_type is None or function.trait is not None or not _is_public(function.node):
+        return False
+    context = ctx.function(receiver)
+    if context is None or ctx.crate.callers(context) or ctx.crate.calls_itself(context):
+        return False
+    return any(
+        other.impl_type == function.impl_type and other.node.id != function.node.id and _joins_field(other.node, field)
+        for other in model.functions
+    )
+
+
+def _self_field(receiver: Node) -> str | None:
+    """``task`` for ``self.task``, or for a local bound from it (``if let Some(task) = &self.task``)."""
+    expression = base_expression(receiver)
+    if expression.type == "identifier":
+        binding = local_binding(text(expression), expression)
+        if binding is None or binding.value is None:
+            return None
+        expression = base_expression(binding.value)
+    match = re.fullmatch(r"self\s*\.\s*(\w+)", text(expression))
+    return match.group(1) if match else None
+
+
+def _is_public(function: Node) -> bool:
+    return any(child.type == "visibility_modifier" for child in function.children)
+
+
+def _joins_field(method: Node, field: str) -> bool:
+    """Whether ``method`` awaits the task held in ``self.field``: ``self.field.await``, or a
+    local taken out of it (``let Self { field, .. } = self``, ``match self.field.take()``)."""
+    body = method.child_by_field_name("body")
+    if body is None:
+        return False
+    own = re.compile(rf"\bself\s*\.\s*{re.escape(field)}\b")
+    names = set()
+    for node in walk(body):
+        if node.type in ("let_declaration", "let_condition", "match_arm"):
+            pattern = node.child_by_field_name("pattern")
+            if node.type == "match_arm":
+                match = enclosing(node, "match_expression")
+                value = match.child_by_field_name("value") if match is not None else None
+            else:
+                value = node.child_by_field_name("value")
+            if pattern is None or value is None:
+                continue
+            if own.search(text(value)) or (text(value) == "self" and re.search(rf"\b{re.escape(field)}\b", text(pattern))):
+                names.update(text(i) for i in descendants_of_type(pattern, "identifier", "shorthand_field_identifier"))
+    for awaited in descendants_of_type(body, "await_expression"):
+        operand = base_expression(awaited.named_children[0]) if awaited.named_children else None
+        if operand is None:
+            continue
+        if (operand.type == "identifier" and text(operand) in names) or own.fullmatch(text(operand)):
+            return True
     return False
 
 

@@ -199,7 +199,7 @@ def _guard_of(send: Node, model) -> Guard | None:
                 guard = _condition_guard(condition, model, when_true=False)
         elif parent.type == "match_arm" and child != parent.child_by_field_name("pattern"):
             pattern = parent.child_by_field_name("pattern")
-            if _pattern_state(pattern) == "open":
+            if _pattern_state(pattern, _scrutinee(parent)) == "open":
                 guard = Guard(pattern, _scrutinee(parent) or pattern)
         elif parent.type == "block":
             guard = _preceding_guard(parent, child, model)
@@ -281,7 +281,7 @@ def _condition_guard(condition: Node | None, model, when_true: bool) -> Guard | 
     if condition.type == "let_condition":
         pattern = condition.child_by_field_name("pattern")
         value = condition.child_by_field_name("value")
-        state = _pattern_state(pattern)
+        state = _pattern_state(pattern, value)
         return _accept(condition, value, state, when_true) if state else None
     state, subject = _check_state(condition, model)
     if state is None:
@@ -384,15 +384,27 @@ def _variant_state(node: Node | None) -> str | None:
     return None
 
 
-def _pattern_state(pattern: Node | None) -> str | None:
-    """"open"/"closed" for a pattern made only of unit state variants (no bindings)."""
+def _pattern_state(pattern: Node | None, subject: Node | None = None) -> str | None:
+    """"open"/"closed" for a pattern made only of unit state variants; when ``subject`` (what
+    the pattern is matched against) is a stored state, a field such as ``self.state``, also a
+    variant whose payload is what the state holds (``State::Connected(connection)``). A
+    payload variant of a value just received is an event, not a state."""
     if pattern is not None and pattern.type == "match_pattern":
         pattern = pattern.named_children[0] if pattern.named_children else None
     if pattern is None:
         return None
-    alternatives = _alternatives(pattern)
+    stored = subject is not None and _stored_state(subject)
+    alternatives = [
+        a.child_by_field_name("type") if a.type == "tuple_struct_pattern" and stored else a for a in _alternatives(pattern)
+    ]
     states = {_variant_state(a) for a in alternatives}
     return states.pop() if len(states) == 1 else None
+
+
+def _stored_state(subject: Node) -> bool:
+    while subject.type in ("reference_expression", "parenthesized_expression") and subject.named_children:
+        subject = subject.named_children[-1]
+    return subject.type == "field_expression"
 
 
 def _alternatives(pattern: Node) -> list[Node]:

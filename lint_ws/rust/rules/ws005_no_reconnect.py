@@ -263,7 +263,7 @@ class _Analysis:
         exits = self._exits(loop, receives, sends, derived)
         if not exits:
             return None
-        if self._restarted_after(loop, function, exits) or self._restarted_by_callers(function):
+        if self._restarted_after(loop, function, exits) or self._restarted_by_callers(function, loop):
             return None
         return exits[0], (receives or sends)[0]
 
@@ -279,7 +279,7 @@ class _Analysis:
         function = self.model.function_at(call)
         if function is None or function.is_test or self.model.in_test(call) or not self.is_client(stream):
             return None
-        if _enclosing_loop(call) is not None or self._restarted_by_callers(function):
+        if _enclosing_loop(call) is not None or self._restarted_by_callers(function, call):
             return None
         drain = Exit(call, "the end of the stream", False)
         if self._restarted_after(call, function, [drain]):
@@ -358,10 +358,13 @@ class _Analysis:
                 return True
         return False
 
-    def _restarted_by_callers(self, function) -> bool:
-        """Whether every way into ``function`` anywhere in the project runs it again."""
+    def _restarted_by_callers(self, function, session: Node) -> bool:
+        """Whether every way into ``function`` anywhere in the project runs it again. When
+        the session runs in a task the function spawns and forgets, the function returns
+        without waiting for it: a framework that runs the function (it is handed over as a
+        value) learns nothing of the session's end, so only calls count."""
         context = self.ctx.crate.context(self.ctx.relative, self.model.function_index(function))
-        return context is not None and self.ctx.crate.restarted(context)
+        return context is not None and self.ctx.crate.restarted(context, handed=not _in_detached_task(session))
 
     def _call_sites(self, function) -> Iterator[tuple[Node, object]]:
         """Calls of ``function`` in this file, outside it."""
@@ -388,6 +391,29 @@ class _Analysis:
 
 
 # --- syntax helpers -----------------------------------------------------------------
+
+
+SPAWNS = frozenset({"spawn", "spawn_local", "spawn_blocking"})
+
+
+def _in_detached_task(node: Node) -> bool:
+    """Whether ``node`` runs in a task spawned with its handle thrown away
+    (``spawn_local(async move { .. });``, ``let _ = tokio::spawn(..)``)."""
+    for ancestor in ancestors(node):
+        if ancestor.type == "function_item":
+            return False
+        if ancestor.type not in ("async_block", "closure_expression"):
+            continue
+        arguments = ancestor.parent
+        call = arguments.parent if arguments is not None and arguments.type == "arguments" else None
+        if call is None or call.type != "call_expression" or _called_name(call) not in SPAWNS:
+            continue
+        holder = call.parent
+        if holder is not None and holder.type == "expression_statement":
+            return True
+        if holder is not None and holder.type == "let_declaration" and text(holder.child_by_field_name("pattern") or holder) == "_":
+            return True
+    return False
 
 
 def _enclosing_loop(node: Node) -> Node | None:
