@@ -1188,3 +1188,125 @@ def is_connection_loop(model: PythonModel, loop: cst.CSTNode, scope: Function | 
             if node.func.attr.value in RECEIVE_METHODS and connections.is_connection(node.func.value, scope):
                 return True
     return False
+
+
+# --- Connection state the instance keeps (WS004) ------------------------------------------
+# ``self._ws`` that the class sets to None when the connection ends, and a flag set true
+# right after the connection is opened and false where it is closed: reading either tells
+# the connection's state, as ``ws.closed`` does.
+
+
+def _method_of(function: Function | None) -> Function | None:
+    """The method a (possibly nested) function belongs to."""
+    while function is not None and function.class_name is None:
+        function = function.parent
+    return function
+
+
+def _is_constant(node: cst.BaseExpression | None, value: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == value
+
+
+def self_attribute(node: cst.CSTNode, attr: str | None = None) -> str | None:
+    """``self.<attr>`` -> attr (any attribute when ``attr`` is None)."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        if attr is None or node.attr.value == attr:
+            return node.attr.value
+    return None
+
+
+def cleared_connection(model: PythonModel, scope: Function | None, attr: str) -> bool:
+    """``self.<attr>`` holds a connection and a method other than ``__init__`` sets it to None
+    (where the session ends), in the class or a base in any module: its truthiness is the
+    connection's open state."""
+    info = model.classes.get(scope.owner_class or "") if scope is not None else None
+    if info is None or not model.connections.is_connection(cst.parse_expression(f"self.{attr}"), scope):
+        return False
+    if any(
+        _is_constant(binding.value, "None") and (method := _method_of(binding.scope)) is not None
+        and method.name != "__init__"
+        for binding in info.attrs.get(attr, ())
+    ):
+        return True
+    package = model.view_for(info.name) if info.node.bases else None
+    symbol = package.symbol(info.name) if package is not None else None
+    return symbol is not None and package.project.dropped(symbol, attr)
+
+
+def connecting_methods(model: PythonModel, info: ClassInfo, attr: str) -> set[str]:
+    """The methods of the class that open the connection kept in ``self.<attr>``: bind it to a
+    connection, or call (``self.m()``) a method that does."""
+    connections = model.connections
+    found = {
+        method.name
+        for binding in info.attrs.get(attr, ())
+        if binding.value is not None and (method := _method_of(binding.scope)) is not None
+        and connections.is_connection(binding.value, binding.scope)
+    }
+    changed = True
+    while changed:
+        changed = False
+        for name, method in info.methods.items():
+            if name not in found and not found.isdisjoint(_self_calls(method)):
+                found.add(name)
+                changed = True
+    return found
+
+
+def _self_calls(function: Function) -> set[str]:
+    return {
+        called for node in walk(function_body(function))
+        if isinstance(node, cst.Call) and (called := self_attribute(node.func)) is not None
+    }
+
+
+def _clears(function: Function, attr: str) -> bool:
+    """Does the method close ``self.<attr>`` or set it to None?"""
+    for node in walk(function_body(function)):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in CLOSE_METHODS:
+            if self_attribute(node.func.value, attr):
+                return True
+        if isinstance(node, cst.Assign) and _is_constant(node.value, "None"):
+            if any(self_attribute(target.target, attr) for target in node.targets):
+                return True
+    return False
+
+
+def mirrored_connection(model: PythonModel, scope: Function | None, flag: str) -> str | None:
+    """The attribute holding the connection whose state ``self.<flag>`` mirrors: the flag is set
+    true in a method after that method opens the connection (directly or through ``self.m()``),
+    and set false in a method that closes the connection or drops it (``self._ws = None``)."""
+    info = model.classes.get(scope.owner_class or "") if scope is not None else None
+    if info is None:
+        return None
+    bindings = info.attrs.get(flag, ())
+    raised = [(binding, method) for binding in bindings if _is_constant(binding.value, "True") and (method := _method_of(binding.scope))]
+    lowered = [
+        method for binding in bindings if _is_constant(binding.value, "False") and (method := _method_of(binding.scope))
+        and method.name != "__init__"
+    ]
+    if not raised or not lowered:
+        return None
+    for attr in info.attrs:
+        if attr == flag:
+            continue
+        opening = connecting_methods(model, info, attr)
+        if not opening or not any(_clears(method, attr) for method in lowered):
+            continue
+        if any(_opened_before(method, binding.value, attr, opening) for binding, method in raised):
+            return attr
+    return None
+
+
+def _opened_before(method: Function, flag_value: cst.BaseExpression, attr: str, opening: set[str]) -> bool:
+    """In ``method``, before the flag's assignment, the connection is opened."""
+    for node in walk(function_body(method)):
+        if node is flag_value:
+            return False
+        if isinstance(node, cst.Call) and self_attribute(node.func) in opening:
+            return True
+        if isinstance(node, cst.Assign) and method.name in opening and not _is_constant(node.value, "None") and any(
+            self_attribute(target.target, attr) for target in node.targets
+        ):
+            return True
+    return False

@@ -4,7 +4,8 @@ content), built from CPython's ``ast`` (an order of magnitude cheaper than libcs
 
 A summary holds the module's imports (local name -> what it binds), its module-level
 aliases (``Stream = RecognizeStream``), its classes (bases,
-methods, what each ``self.<attr>`` is assigned) and its functions. A function's summary
+methods, what each ``self.<attr>`` is assigned, which attributes a method other than
+``__init__`` sets to None) and its functions. A function's summary
 holds its parameters, whether it is a property, what it returns, the calls it makes
 (``[target, line, exceptions caught around it, index of its loop or -1, what its arguments
 are, what its receiver is, whether its value is returned]``), its loops (``[line, index of the enclosing loop or -1]``), and
@@ -39,7 +40,7 @@ from lint_ws.python.names import (
 )
 
 # Bumped whenever the shape of a summary changes: the index keys cached summaries by it.
-VERSION = 2
+VERSION = 3
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
@@ -160,7 +161,10 @@ class _ModuleBuilder:
         return f"{head}.{rest}" if rest else head
 
     def _class(self, node: ast.ClassDef) -> None:
-        info = {"line": node.lineno, "bases": [b for b in map(dotted, node.bases) if b], "methods": {}, "attrs": {}}
+        info = {
+            "line": node.lineno, "bases": [b for b in map(dotted, node.bases) if b], "methods": {}, "attrs": {},
+            "dropped": [],
+        }
         self.classes[node.name] = info
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -241,6 +245,7 @@ class _FunctionBuilder:
         self.module = module
         self.owner = owner
         self.locals: dict[str, str] = {}
+        self.name = node.name
         self._returning = False
         args = node.args
         params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
@@ -325,6 +330,8 @@ class _FunctionBuilder:
             desc = self._value(node.value)
             for target in node.targets:
                 self._assign(target, desc)
+                if isinstance(node.value, ast.Constant) and node.value.value is None:
+                    self._dropped(target)
             return
         if isinstance(node, ast.AnnAssign):
             if node.value is not None:
@@ -349,6 +356,15 @@ class _FunctionBuilder:
             and self.owner is not None
         ):
             self.owner["attrs"].setdefault(target.attr, []).append(desc or _NOT_CONNECTION)
+
+    def _dropped(self, target: ast.AST) -> None:
+        """``self.<attr> = None`` outside ``__init__``: the instance lets go of what it held."""
+        if (
+            self.owner is not None and self.name != "__init__" and isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name) and target.value.id == "self"
+            and target.attr not in self.owner["dropped"]
+        ):
+            self.owner["dropped"].append(target.attr)
 
     # -- expressions -----------------------------------------------------------------------
 

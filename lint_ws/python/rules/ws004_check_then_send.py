@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 import dataclasses
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -25,7 +26,15 @@ import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
 from lint_ws.python.fix_edits import websockets_connection_closed
-from lint_ws.python.model import child_nodes, dotted_name, unawaited
+from lint_ws.python.model import (
+    child_nodes,
+    cleared_connection,
+    dotted_name,
+    function_body,
+    mirrored_connection,
+    self_attribute,
+    unawaited,
+)
 from lint_ws.python.names import FLAG_ATTRIBUTES, SEND_METHODS, STATE_ATTRIBUTES
 from lint_ws.python.project import Symbol
 
@@ -59,6 +68,9 @@ class Check:
     means_open: bool  # True: the check is true while the connection is open
     by_websocket_state: bool  # compared with a websocket library's state enum
     via: cst.BaseExpression | None = None  # the ``self.is_open()`` call the check is made through
+    # State the instance keeps (the attribute holding the connection, a flag mirroring it):
+    # without the check, the send may meet no connection at all, so no mechanical fix.
+    kept: bool = False
 
 
 def check(ctx) -> Iterator:
@@ -129,7 +141,7 @@ class _GuardFinder:
     def _guarded(self, guard: cst.CSTNode, test: cst.BaseExpression, when: bool, region: list) -> None:
         """Report sends in ``region``, which runs only when ``test`` evaluates to ``when``."""
         owner = self.model.classes.get(self.function.owner_class or "") if self.function else None
-        checks = _guarding_checks(self.model, test, when, owner)
+        checks = _guarding_checks(self.model, test, when, owner, scope=self.function)
         if not checks:
             return
         outside = _context_protection(self.model, self.ancestors)
@@ -139,14 +151,29 @@ class _GuardFinder:
             if not self._is_websocket(check_):
                 continue
             subject = self._canonical(check_.subject)
-            for send, handled, locked in _sends(self.model, region, subject, self._canonical):
+            helper = functools.partial(self._helper_send, subject=subject)
+            for send, handled, locked, inner in _sends(self.model, region, subject, self._canonical, helper):
                 if handled or (locked or outside.locked) or id(send) in self._reported:
                     continue
                 if self._handled_by_every_caller:  # asked last: it reads the whole package
                     return
                 self._reported.add(id(send))
-                fix = _fix(self.ctx, guard, test, send, check_) if when else None
-                self.findings.append(self._report(send, check_, fix))
+                fix = _fix(self.ctx, guard, test, send, check_) if when and inner is None else None
+                self.findings.append(self._report(send, check_, fix, inner))
+
+    def _helper_send(self, call: cst.Call, subject: str, depth: int = 0) -> cst.Call | None:
+        """The send on ``subject`` that the method ``call`` reaches (``self._push()``, one of this
+        class's methods, two levels deep), when nothing there handles its failure or holds a lock."""
+        name = self_attribute(call.func)
+        owner = self.model.classes.get(self.function.owner_class or "") if self.function is not None else None
+        method = owner.methods.get(name) if owner is not None and name is not None else None
+        if method is None or method is self.function or depth > 1:
+            return None
+        deeper = functools.partial(self._helper_send, subject=subject, depth=depth + 1)
+        for send, handled, locked, _ in _sends(self.model, function_body(method), subject, self._canonical, deeper):
+            if not handled and not locked:
+                return send
+        return None
 
     @cached_property
     def _owner_symbol(self):
@@ -182,16 +209,19 @@ class _GuardFinder:
             return True
         return self.model.connections.is_connection(check_.subject_node, self.function)
 
-    def _report(self, send: cst.Call, check_: Check, fix: Fix | None):
-        method = send.func.attr.value
+    def _report(self, send: cst.Call, check_: Check, fix: Fix | None, inner: cst.Call | None = None):
+        method = (inner or send).func.attr.value
+        through = f" (through `{self.ctx.code(send.func)}()`)" if inner is not None else ""
         message = (
-            f"`{check_.subject}.{method}()` relies on the separate check `{self.ctx.code(check_.node)}`: "
+            f"`{check_.subject}.{method}()`{through} relies on the separate check `{self.ctx.code(check_.node)}`: "
             "the connection can close in between, and the send's own failure is then unhandled; "
             "handle the send's error instead of checking first"
         )
         related = [(check_.node, "the state check")]
         if check_.via is not None:
             related.append((check_.via, "made here, through a helper"))
+        if inner is not None:
+            related.append((inner, "the send, in the helper"))
         return self.ctx.report(RULE_ID, send, message, related=related, fix=fix)
 
 
@@ -205,26 +235,26 @@ def _always_exits(body: cst.BaseSuite) -> bool:
 # -- recognising checks -------------------------------------------------------------------
 
 
-def _guarding_checks(model, test: cst.BaseExpression, when: bool, owner, depth: int = 0) -> list[Check]:
+def _guarding_checks(model, test: cst.BaseExpression, when: bool, owner, depth: int = 0, scope=None) -> list[Check]:
     """The state checks that must hold their open meaning when ``test`` is ``when``.
 
     ``owner``: the class whose ``self.<predicate>()`` helpers (``return not self.ws.closed``)
     count as the check they return.
     """
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return _guarding_checks(model, test.expression, not when, owner, depth)
+        return _guarding_checks(model, test.expression, not when, owner, depth, scope)
     if isinstance(test, cst.BooleanOperation):
         # ``a and b`` true -> both hold; ``a or b`` false -> both fail.
         if isinstance(test.operator, cst.And) == when:
-            return _guarding_checks(model, test.left, when, owner, depth) + _guarding_checks(
-                model, test.right, when, owner, depth
+            return _guarding_checks(model, test.left, when, owner, depth, scope) + _guarding_checks(
+                model, test.right, when, owner, depth, scope
             )
         return []
     returned = _predicate_result(test, owner) if depth < 2 else None
     if returned is not None:
-        found = _guarding_checks(model, returned, when, owner, depth + 1)
+        found = _guarding_checks(model, returned, when, owner, depth + 1, scope)
         return [dataclasses.replace(check_, via=check_.via or test) for check_ in found]
-    single = _package_check(model, test, owner) or _state_check(model, test)
+    single = _package_check(model, test, owner) or _state_check(model, test) or _kept_state_check(model, test, scope)
     if single is None:
         return []
     # The region runs while the connection looks open.
@@ -326,6 +356,39 @@ def _state_check(model, expr: cst.BaseExpression) -> Check | None:
     return None
 
 
+def _kept_state_check(model, test: cst.BaseExpression, scope) -> Check | None:
+    """The state the instance keeps: ``self._ws`` / ``self._ws is None`` where the class drops
+    the connection (sets it to None) when it ends, or a flag that mirrors the connection's state
+    (set true after it opens, false where it is closed)."""
+    if scope is None:
+        return None
+    means_open = True
+    read = test
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if not _is_none(target.comparator):
+            return None
+        if isinstance(target.operator, (cst.Is, cst.Equal)):
+            means_open = False
+        elif not isinstance(target.operator, (cst.IsNot, cst.NotEqual)):
+            return None
+        read = test.left
+    attr = self_attribute(read)
+    if attr is None:
+        return None
+    if cleared_connection(model, scope, attr):
+        return Check(test, f"self.{attr}", read, means_open, False, kept=True)
+    mirrored = mirrored_connection(model, scope, attr) if means_open else None
+    if mirrored is None:
+        return None
+    subject = cst.parse_expression(f"self.{mirrored}")
+    return Check(test, f"self.{mirrored}", subject, True, False, kept=True)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
 def _state_member(model, expr: cst.BaseExpression) -> tuple[bool, bool] | None:
     """(member means open, the enum is a websocket library's) for ``State.OPEN`` & co."""
     if not isinstance(expr, cst.Attribute):
@@ -367,9 +430,14 @@ def _context_protection(model, ancestors: list[cst.CSTNode]) -> _Protection:
     return protection
 
 
-def _sends(model, region: list, subject: str, canonical) -> Iterator[tuple[cst.Call, bool, bool]]:
-    """(send call, its failure is handled, a lock is held) for every send on ``subject``
-    (``canonical`` names what a receiver is: ``self._get_ws()`` -> ``self._ws``)."""
+def _sends(
+    model, region: list, subject: str, canonical, helper=None
+) -> Iterator[tuple[cst.Call, bool, bool, cst.Call | None]]:
+    """(send call, its failure is handled, a lock is held, the send a helper makes) for every
+    send on ``subject`` (``canonical`` names what a receiver is: ``self._get_ws()`` ->
+    ``self._ws``), and every call of a helper (``self._push()``, also handed to
+    ``create_task``/``run_coroutine_threadsafe``) that makes such a send unhandled: ``helper``
+    gives that send for a call, or None."""
     stack = [(node, False, False) for node in reversed(region)]
     while stack:
         node, handled, locked = stack.pop()
@@ -385,7 +453,9 @@ def _sends(model, region: list, subject: str, canonical) -> Iterator[tuple[cst.C
             continue
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             if node.func.attr.value in SEND_METHODS and _receiver_name(node.func.value, canonical) == subject:
-                yield node, handled, locked
+                yield node, handled, locked, None
+            elif helper is not None and (inner := helper(node)) is not None:
+                yield node, handled, locked, inner
         stack.extend((child, handled, locked) for child in reversed(child_nodes(node)))
 
 
@@ -399,13 +469,27 @@ def _receiver_name(receiver: cst.BaseExpression, canonical) -> str | None:
 
 
 def _catches_closed(model, handlers) -> bool:
+    """A handler takes the closed connection's error and does not raise it on (a handler
+    that logs and re-raises, or raises another error ``from`` it, propagates the failure:
+    the code still relies on the check)."""
     for handler in handlers:
+        if _raises_on(handler):
+            continue
         if handler.type is None:
             return True
         types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
         if _names_closed_error(model, [t.value if isinstance(t, cst.Element) else t for t in types]):
             return True
     return False
+
+
+def _raises_on(handler: cst.ExceptHandler) -> bool:
+    body = handler.body
+    statements = body.body if isinstance(body, cst.SimpleStatementSuite) else None
+    if isinstance(body, cst.IndentedBlock):
+        last = body.body[-1] if body.body else None
+        statements = last.body if isinstance(last, cst.SimpleStatementLine) else ()
+    return bool(statements) and isinstance(statements[-1], cst.Raise)
 
 
 def _names_closed_error(model, types: list[cst.BaseExpression]) -> bool:
@@ -464,7 +548,7 @@ def _closed_exception(model) -> str | None:
 
 def _fix(ctx, guard, test, send: cst.Call, check_: Check) -> Fix | None:
     """Drop ``if <open>:`` and wrap its lone send in try/except of the library's closed error."""
-    if not isinstance(guard, cst.If) or guard.orelse is not None or _without_not(test) is not check_.node:
+    if check_.kept or not isinstance(guard, cst.If) or guard.orelse is not None or _without_not(test) is not check_.node:
         return None
     body = guard.body
     statements = body.body if isinstance(body, cst.SimpleStatementSuite) else None
