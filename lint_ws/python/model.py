@@ -28,6 +28,7 @@ from lint_ws.python.names import (
     CONNECTION_ONLY_METHODS,
     CONNECTION_TYPE_NAMES,
     EXTRA_CONNECTION_TYPES,
+    HANDLER_STATE_ATTRIBUTES,
     SERVER,
     TYPE_SIDES,
 )
@@ -1310,3 +1311,30 @@ def _opened_before(method: Function, flag_value: cst.BaseExpression, attr: str, 
         ):
             return True
     return False
+
+
+def handler_state_attribute(model: PythonModel, scope: Function | None) -> str | None:
+    """The attribute that tells the state of the connection ``self`` is, when the method's class
+    derives (here or through bases in any module) from a library handler class that is the
+    connection (``HANDLER_STATE_ATTRIBUTES``)."""
+    info = model.classes.get(scope.owner_class or "") if scope is not None else None
+    if info is None:
+        return None
+    for base in info.node.bases:
+        attr = HANDLER_STATE_ATTRIBUTES.get(model.qualified(base.value) or "")
+        if attr is not None:
+            return attr
+    package = model.view_for(info.name) if info.node.bases else None
+    symbol = package.symbol(info.name) if package is not None else None
+    if symbol is None:
+        return None
+    project = package.project
+    for owner in project.lineage(symbol):
+        imports = project.summary(owner.module).get("imports", {})
+        for base in project.class_info(owner)["bases"]:
+            head, _, rest = base.partition(".")
+            qualified = imports.get(head, head) + (f".{rest}" if rest else "")
+            attr = HANDLER_STATE_ATTRIBUTES.get(qualified)
+            if attr is not None:
+                return attr
+    return None

@@ -29,6 +29,9 @@ SEND_METHODS = frozenset(
 )
 STATE_ATTRIBUTES = frozenset({"client_state", "application_state", "state"})  # compared with an enum member
 FLAG_ATTRIBUTES = {"closed": False, "open": True, "connected": True}  # -> whether true means open
+# Handler classes that are themselves the connection, and the attribute that holds the
+# connection's state while it is open (None once closed): tornado's ``self.ws_connection``.
+HANDLER_STATE_ATTRIBUTES = {"tornado.websocket.WebSocketHandler": "ws_connection"}
 
 CLIENT = "client"
 SERVER = "server"

@@ -31,6 +31,7 @@ from lint_ws.python.model import (
     cleared_connection,
     dotted_name,
     function_body,
+    handler_state_attribute,
     mirrored_connection,
     self_attribute,
     unawaited,
@@ -376,6 +377,9 @@ def _kept_state_check(model, test: cst.BaseExpression, scope) -> Check | None:
     attr = self_attribute(read)
     if attr is None:
         return None
+    if attr == handler_state_attribute(model, scope):
+        # The handler is the connection; its library sets this to None once it closes.
+        return Check(test, "self", cst.Name("self"), means_open, True, kept=True)
     if cleared_connection(model, scope, attr):
         return Check(test, f"self.{attr}", read, means_open, False, kept=True)
     mirrored = mirrored_connection(model, scope, attr) if means_open else None
@@ -463,6 +467,8 @@ def _receiver_name(receiver: cst.BaseExpression, canonical) -> str | None:
     receiver = unawaited(receiver)
     if isinstance(receiver, cst.Call) and not receiver.args:
         name = dotted_name(receiver.func)
+        if name == "super":  # ``super().write_message()``: the instance's own (inherited) send
+            return "self"
         return canonical(f"{name}()") if name is not None else None
     name = dotted_name(receiver)
     return canonical(name) if name is not None else None
