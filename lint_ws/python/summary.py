@@ -49,7 +49,7 @@ _NOT_CONNECTION = "none"
 # What an expression's calls can sit in (contexts, operators and the like hold none).
 _EXPRESSION_PARTS = (ast.expr, ast.keyword, ast.comprehension, ast.arg, ast.arguments)
 # Calls that return what their first argument gives.
-_PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.ensure_future"})
+_PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.ensure_future", "bool"})
 
 
 # -- the project index's plug-in (lint_ws/project_index.py) -------------------------------

@@ -29,12 +29,14 @@ from lint_ws.python.fix_edits import websockets_connection_closed
 from lint_ws.python.model import (
     child_nodes,
     cleared_connection,
+    connecting_methods,
     dotted_name,
     function_body,
     handler_state_attribute,
     mirrored_connection,
     self_attribute,
     unawaited,
+    walk,
 )
 from lint_ws.python.names import FLAG_ATTRIBUTES, SEND_METHODS, STATE_ATTRIBUTES
 from lint_ws.python.project import Symbol
@@ -129,18 +131,32 @@ class _GuardFinder:
             self._guarded(node, node.test, False, [node.orelse.body])
         elif node.orelse is None and _always_exits(node.body):
             self._early_exit_guard(node, node.test, False)
+        elif node.orelse is None:
+            self._early_exit_guard(node, node.test, False, reconnect=node.body)
 
-    def _early_exit_guard(self, node: cst.CSTNode, test: cst.BaseExpression, when: bool) -> None:
-        """Statements after ``node`` in its block run only when ``test`` is ``when``."""
+    def _early_exit_guard(
+        self, node: cst.CSTNode, test: cst.BaseExpression, when: bool, reconnect: cst.BaseSuite | None = None
+    ) -> None:
+        """Statements after ``node`` in its block run only when ``test`` is ``when`` (or after
+        ``reconnect``, the body that reopens the connection when it looked closed)."""
         parent = self.ancestors[-1] if self.ancestors else None
         block = getattr(parent, "body", None)
         if not isinstance(block, (list, tuple)) or node not in block:
             return
         following = list(block[block.index(node) + 1 :])
-        self._guarded(node, test, when, following)
+        self._guarded(node, test, when, following, reconnect)
 
-    def _guarded(self, guard: cst.CSTNode, test: cst.BaseExpression, when: bool, region: list) -> None:
-        """Report sends in ``region``, which runs only when ``test`` evaluates to ``when``."""
+    def _guarded(
+        self, guard: cst.CSTNode, test: cst.BaseExpression, when: bool, region: list,
+        reconnect: cst.BaseSuite | None = None,
+    ) -> None:
+        """Report sends in ``region``, which runs only when ``test`` evaluates to ``when``.
+
+        ``reconnect``: the region also runs after this body reopened a connection that looked
+        closed (``if self.closed: await self.connect()``). An awaited send there fails into
+        its caller, the real signal; one handed to a task fails where nothing sees it, so the
+        check is all the code relies on: only those are reported.
+        """
         owner = self.model.classes.get(self.function.owner_class or "") if self.function else None
         checks = _guarding_checks(self.model, test, when, owner, scope=self.function)
         if not checks:
@@ -152,8 +168,15 @@ class _GuardFinder:
             if not self._is_websocket(check_):
                 continue
             subject = self._canonical(check_.subject)
+            spawned = None
+            if reconnect is not None:
+                if not self._reopens(reconnect, subject):
+                    continue
+                spawned = _spawned_sends(region)
             helper = functools.partial(self._helper_send, subject=subject)
             for send, handled, locked, inner in _sends(self.model, region, subject, self._canonical, helper):
+                if spawned is not None and id(send) not in spawned:
+                    continue
                 if handled or (locked or outside.locked) or id(send) in self._reported:
                     continue
                 if self._handled_by_every_caller:  # asked last: it reads the whole package
@@ -161,6 +184,21 @@ class _GuardFinder:
                 self._reported.add(id(send))
                 fix = _fix(self.ctx, guard, test, send, check_) if when and inner is None else None
                 self.findings.append(self._report(send, check_, fix, inner))
+
+    def _reopens(self, body: cst.BaseSuite, subject: str) -> bool:
+        """Does ``body`` open the connection kept in ``self.<attr>`` anew (a method of the class
+        that connects it, or an assignment of it)?"""
+        attr = subject[len("self."):] if subject.startswith("self.") and subject.count(".") == 1 else None
+        owner = self.model.classes.get(self.function.owner_class or "") if self.function is not None else None
+        if attr is None or owner is None:
+            return False
+        opening = connecting_methods(self.model, owner, attr)
+        for node in walk([body]):
+            if isinstance(node, cst.Call) and self_attribute(node.func) in opening:
+                return True
+            if isinstance(node, cst.Assign) and any(self_attribute(t.target, attr) for t in node.targets):
+                return True
+        return False
 
     def _helper_send(self, call: cst.Call, subject: str, depth: int = 0) -> cst.Call | None:
         """The send on ``subject`` that the method ``call`` reaches (``self._push()``, one of this
@@ -461,6 +499,21 @@ def _sends(
             elif helper is not None and (inner := helper(node)) is not None:
                 yield node, handled, locked, inner
         stack.extend((child, handled, locked) for child in reversed(child_nodes(node)))
+
+
+_TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
+
+
+def _spawned_sends(region: list) -> set[int]:
+    """The calls handed to ``create_task``/``ensure_future`` in ``region``: they run in a task
+    whose failure nothing here awaits."""
+    spawned = set()
+    for node in walk(region):
+        if isinstance(node, cst.Call) and node.args and (dotted_name(node.func) or "").rpartition(".")[2] in _TASK_SPAWNS:
+            argument = node.args[0].value
+            if isinstance(argument, cst.Call):
+                spawned.add(id(argument))
+    return spawned
 
 
 def _receiver_name(receiver: cst.BaseExpression, canonical) -> str | None:
