@@ -40,7 +40,7 @@ from lint_ws.python.names import (
 )
 
 # Bumped whenever the shape of a summary changes: the index keys cached summaries by it.
-VERSION = 3
+VERSION = 4
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
@@ -394,6 +394,18 @@ class _FunctionBuilder:
             [target, call.lineno, sorted(set(caught)), loop, [arg or "" for arg in args], receiver or "", self._returning]
         )
 
+    def _state_of_argument(self, call: ast.Call) -> str | None:
+        """``_closed(self.session)``, a function of this module (defined above) that returns its
+        parameter's state: the argument's state."""
+        if not isinstance(call.func, ast.Name) or call.keywords:
+            return None
+        function = self.module.functions.get(call.func.id)
+        found = returned_state(function) if function is not None else None
+        if found is None or found[0] >= len(call.args):
+            return None
+        subject = dotted(call.args[found[0]])
+        return f"state:{subject}:{found[1]}" if subject is not None and "(" not in subject else None
+
     def _value(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Await):
             node = node.value
@@ -416,10 +428,25 @@ class _FunctionBuilder:
             # ``self._ws is not None and not self._ws.closed``: the state test decides.
             wanted = 1 if isinstance(node.op, ast.And) else 0
             states = [desc for desc in map(self._value, node.values) if desc and desc.startswith("state:")]
+            if len(states) > 1:
+                # ``not self.closed and not _closed(self.session)``: the object's own flag
+                # beside the state of the connection it holds; the connection's decides.
+                states = [desc for desc in states if not desc.startswith("state:self:")]
             return states[0] if len(states) == 1 and states[0].endswith(f":{wanted}") else None
         if isinstance(node, ast.Call):
-            return self.module.call_desc(node, self._value)
+            return self._state_of_argument(node) or self.module.call_desc(node, self._value)
         return None
+
+
+def returned_state(function: dict) -> tuple[int, str] | None:
+    """(parameter index, polarity) when every state the function returns is its parameter's."""
+    states = {desc for desc in function["returns"] if desc.startswith("state:")}
+    if len(states) != 1 or len(function["returns"]) != 1:
+        return None
+    subject, _, polarity = states.pop()[len("state:"):].rpartition(":")
+    if subject not in function["params"]:
+        return None
+    return function["params"].index(subject), polarity
 
 
 def _module_level(statements):

@@ -40,6 +40,7 @@ from lint_ws.python.model import (
 )
 from lint_ws.python.names import FLAG_ATTRIBUTES, SEND_METHODS, STATE_ATTRIBUTES
 from lint_ws.python.project import Symbol
+from lint_ws.python.summary import returned_state
 
 RULE_ID = "WS004"
 
@@ -164,6 +165,7 @@ class _GuardFinder:
         outside = _context_protection(self.model, self.ancestors)
         if outside.handled:
             return
+        outside.locked |= _acquired_before(self.ancestors, guard)
         for check_ in checks:
             if not self._is_websocket(check_):
                 continue
@@ -293,7 +295,10 @@ def _guarding_checks(model, test: cst.BaseExpression, when: bool, owner, depth: 
     if returned is not None:
         found = _guarding_checks(model, returned, when, owner, depth + 1, scope)
         return [dataclasses.replace(check_, via=check_.via or test) for check_ in found]
-    single = _package_check(model, test, owner) or _state_check(model, test) or _kept_state_check(model, test, scope)
+    single = (
+        _package_check(model, test, owner) or _state_check(model, test) or _kept_state_check(model, test, scope)
+        or _argument_state_check(model, test)
+    )
     if single is None:
         return []
     # The region runs while the connection looks open.
@@ -395,6 +400,23 @@ def _state_check(model, expr: cst.BaseExpression) -> Check | None:
     return None
 
 
+def _argument_state_check(model, test: cst.BaseExpression) -> Check | None:
+    """``_closed(self.session)``: a function of the package that returns its parameter's
+    state (``return session.closed``), asked about the argument."""
+    call = unawaited(test)
+    package = model.package if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) else None
+    if package is None or any(arg.keyword is not None or arg.star for arg in call.args):
+        return None
+    symbol = package.project.resolve(package.module, call.func.value)
+    function = package.project.function_info(symbol) if symbol is not None else None
+    found = returned_state(function) if function is not None else None
+    if found is None or found[0] >= len(call.args):
+        return None
+    argument = call.args[found[0]].value
+    subject = dotted_name(argument)
+    return Check(test, subject, argument, found[1] == "1", False) if subject is not None else None
+
+
 def _kept_state_check(model, test: cst.BaseExpression, scope) -> Check | None:
     """The state the instance keeps: ``self._ws`` / ``self._ws is None`` where the class drops
     the connection (sets it to None) when it ends, or a flag that mirrors the connection's state
@@ -470,6 +492,24 @@ def _context_protection(model, ancestors: list[cst.CSTNode]) -> _Protection:
             protection.handled |= _suppresses_closed(model, node)
             protection.locked |= _holds_lock(node)
     return protection
+
+
+def _acquired_before(ancestors: list[cst.CSTNode], guard: cst.CSTNode) -> bool:
+    """``await self._lock.acquire()`` earlier in a block around the guard: the lock is held
+    across the check and the send (released in a ``finally`` after both)."""
+    for index, node in enumerate(ancestors):
+        below = ancestors[index + 1] if index + 1 < len(ancestors) else guard
+        block = getattr(node, "body", None)
+        if not isinstance(block, (list, tuple)) or below not in block:
+            continue
+        for statement in block[: block.index(below)]:
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                call = unawaited(small.value) if isinstance(small, cst.Expr) else None
+                if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "acquire":
+                    name = dotted_name(call.func.value)
+                    if name and _LOCK_NAME.search(name.rpartition(".")[2]):
+                        return True
+    return False
 
 
 def _sends(
