@@ -1217,15 +1217,17 @@ def self_attribute(node: cst.CSTNode, attr: str | None = None) -> str | None:
 
 
 def cleared_connection(model: PythonModel, scope: Function | None, attr: str) -> bool:
-    """``self.<attr>`` holds a connection and a method other than ``__init__`` sets it to None
-    (where the session ends), in the class or a base in any module: its truthiness is the
-    connection's open state."""
+    """``self.<attr>`` holds a connection and a method other than ``__init__`` that does not
+    close it sets it to None (where the session ends by itself: the read loop's end, an error
+    path), in the class or a base in any module: its truthiness is the connection's open state.
+    An attribute dropped only right after the code's own ``close()`` tells whether the code
+    has connected, not whether the connection is still open."""
     info = model.classes.get(scope.owner_class or "") if scope is not None else None
     if info is None or not model.connections.is_connection(cst.parse_expression(f"self.{attr}"), scope):
         return False
     if any(
         _is_constant(binding.value, "None") and (method := _method_of(binding.scope)) is not None
-        and method.name != "__init__"
+        and method.name != "__init__" and not _closes(method, attr)
         for binding in info.attrs.get(attr, ())
     ):
         return True
@@ -1261,12 +1263,20 @@ def _self_calls(function: Function) -> set[str]:
     }
 
 
+def _closes(function: Function, attr: str) -> bool:
+    """Does the method call ``self.<attr>.close()``?"""
+    return any(
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in CLOSE_METHODS
+        and self_attribute(node.func.value, attr) is not None
+        for node in walk(function_body(function))
+    )
+
+
 def _clears(function: Function, attr: str) -> bool:
     """Does the method close ``self.<attr>`` or set it to None?"""
+    if _closes(function, attr):
+        return True
     for node in walk(function_body(function)):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in CLOSE_METHODS:
-            if self_attribute(node.func.value, attr):
-                return True
         if isinstance(node, cst.Assign) and _is_constant(node.value, "None"):
             if any(self_attribute(target.target, attr) for target in node.targets):
                 return True

@@ -5,7 +5,7 @@ content), built from CPython's ``ast`` (an order of magnitude cheaper than libcs
 A summary holds the module's imports (local name -> what it binds), its module-level
 aliases (``Stream = RecognizeStream``), its classes (bases,
 methods, what each ``self.<attr>`` is assigned, which attributes a method other than
-``__init__`` sets to None) and its functions. A function's summary
+``__init__`` sets to None without closing them first) and its functions. A function's summary
 holds its parameters, whether it is a property, what it returns, the calls it makes
 (``[target, line, exceptions caught around it, index of its loop or -1, what its arguments
 are, what its receiver is, whether its value is returned]``), its loops (``[line, index of the enclosing loop or -1]``), and
@@ -40,7 +40,7 @@ from lint_ws.python.names import (
 )
 
 # Bumped whenever the shape of a summary changes: the index keys cached summaries by it.
-VERSION = 4
+VERSION = 5
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
@@ -246,6 +246,7 @@ class _FunctionBuilder:
         self.owner = owner
         self.locals: dict[str, str] = {}
         self.name = node.name
+        self._drops: set[str] = set()
         self._returning = False
         args = node.args
         params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
@@ -265,6 +266,12 @@ class _FunctionBuilder:
             "connects": False,
         }
         self._block(node.body, caught=(), loop=-1)
+        if self.owner is not None and self._drops:
+            # Dropped right after the method's own close(): not where the connection ends by itself.
+            called = {call[0] for call in self.summary["calls"]}
+            for attr in sorted(self._drops):
+                if called.isdisjoint({f"self.{attr}.close", f"self.{attr}.aclose"}) and attr not in self.owner["dropped"]:
+                    self.owner["dropped"].append(attr)
 
     # -- statements ------------------------------------------------------------------------
 
@@ -358,13 +365,13 @@ class _FunctionBuilder:
             self.owner["attrs"].setdefault(target.attr, []).append(desc or _NOT_CONNECTION)
 
     def _dropped(self, target: ast.AST) -> None:
-        """``self.<attr> = None`` outside ``__init__``: the instance lets go of what it held."""
+        """``self.<attr> = None`` outside ``__init__``: the instance lets go of what it held
+        (recorded in the class once the method is read, unless the method closed it itself)."""
         if (
             self.owner is not None and self.name != "__init__" and isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name) and target.value.id == "self"
-            and target.attr not in self.owner["dropped"]
         ):
-            self.owner["dropped"].append(target.attr)
+            self._drops.add(target.attr)
 
     # -- expressions -----------------------------------------------------------------------
 
