@@ -1291,7 +1291,10 @@ def mirrored_connection(model: PythonModel, scope: Function | None, flag: str) -
     if info is None:
         return None
     bindings = info.attrs.get(flag, ())
-    raised = [(binding, method) for binding in bindings if _is_constant(binding.value, "True") and (method := _method_of(binding.scope))]
+    raised = [
+        (binding, method) for binding in bindings
+        if _is_constant(binding.value, "True") and (method := _method_of(binding.scope))
+    ]
     lowered = [
         method for binding in bindings if _is_constant(binding.value, "False") and (method := _method_of(binding.scope))
         and method.name != "__init__"

@@ -270,7 +270,8 @@ class _FunctionBuilder:
             # Dropped right after the method's own close(): not where the connection ends by itself.
             called = {call[0] for call in self.summary["calls"]}
             for attr in sorted(self._drops):
-                if called.isdisjoint({f"self.{attr}.close", f"self.{attr}.aclose"}) and attr not in self.owner["dropped"]:
+                closed_here = not called.isdisjoint({f"self.{attr}.close", f"self.{attr}.aclose"})
+                if not closed_here and attr not in self.owner["dropped"]:
                     self.owner["dropped"].append(attr)
 
     # -- statements ------------------------------------------------------------------------

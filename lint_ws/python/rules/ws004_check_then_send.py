@@ -6,10 +6,16 @@ condition is the same race: the socket can close between the test and the send),
 ``assert <open>``. A check is ``ws.closed``, ``ws.open``, ``ws.connected``,
 ``ws.client_state``/``application_state`` compared with a ``WebSocketState`` member, or
 ``ws.state`` compared with a websockets ``State`` member, possibly negated or one operand
-of ``and`` (``or`` for the closed forms).
+of ``and`` (``or`` for the closed forms). Also the state the instance keeps: ``self._ws`` (or
+``self._ws is None``) where the class drops the connection to None when it ends by itself, a
+flag set true after the connect and false where the connection is closed, tornado's
+``self.ws_connection`` in a ``WebSocketHandler``; and state asked through helpers (a property
+or method returning it, a package function returning its argument's). The send may sit in a
+method of the class that the guarded code calls (also through ``run_coroutine_threadsafe``).
+``if <closed>: <reopen>`` guards the sends handed to a task after it (their failure is lost).
 
 Not flagged: the send inside ``try`` (or ``contextlib.suppress``) handling the closed
-error, a lock held across check and send, a check before ``close()`` or a receive, and
+error without raising it on, a lock held (or acquired) across check and send, a check before ``close()`` or a receive, and
 objects that are not websockets (files, pipes, multiprocessing connections, transports).
 """
 
@@ -505,7 +511,9 @@ def _acquired_before(ancestors: list[cst.CSTNode], guard: cst.CSTNode) -> bool:
         for statement in block[: block.index(below)]:
             for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
                 call = unawaited(small.value) if isinstance(small, cst.Expr) else None
-                if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "acquire":
+                if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and (
+                    call.func.attr.value == "acquire"
+                ):
                     name = dotted_name(call.func.value)
                     if name and _LOCK_NAME.search(name.rpartition(".")[2]):
                         return True
@@ -549,7 +557,8 @@ def _spawned_sends(region: list) -> set[int]:
     whose failure nothing here awaits."""
     spawned = set()
     for node in walk(region):
-        if isinstance(node, cst.Call) and node.args and (dotted_name(node.func) or "").rpartition(".")[2] in _TASK_SPAWNS:
+        spawn = isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in _TASK_SPAWNS
+        if spawn and node.args:
             argument = node.args[0].value
             if isinstance(argument, cst.Call):
                 spawned.add(id(argument))
@@ -647,7 +656,9 @@ def _closed_exception(model) -> str | None:
 
 def _fix(ctx, guard, test, send: cst.Call, check_: Check) -> Fix | None:
     """Drop ``if <open>:`` and wrap its lone send in try/except of the library's closed error."""
-    if check_.kept or not isinstance(guard, cst.If) or guard.orelse is not None or _without_not(test) is not check_.node:
+    if check_.kept or not isinstance(guard, cst.If) or guard.orelse is not None:
+        return None
+    if _without_not(test) is not check_.node:
         return None
     body = guard.body
     statements = body.body if isinstance(body, cst.SimpleStatementSuite) else None
