@@ -27,6 +27,7 @@ from lint_ws.python.names import (
     CONNECTION_ONLY_METHODS,
     CONNECTION_TYPE_NAMES,
     EXTRA_CONNECTION_TYPES,
+    HANDLER_STATE_ATTRIBUTES,
     SERVER,
     TYPE_SIDES,
 )
@@ -1169,3 +1170,165 @@ def is_connection_loop(model: PythonModel, loop: cst.CSTNode, scope: Function | 
             if node.func.attr.value in RECEIVE_METHODS and connections.is_connection(node.func.value, scope):
                 return True
     return False
+
+
+# --- Connection state the instance keeps (WS004) ------------------------------------------
+# ``self._ws`` that the class sets to None when the connection ends, and a flag set true
+# right after the connection is opened and false where it is closed: reading either tells
+# the connection's state, as ``ws.closed`` does.
+
+
+def _method_of(function: Function | None) -> Function | None:
+    """The method a (possibly nested) function belongs to."""
+    while function is not None and function.class_name is None:
+        function = function.parent
+    return function
+
+
+def _is_constant(node: cst.BaseExpression | None, value: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == value
+
+
+def self_attribute(node: cst.CSTNode, attr: str | None = None) -> str | None:
+    """``self.<attr>`` -> attr (any attribute when ``attr`` is None)."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        if attr is None or node.attr.value == attr:
+            return node.attr.value
+    return None
+
+
+def cleared_connection(model: PythonModel, scope: Function | None, attr: str) -> bool:
+    """``self.<attr>`` holds a connection and a method other than ``__init__`` that does not
+    close it sets it to None (where the session ends by itself: the read loop's end, an error
+    path), in the class or a base in any module: its truthiness is the connection's open state.
+    An attribute dropped only right after the code's own ``close()`` tells whether the code
+    has connected, not whether the connection is still open."""
+    info = model.classes.get(scope.owner_class or "") if scope is not None else None
+    if info is None or not model.connections.is_connection(cst.parse_expression(f"self.{attr}"), scope):
+        return False
+    if any(
+        _is_constant(binding.value, "None") and (method := _method_of(binding.scope)) is not None
+        and method.name != "__init__" and not _closes(method, attr)
+        for binding in info.attrs.get(attr, ())
+    ):
+        return True
+    package = model.view_for(info.name) if info.node.bases else None
+    symbol = package.symbol(info.name) if package is not None else None
+    return symbol is not None and package.project.dropped(symbol, attr)
+
+
+def connecting_methods(model: PythonModel, info: ClassInfo, attr: str) -> set[str]:
+    """The methods of the class that open the connection kept in ``self.<attr>``: bind it to a
+    connection, or call (``self.m()``) a method that does."""
+    connections = model.connections
+    found = {
+        method.name
+        for binding in info.attrs.get(attr, ())
+        if binding.value is not None and (method := _method_of(binding.scope)) is not None
+        and connections.is_connection(binding.value, binding.scope)
+    }
+    changed = True
+    while changed:
+        changed = False
+        for name, method in info.methods.items():
+            if name not in found and not found.isdisjoint(_self_calls(method)):
+                found.add(name)
+                changed = True
+    return found
+
+
+def _self_calls(function: Function) -> set[str]:
+    return {
+        called for node in walk(function_body(function))
+        if isinstance(node, cst.Call) and (called := self_attribute(node.func)) is not None
+    }
+
+
+def _closes(function: Function, attr: str) -> bool:
+    """Does the method call ``self.<attr>.close()``?"""
+    return any(
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in CLOSE_METHODS
+        and self_attribute(node.func.value, attr) is not None
+        for node in walk(function_body(function))
+    )
+
+
+def _clears(function: Function, attr: str) -> bool:
+    """Does the method close ``self.<attr>`` or set it to None?"""
+    if _closes(function, attr):
+        return True
+    for node in walk(function_body(function)):
+        if isinstance(node, cst.Assign) and _is_constant(node.value, "None"):
+            if any(self_attribute(target.target, attr) for target in node.targets):
+                return True
+    return False
+
+
+def mirrored_connection(model: PythonModel, scope: Function | None, flag: str) -> str | None:
+    """The attribute holding the connection whose state ``self.<flag>`` mirrors: the flag is set
+    true in a method after that method opens the connection (directly or through ``self.m()``),
+    and set false in a method that closes the connection or drops it (``self._ws = None``)."""
+    info = model.classes.get(scope.owner_class or "") if scope is not None else None
+    if info is None:
+        return None
+    bindings = info.attrs.get(flag, ())
+    raised = [
+        (binding, method) for binding in bindings
+        if _is_constant(binding.value, "True") and (method := _method_of(binding.scope))
+    ]
+    lowered = [
+        method for binding in bindings if _is_constant(binding.value, "False") and (method := _method_of(binding.scope))
+        and method.name != "__init__"
+    ]
+    if not raised or not lowered:
+        return None
+    for attr in info.attrs:
+        if attr == flag:
+            continue
+        opening = connecting_methods(model, info, attr)
+        if not opening or not any(_clears(method, attr) for method in lowered):
+            continue
+        if any(_opened_before(method, binding.value, attr, opening) for binding, method in raised):
+            return attr
+    return None
+
+
+def _opened_before(method: Function, flag_value: cst.BaseExpression, attr: str, opening: set[str]) -> bool:
+    """In ``method``, before the flag's assignment, the connection is opened."""
+    for node in walk(function_body(method)):
+        if node is flag_value:
+            return False
+        if isinstance(node, cst.Call) and self_attribute(node.func) in opening:
+            return True
+        if isinstance(node, cst.Assign) and method.name in opening and not _is_constant(node.value, "None") and any(
+            self_attribute(target.target, attr) for target in node.targets
+        ):
+            return True
+    return False
+
+
+def handler_state_attribute(model: PythonModel, scope: Function | None) -> str | None:
+    """The attribute that tells the state of the connection ``self`` is, when the method's class
+    derives (here or through bases in any module) from a library handler class that is the
+    connection (``HANDLER_STATE_ATTRIBUTES``)."""
+    info = model.classes.get(scope.owner_class or "") if scope is not None else None
+    if info is None:
+        return None
+    for base in info.node.bases:
+        attr = HANDLER_STATE_ATTRIBUTES.get(model.qualified(base.value) or "")
+        if attr is not None:
+            return attr
+    package = model.view_for(info.name) if info.node.bases else None
+    symbol = package.symbol(info.name) if package is not None else None
+    if symbol is None:
+        return None
+    project = package.project
+    for owner in project.lineage(symbol):
+        imports = project.summary(owner.module).get("imports", {})
+        for base in project.class_info(owner)["bases"]:
+            head, _, rest = base.partition(".")
+            qualified = imports.get(head, head) + (f".{rest}" if rest else "")
+            attr = HANDLER_STATE_ATTRIBUTES.get(qualified)
+            if attr is not None:
+                return attr
+    return None

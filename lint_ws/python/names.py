@@ -28,7 +28,11 @@ SEND_METHODS = frozenset(
      "ping", "pong", "write_message", "emit"}
 )
 STATE_ATTRIBUTES = frozenset({"client_state", "application_state", "state"})  # compared with an enum member
-FLAG_ATTRIBUTES = {"closed": False, "open": True, "connected": True}  # -> whether true means open
+# -> whether true means open; ``close_code`` is None until the connection closes.
+FLAG_ATTRIBUTES = {"closed": False, "open": True, "connected": True, "close_code": False}
+# Handler classes that are themselves the connection, and the attribute that holds the
+# connection's state while it is open (None once closed): tornado's ``self.ws_connection``.
+HANDLER_STATE_ATTRIBUTES = {"tornado.websocket.WebSocketHandler": "ws_connection"}
 
 CLIENT = "client"
 SERVER = "server"

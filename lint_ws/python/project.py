@@ -328,6 +328,10 @@ class Project:
             descs.extend(self.class_info(owner)["attrs"].get(name, ()))
         return descs
 
+    def dropped(self, symbol: Symbol, name: str) -> bool:
+        """Does a method (not ``__init__``) of the class or a base set ``self.name`` to None?"""
+        return any(name in self.class_info(owner).get("dropped", ()) for owner in self.lineage(symbol))
+
     def subclasses(self, symbol: Symbol) -> list[Symbol]:
         if self._subclasses is None:
             self._parse_contributors()

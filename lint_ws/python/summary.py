@@ -4,7 +4,8 @@ content), built from CPython's ``ast`` (an order of magnitude cheaper than libcs
 
 A summary holds the module's imports (local name -> what it binds), its module-level
 aliases (``Stream = RecognizeStream``), its classes (bases,
-methods, what each ``self.<attr>`` is assigned) and its functions. A function's summary
+methods, what each ``self.<attr>`` is assigned, which attributes a method other than
+``__init__`` sets to None without closing them first) and its functions. A function's summary
 holds its parameters, whether it is a property, what it returns, the calls it makes
 (``[target, line, exceptions caught around it, index of its loop or -1, what its arguments
 are, what its receiver is, whether its value is returned]``), its loops (``[line, index of the enclosing loop or -1]``), and
@@ -40,7 +41,7 @@ from lint_ws.python.names import (
 )
 
 # Bumped whenever the shape of a summary changes: the index keys cached summaries by it.
-VERSION = 2
+VERSION = 5
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
@@ -49,7 +50,7 @@ _NOT_CONNECTION = "none"
 # What an expression's calls can sit in (contexts, operators and the like hold none).
 _EXPRESSION_PARTS = (ast.expr, ast.keyword, ast.comprehension, ast.arg, ast.arguments)
 # Calls that return what their first argument gives.
-_PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.ensure_future"})
+_PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.ensure_future", "bool"})
 
 
 # -- the project index's plug-in (lint_ws/project_index.py) -------------------------------
@@ -176,7 +177,10 @@ class _ModuleBuilder:
         return f"{head}.{rest}" if rest else head
 
     def _class(self, node: ast.ClassDef) -> None:
-        info = {"line": node.lineno, "bases": [b for b in map(dotted, node.bases) if b], "methods": {}, "attrs": {}}
+        info = {
+            "line": node.lineno, "bases": [b for b in map(dotted, node.bases) if b], "methods": {}, "attrs": {},
+            "dropped": [],
+        }
         self.classes[node.name] = info
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -257,6 +261,8 @@ class _FunctionBuilder:
         self.module = module
         self.owner = owner
         self.locals: dict[str, str] = {}
+        self.name = node.name
+        self._drops: set[str] = set()
         self._returning = False
         args = node.args
         params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
@@ -276,6 +282,13 @@ class _FunctionBuilder:
             "connects": False,
         }
         self._block(node.body, caught=(), loop=-1)
+        if self.owner is not None and self._drops:
+            # Dropped right after the method's own close(): not where the connection ends by itself.
+            called = {call[0] for call in self.summary["calls"]}
+            for attr in sorted(self._drops):
+                closed_here = not called.isdisjoint({f"self.{attr}.close", f"self.{attr}.aclose"})
+                if not closed_here and attr not in self.owner["dropped"]:
+                    self.owner["dropped"].append(attr)
 
     # -- statements ------------------------------------------------------------------------
 
@@ -341,6 +354,8 @@ class _FunctionBuilder:
             desc = self._value(node.value)
             for target in node.targets:
                 self._assign(target, desc)
+                if isinstance(node.value, ast.Constant) and node.value.value is None:
+                    self._dropped(target)
             return
         if isinstance(node, ast.AnnAssign):
             if node.value is not None:
@@ -365,6 +380,15 @@ class _FunctionBuilder:
             and self.owner is not None
         ):
             self.owner["attrs"].setdefault(target.attr, []).append(desc or _NOT_CONNECTION)
+
+    def _dropped(self, target: ast.AST) -> None:
+        """``self.<attr> = None`` outside ``__init__``: the instance lets go of what it held
+        (recorded in the class once the method is read, unless the method closed it itself)."""
+        if (
+            self.owner is not None and self.name != "__init__" and isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name) and target.value.id == "self"
+        ):
+            self._drops.add(target.attr)
 
     # -- expressions -----------------------------------------------------------------------
 
@@ -394,6 +418,18 @@ class _FunctionBuilder:
             [target, call.lineno, sorted(set(caught)), loop, [arg or "" for arg in args], receiver or "", self._returning]
         )
 
+    def _state_of_argument(self, call: ast.Call) -> str | None:
+        """``_closed(self.session)``, a function of this module (defined above) that returns its
+        parameter's state: the argument's state."""
+        if not isinstance(call.func, ast.Name) or call.keywords:
+            return None
+        function = self.module.functions.get(call.func.id)
+        found = returned_state(function) if function is not None else None
+        if found is None or found[0] >= len(call.args):
+            return None
+        subject = dotted(call.args[found[0]])
+        return f"state:{subject}:{found[1]}" if subject is not None and "(" not in subject else None
+
     def _value(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Await):
             node = node.value
@@ -416,10 +452,25 @@ class _FunctionBuilder:
             # ``self._ws is not None and not self._ws.closed``: the state test decides.
             wanted = 1 if isinstance(node.op, ast.And) else 0
             states = [desc for desc in map(self._value, node.values) if desc and desc.startswith("state:")]
+            if len(states) > 1:
+                # ``not self.closed and not _closed(self.session)``: the object's own flag
+                # beside the state of the connection it holds; the connection's decides.
+                states = [desc for desc in states if not desc.startswith("state:self:")]
             return states[0] if len(states) == 1 and states[0].endswith(f":{wanted}") else None
         if isinstance(node, ast.Call):
-            return self.module.call_desc(node, self._value)
+            return self._state_of_argument(node) or self.module.call_desc(node, self._value)
         return None
+
+
+def returned_state(function: dict) -> tuple[int, str] | None:
+    """(parameter index, polarity) when every state the function returns is its parameter's."""
+    states = {desc for desc in function["returns"] if desc.startswith("state:")}
+    if len(states) != 1 or len(function["returns"]) != 1:
+        return None
+    subject, _, polarity = states.pop()[len("state:"):].rpartition(":")
+    if subject not in function["params"]:
+        return None
+    return function["params"].index(subject), polarity
 
 
 def _module_level(statements):
