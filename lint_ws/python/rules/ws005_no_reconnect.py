@@ -183,7 +183,7 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     only_raising = _ends_only_by_raising(loop, exits)
     if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
         return None
-    if _signals_a_reconnect(model, function):
+    if _signals_a_reconnect(model, function) or _replaced_when_ended(model, function):
         return None
     if _interactive(model, function):
         return None
@@ -959,3 +959,154 @@ def _imports_websockets(statement: cst.Import | cst.ImportFrom) -> bool:
     if isinstance(statement, cst.ImportFrom):
         return not statement.relative and (dotted_name(statement.module) or "").partition(".")[0] == "websockets"
     return any((dotted_name(alias.name) or "").partition(".")[0] == "websockets" for alias in statement.names)
+
+
+# -- a session replaced once it has ended --------------------------------------------------
+
+_ENDED, _LIVE = "ended", "live"
+
+
+def _replaced_when_ended(model, function: Function | None) -> bool:
+    """The session's object is replaced (or reconnected) once the session has ended: the
+    function, or a method of its class it calls or schedules on the way out, marks the
+    instance (``self._closed = True``, ``self._is_current = False``), and code of the file
+    that hands the object out tests that mark, or the connection's own state behind a
+    property (``closed`` returning ``self._ws.close_code``), and connects when it says ended:
+    ``if conn and not conn._closed: return conn`` then a new one is connected, ``if
+    self.closed: await self.connect()``, a pool pruning ``[c for c in conns if not c._closed]``
+    before opening another. The reconnect is lazy: it happens on the next use."""
+    if function is None or function.owner_class is None:
+        return False
+    owner = model.classes.get(function.owner_class)
+    if owner is None:
+        return False
+    marks = _end_marks(owner, function)
+    marks.update(_state_properties(model, owner, marks))
+    if not marks:
+        return False
+    connecting = _connecting_functions(model)
+    session = {function, *(f for f in model.functions if _nested_in(f, function))}
+    for other in model.functions:
+        if other in session or other.name in ("__init__", "__del__"):
+            continue
+        if _connects_when_ended(other, marks, connecting):
+            return True
+    return False
+
+
+def _nested_in(function: Function, outer: Function) -> bool:
+    while function.parent is not None:
+        if function.parent is outer:
+            return True
+        function = function.parent
+    return False
+
+
+def _end_marks(owner, function: Function) -> dict[str, str]:
+    """``self.<attr> = True/False`` in the function or the methods of its class it reaches
+    (called, or scheduled: ``create_task(self.aclose())``): attr -> what its true value
+    means (ended or live). An attribute set both ways is no mark."""
+    values: dict[str, set[bool]] = {}
+    pending, seen = [function], set()
+    while pending and len(seen) < 12:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for node, _ in _walk(current.node.body, into_loops=True):
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in ("True", "False"):
+                for target in node.targets:
+                    name = dotted_name(target.target) or ""
+                    if name.startswith("self.") and name.count(".") == 1:
+                        values.setdefault(name[len("self."):], set()).add(node.value.value == "True")
+            elif isinstance(node, cst.Call):
+                name = dotted_name(node.func) or ""
+                method = owner.methods.get(name[len("self."):]) if name.startswith("self.") else None
+                if method is not None:
+                    pending.append(method)
+    return {attr: (_ENDED if True in set_to else _LIVE) for attr, set_to in values.items() if len(set_to) == 1}
+
+
+def _state_properties(model, owner, marks: dict[str, str]) -> dict[str, str]:
+    """Properties of the class returning a mark (``is_current`` -> ``self._is_current``) or
+    the state of the instance's connection (``closed`` -> ``self._ws.close_code``)."""
+    found: dict[str, str] = {}
+    for name, method in owner.methods.items():
+        if not any(dotted_name(d.decorator) == "property" for d in method.node.decorators):
+            continue
+        # ``if not self._ws: return True`` before the state: the constant cases say no more.
+        returns = [
+            node.value for node, _ in _walk(method.node.body, into_loops=True)
+            if isinstance(node, cst.Return) and not (isinstance(node.value, cst.Name) and node.value.value in ("True", "False", "None"))
+        ]
+        if len(returns) != 1 or returns[0] is None:
+            continue
+        value = returns[0]
+        negated = isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not)
+        value = value.expression if negated else value
+        if isinstance(value, cst.Call) and dotted_name(value.func) == "bool" and len(value.args) == 1:
+            value = value.args[0].value
+        meaning = None
+        returned = dotted_name(value) or ""
+        if returned.startswith("self.") and returned.count(".") == 1 and returned[len("self."):] in marks:
+            meaning = marks[returned[len("self."):]]
+        elif isinstance(value, cst.Attribute) and value.attr.value in _CONNECTION_STATES and model.connections.is_connection(
+            value.value, method
+        ):
+            meaning = _CONNECTION_STATES[value.attr.value]
+        if meaning is not None:
+            found[name] = meaning if not negated else (_LIVE if meaning == _ENDED else _ENDED)
+    return found
+
+
+# A connection's own state attributes -> what their true value means.
+_CONNECTION_STATES = {"closed": _ENDED, "close_code": _ENDED, "open": _LIVE, "connected": _LIVE}
+
+
+def _connects_when_ended(function: Function, marks: dict[str, str], connecting: set[str]) -> bool:
+    """A test of a mark whose outcome leads to a connecting call: the call in the body of an
+    ``if`` true only when ended, or after an ``if`` true only while live whose body leaves,
+    or after a comprehension keeping only live ones."""
+    tests: list[cst.CSTNode] = []  # the live-only tests seen so far
+    for node, ancestors in _walk(function.node.body, into_loops=True):
+        if isinstance(node, cst.If):
+            meaning = _implies(node.test, marks)
+            if meaning == _ENDED and _calls_any(node.body, connecting):
+                return True
+            if meaning == _LIVE and _leaves(node.body):
+                tests.append(node)
+        elif isinstance(node, cst.CompIf) and _implies(node.test, marks) == _LIVE:
+            tests.append(node)
+        elif (
+            isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in connecting
+            and any(test not in ancestors for test in tests)
+        ):
+            return True
+    return False
+
+
+def _implies(test: cst.BaseExpression, marks: dict[str, str]) -> str | None:
+    """What the test being true says of a mark it reads: ended, live, or nothing."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _implies(test.expression, marks)
+        return {_ENDED: _LIVE, _LIVE: _ENDED}.get(inner) if inner is not None else None
+    if isinstance(test, cst.BooleanOperation):
+        sides = [_implies(test.left, marks), _implies(test.right, marks)]
+        if isinstance(test.operator, cst.And):
+            known = {side for side in sides if side is not None}
+            return known.pop() if len(known) == 1 else None
+        return sides[0] if sides[0] == sides[1] else None
+    if isinstance(test, cst.Attribute):
+        return marks.get(test.attr.value)
+    return None
+
+
+def _calls_any(body: cst.CSTNode, names: set[str]) -> bool:
+    return any(
+        isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in names
+        for node, _ in _walk(body, into_loops=True)
+    )
+
+
+def _leaves(body: cst.CSTNode) -> bool:
+    return any(isinstance(node, (cst.Return, cst.Raise, cst.Continue)) for node, _ in _walk(body, into_loops=False))
