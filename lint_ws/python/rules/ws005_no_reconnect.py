@@ -183,7 +183,10 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     only_raising = _ends_only_by_raising(loop, exits)
     if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
         return None
-    if _signals_a_reconnect(model, function) or _replaced_when_ended(model, function):
+    if (
+        _signals_a_reconnect(model, function) or _replaced_when_ended(model, function)
+        or _handed_back_to_its_opener(model, function, subject)
+    ):
         return None
     if _interactive(model, function):
         return None
@@ -735,14 +738,58 @@ def _joined(owner: Function | None, ancestors: tuple) -> bool:
 def _leaves_on_its_own(loop) -> bool:
     """A ``break``/``return`` of the loop (not of a loop inside it) that no shutdown test
     guards: ``if reconnect_task not in done: break`` after joining the session's task."""
+    flags = _loop_flags(loop)
     for node, ancestors in _walk(loop.body, into_loops=True):
         if not isinstance(node, (cst.Break, cst.Return)):
             continue
         if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
             continue
-        if not any(isinstance(a, cst.If) and _names_shutdown(a.test) for a in ancestors):
+        classified = _error_names(ancestors)
+        if not any(
+            isinstance(a, cst.If) and (_names_shutdown(a.test) or _deliberate(a.test, flags, classified))
+            for a in ancestors
+        ):
             return True
     return False
+
+
+def _error_names(ancestors: tuple) -> set[str]:
+    """The exception an enclosing handler binds (``except Exception as e``) and the names its
+    body assigns from it (``recoverable = isinstance(e, ...)``)."""
+    names: set[str] = set()
+    for ancestor in ancestors:
+        if isinstance(ancestor, cst.ExceptHandler) and ancestor.name is not None:
+            names.add(dotted_name(ancestor.name.name) or "")
+            for node, _ in _walk(ancestor.body, into_loops=True):
+                if isinstance(node, cst.Assign) and _reads_any(node.value, names):
+                    names.update(dotted_name(t.target) or "" for t in node.targets)
+    names.discard("")
+    return names
+
+
+def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:
+    return any(
+        isinstance(inner, cst.Name) and inner.value in names for inner, _ in (*_walk(node, into_loops=True), (node, ()))
+    )
+
+
+def _deliberate(test: cst.BaseExpression, flags: dict[str, bool], classified: set[str]) -> bool:
+    """The test holds only on a deliberate leave: when the loop's own condition is already
+    false (``if ... and self._closed: break`` in ``while not self._closed``), or on what the
+    handled error is (``if not recoverable or self._closed: break``: the loop retries the
+    other errors)."""
+    if isinstance(test, cst.BooleanOperation):
+        left, right = _deliberate(test.left, flags, classified), _deliberate(test.right, flags, classified)
+        return (left or right) if isinstance(test.operator, cst.And) else (left and right)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        name = dotted_name(test.expression)
+        if name is not None and flags.get(name) is True:
+            return True
+        return _reads_any(test.expression, classified)
+    name = dotted_name(test)
+    if name is not None and flags.get(name) is False:
+        return True
+    return _reads_any(test, classified)
 
 
 def _reconnects(model, loop, passed_as: frozenset = frozenset()) -> bool:
@@ -1110,3 +1157,31 @@ def _calls_any(body: cst.CSTNode, names: set[str]) -> bool:
 
 def _leaves(body: cst.CSTNode) -> bool:
     return any(isinstance(node, (cst.Return, cst.Raise, cst.Continue)) for node, _ in _walk(body, into_loops=False))
+
+
+def _handed_back_to_its_opener(model, function: Function | None, subject: str) -> bool:
+    """The session hands its connection to an object of the instance that was given the
+    file's connecting function (``self._pool = ConnectionPool(connect_cb=self._connect_ws)``
+    then ``self._pool.remove(ws)``): that object opens the next connection when one is asked
+    for, so the end is reported to a handler that reconnects."""
+    if function is None or function.owner_class is None:
+        return False
+    owner = model.classes.get(function.owner_class)
+    if owner is None:
+        return False
+    connecting = _connecting_functions(model)
+    for node, _ in _walk(function.node.body, into_loops=True):
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
+            continue
+        holder = dotted_name(node.func.value) or ""
+        if not holder.startswith("self.") or holder.count(".") != 1:
+            continue
+        if not any(dotted_name(arg.value) == subject for arg in node.args):
+            continue
+        for binding in owner.attrs.get(holder[len("self."):], ()):
+            value = unawaited(binding.value) if binding.value is not None else None
+            if isinstance(value, cst.Call) and any(
+                (dotted_name(arg.value) or "").rpartition(".")[2] in connecting for arg in value.args
+            ):
+                return True
+    return False
