@@ -724,27 +724,58 @@ def _joined(owner: Function | None, ancestors: tuple) -> bool:
     assign = next((a for a in reversed(ancestors) if isinstance(a, cst.Assign)), None)
     if owner is None or assign is None or len(assign.targets) != 1:
         return False
-    loop = next((a for a in reversed(ancestors) if isinstance(a, (cst.For, cst.While))), None)
-    if loop is not None and _leaves_on_its_own(loop):
-        return False  # the loop does not go round again when the task just ends
     name = dotted_name(assign.targets[0].target)
-    return name is not None and any(
-        isinstance(node, cst.Await)
-        and any(isinstance(inner, cst.Name) and inner.value == name for inner, _ in _walk(node, into_loops=True))
+    if name is None:
+        return False
+    loop = next((a for a in reversed(ancestors) if isinstance(a, (cst.For, cst.While))), None)
+    if loop is not None and _leaves_on_its_own(loop, name):
+        return False  # the loop does not go round again when the task just ends
+    holders = {name} | {
+        dotted_name(target.target) or ""
+        for node, _ in _walk(owner.node.body, into_loops=True)
+        if isinstance(node, cst.Assign) and _reads_any(node.value, {name})
+        for target in node.targets
+    }
+    return any(
+        (isinstance(node, cst.Await) and _reads_any(node, holders)) or _result_of(node, name)
         for node, _ in _walk(owner.node.body, into_loops=True)
     )
 
 
-def _leaves_on_its_own(loop) -> bool:
+def _result_of(node: cst.CSTNode, task: str) -> bool:
+    """``task.result()``: read once the task is done (a pending task's result raises)."""
+    return (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "result"
+        and dotted_name(node.func.value) == task
+    )
+
+
+def _leaves_on_its_own(loop, task: str) -> bool:
     """A ``break``/``return`` of the loop (not of a loop inside it) that no shutdown test
-    guards: ``if reconnect_task not in done: break`` after joining the session's task."""
+    guards: ``if reconnect_task not in done: break`` after joining the session's task. Where
+    the loop has a branch for the task's end (``if task in done:``), only that branch's
+    leaves count, and one decided by the task's own result (``if task.result(): return``)
+    is the session's verdict, not the loop leaving on its own."""
     flags = _loop_flags(loop)
+    ends = [
+        node.body for node, _ in _walk(loop.body, into_loops=True)
+        if isinstance(node, cst.If) and _tests_done(node.test, task)
+    ]
+    verdicts = {
+        dotted_name(target.target) or ""
+        for node, _ in _walk(loop.body, into_loops=True)
+        if isinstance(node, cst.Assign)
+        and any(_result_of(inner, task) for inner, _ in (*_walk(node.value, into_loops=True), (node.value, ())))
+        for target in node.targets
+    }
     for node, ancestors in _walk(loop.body, into_loops=True):
         if not isinstance(node, (cst.Break, cst.Return)):
             continue
         if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
             continue
-        classified = _error_names(ancestors)
+        if ends and not any(end in ancestors for end in ends):
+            continue
+        classified = _error_names(ancestors) | verdicts
         if not any(
             isinstance(a, cst.If) and (_names_shutdown(a.test) or _deliberate(a.test, flags, classified))
             for a in ancestors
@@ -765,6 +796,16 @@ def _error_names(ancestors: tuple) -> set[str]:
                     names.update(dotted_name(t.target) or "" for t in node.targets)
     names.discard("")
     return names
+
+
+def _tests_done(test: cst.BaseExpression, task: str) -> bool:
+    """``task in done`` (alone or in a conjunction): true once the task has ended."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _tests_done(test.left, task) or _tests_done(test.right, task)
+    return (
+        isinstance(test, cst.Comparison) and dotted_name(test.left) == task and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.In)
+    )
 
 
 def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:
