@@ -190,7 +190,7 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
         return None
     if _interactive(model, function):
         return None
-    if _bounded(model, function, loop, ancestors):
+    if _bounded(model, function, loop, ancestors) or _raises_but_normal_closure(model, loop, exits, ancestors):
         return None
     if isinstance(loop, cst.For):
         message = (
@@ -1226,3 +1226,45 @@ def _handed_back_to_its_opener(model, function: Function | None, subject: str) -
             ):
                 return True
     return False
+
+
+# A WebSocket close code: the normal closure, the server's statement that the exchange is over.
+_NORMAL_CLOSURE = 1000
+
+
+def _raises_but_normal_closure(model, loop, exits: list, ancestors: tuple) -> bool:
+    """The session ends only by the closed error escaping the loop, into a handler around it
+    that raises to the caller on every close but a normal closure (``if e.code != 1000:
+    raise ...``): the one silent end is the server closing the exchange on purpose, and every
+    failure reaches the caller, whose session it is to restart."""
+    if not exits or not all(isinstance(node, cst.Call) for node, _ in exits):
+        return False
+    for index, ancestor in enumerate(ancestors):
+        below = ancestors[index + 1] if index + 1 < len(ancestors) else loop
+        if not isinstance(ancestor, cst.Try) or below is not ancestor.body:
+            continue
+        for handler in ancestor.handlers:
+            if handler.name is None or not _catches(model, [handler]):
+                continue
+            error = dotted_name(handler.name.name)
+            leaves = any(isinstance(n, (cst.Return, cst.Break, cst.Continue)) for n, _ in _walk(handler.body, into_loops=True))
+            if not leaves and any(
+                isinstance(node, cst.If) and _code_is_not_normal(node.test, error)
+                and any(isinstance(n, cst.Raise) for n, _ in _walk(node.body, into_loops=True))
+                for node, _ in _walk(handler.body, into_loops=True)
+            ):
+                return True
+    return False
+
+
+def _code_is_not_normal(test: cst.BaseExpression, error: str | None) -> bool:
+    """``error.code != 1000`` (either way round)."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    comparison = test.comparisons[0]
+    if not isinstance(comparison.operator, cst.NotEqual):
+        return False
+    sides = (test.left, comparison.comparator)
+    return any(isinstance(side, cst.Integer) and side.evaluated_value == _NORMAL_CLOSURE for side in sides) and any(
+        dotted_name(side) == f"{error}.code" for side in sides
+    )
