@@ -102,7 +102,7 @@ class Site:
     ancestors: tuple[cst.CSTNode, ...]
 
 
-SITE_METHODS = frozenset({"put_nowait", "send_nowait", "cancel"})
+SITE_METHODS = frozenset({"put_nowait", "send_nowait", "cancel", "put"})  # put: behind a full-queue check
 
 
 class _Indexer(cst.CSTVisitor):
@@ -441,7 +441,7 @@ class PythonModel(PerFileAnswers):
 
     @property
     def sites(self) -> list[Site]:
-        """put_nowait/send_nowait/cancel calls and bare ``x.cancel`` references, with context."""
+        """put_nowait/send_nowait/put/cancel calls and bare ``x.cancel`` references, with context."""
         return self._index.sites
 
     @cached_property
