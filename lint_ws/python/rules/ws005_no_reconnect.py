@@ -1075,11 +1075,21 @@ def _replaced_when_ended(model, function: Function | None) -> bool:
     connecting = _connecting_functions(model)
     session = {function, *(f for f in model.functions if _nested_in(f, function))}
     for other in model.functions:
-        if other in session or other.name in ("__init__", "__del__"):
+        if other in session or other.name in ("__init__", "__del__") or _opens_itself(model, other):
             continue
         if _connects_when_ended(other, marks, connecting):
             return True
     return False
+
+
+def _opens_itself(model, function: Function) -> bool:
+    """The function makes the library's connect call itself: an idempotent ``start()`` that
+    returns while the session is live is the first connect, which nothing calls again on an
+    end; a gate that restarts hands out the object or serves a send, and calls a connect
+    of the project's."""
+    return any(
+        isinstance(node, cst.Call) and call_side(model, node) == CLIENT for node, _ in _walk(function.node.body, into_loops=True)
+    )
 
 
 def _nested_in(function: Function, outer: Function) -> bool:
