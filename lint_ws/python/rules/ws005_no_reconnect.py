@@ -632,7 +632,7 @@ def _uses(model, target: Function):
     for node, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(target.name, ()):
         parent = ancestors[-1] if ancestors else None
         owner, local = _owner(by_node, ancestors)
-        if not _may_name(target, node, owner):
+        if not _may_name(target, node, owner) or not _self_reaches(model, target, node, owner):
             continue
         if isinstance(parent, cst.Call) and parent.func is node:
             if owner is not target:
@@ -641,6 +641,34 @@ def _uses(model, target: Function):
                 yield (owner, () if _spawned(local) and not _joined(owner, local) else local, frozenset())
         elif isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
             yield from _hand_off(model, by_node, parent, ancestors[-2], owner, local)
+
+
+def _self_reaches(model, target: Function, node: cst.CSTNode, owner: Function | None) -> bool:
+    """``self.<name>`` reaches a method of the caller's own class or of a class related to it
+    in the file (a base or a subclass), not the same-named method of an unrelated class."""
+    receiver = dotted_name(node.value) if isinstance(node, cst.Attribute) else None
+    if target.class_name is None or receiver not in ("self", "cls"):
+        return True
+    caller_class = owner.owner_class if owner is not None else None
+    if caller_class is None:
+        return False
+    return caller_class == target.class_name or target.class_name in _related_classes(model, caller_class)
+
+
+def _related_classes(model, class_name: str) -> set[str]:
+    """The file's classes a class derives from or that derive from it, transitively."""
+    bases = {
+        name: {dotted_name(base.value) or "" for base in info.node.bases} for name, info in model.classes.items()
+    }
+    related, pending = {class_name}, [class_name]
+    while pending:
+        current = pending.pop()
+        for name, its_bases in bases.items():
+            for other in ({name} if current in its_bases else set()) | (its_bases if name == current else set()):
+                if other in model.classes and other not in related:
+                    related.add(other)
+                    pending.append(other)
+    return related
 
 
 def _may_name(target: Function, node: cst.CSTNode, owner: Function | None) -> bool:
