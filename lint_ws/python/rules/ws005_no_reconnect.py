@@ -1090,7 +1090,8 @@ def _replaced_when_ended(model, function: Function | None) -> bool:
     property (``closed`` returning ``self._ws.close_code``), and connects when it says ended:
     ``if conn and not conn._closed: return conn`` then a new one is connected, ``if
     self.closed: await self.connect()``, a pool pruning ``[c for c in conns if not c._closed]``
-    before opening another. The reconnect is lazy: it happens on the next use."""
+    before opening another; in this module or another of the package. The reconnect is
+    lazy: it happens on the next use."""
     if function is None or function.owner_class is None:
         return False
     owner = model.classes.get(function.owner_class)
@@ -1107,7 +1108,10 @@ def _replaced_when_ended(model, function: Function | None) -> bool:
             continue
         if _connects_when_ended(other, marks, connecting):
             return True
-    return False
+    package = model.package
+    return package is not None and package.project.connects_when_marked(
+        {attr: meaning == _ENDED for attr, meaning in marks.items()}, package.module
+    )
 
 
 def _opens_itself(model, function: Function) -> bool:
