@@ -560,6 +560,25 @@ class Project:
                                 return True
         return False
 
+    def closes_connection(self, owner: Symbol | None, function: dict, depth: int = 0) -> bool:
+        """Does the method close a connection of its instance (``await self.ws.close()``),
+        itself or through the methods of its class it calls?"""
+        for call in function["calls"]:
+            receiver, _, method = call[0].rpartition(".")
+            if method in ("close", "aclose") and owner is not None:
+                if receiver.startswith("self.") and receiver.count(".") == 1:
+                    if self.attribute_connection(owner, receiver[len("self."):]) is not None:
+                        return True
+                elif self.connection_of(owner, call[5]) is not None:
+                    return True
+            if depth < 2 and owner is not None and receiver == "self":
+                callee = self.method(owner, method)
+                if callee is not None and callee.summary is not function and self.closes_connection(
+                    callee.owner, callee.summary, depth + 1
+                ):
+                    return True
+        return False
+
     def connects(self, owner: Symbol | None, function: dict, depth: int = 0) -> bool:
         """Does the function open a client connection, itself or through the package's calls?"""
         if function["connects"]:
