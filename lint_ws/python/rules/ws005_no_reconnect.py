@@ -803,27 +803,48 @@ def _leaves_on_its_own(loop, task: str) -> bool:
             continue
         if ends and not any(end in ancestors for end in ends):
             continue
-        classified = _error_names(ancestors) | verdicts
+        transient = _transient_tests(ancestors)
         if not any(
-            isinstance(a, cst.If) and (_names_shutdown(a.test) or _deliberate(a.test, flags, classified))
+            isinstance(a, cst.If)
+            and (_names_shutdown(a.test) or _deliberate(a.test, flags, transient) or _reads_any(a.test, verdicts))
             for a in ancestors
         ):
             return True
     return False
 
 
-def _error_names(ancestors: tuple) -> set[str]:
-    """The exception an enclosing handler binds (``except Exception as e``) and the names its
-    body assigns from it (``recoverable = isinstance(e, ...)``)."""
-    names: set[str] = set()
+# Errors a connection's drop raises: ``isinstance(error, <one of these>)`` says it was transient.
+_TRANSIENT_ERRORS = (CLOSED_ERRORS - {"Exception", "BaseException"}) | {"TimeoutError"}
+
+
+def _transient_tests(ancestors: tuple) -> dict[str, cst.BaseExpression]:
+    """For the enclosing handlers (``except Exception as e``): the names their bodies bind to
+    a test true when the caught error is a drop (``recoverable = isinstance(e,
+    ClientConnectionError | TimeoutError)``), and ``e`` itself."""
+    found: dict[str, cst.BaseExpression] = {}
     for ancestor in ancestors:
         if isinstance(ancestor, cst.ExceptHandler) and ancestor.name is not None:
-            names.add(dotted_name(ancestor.name.name) or "")
+            error = dotted_name(ancestor.name.name)
+            if error is None:
+                continue
+            found[error] = ancestor.name.name
             for node, _ in _walk(ancestor.body, into_loops=True):
-                if isinstance(node, cst.Assign) and _reads_any(node.value, names):
-                    names.update(dotted_name(t.target) or "" for t in node.targets)
-    names.discard("")
-    return names
+                if isinstance(node, cst.Assign) and _is_transient_check(node.value, error):
+                    found.update((dotted_name(t.target) or "", node.value) for t in node.targets)
+    found.pop("", None)
+    return found
+
+
+def _is_transient_check(node: cst.BaseExpression, error: str) -> bool:
+    """``isinstance(error, A | B)`` / ``isinstance(error, (A, B))`` naming a drop's error."""
+    if not (isinstance(node, cst.Call) and dotted_name(node.func) == "isinstance" and len(node.args) == 2):
+        return False
+    if dotted_name(node.args[0].value) != error:
+        return False
+    return any(
+        isinstance(inner, (cst.Name, cst.Attribute)) and (dotted_name(inner) or "").rpartition(".")[2] in _TRANSIENT_ERRORS
+        for inner, _ in (*_walk(node.args[1].value, into_loops=True), (node.args[1].value, ()))
+    )
 
 
 def _tests_done(test: cst.BaseExpression, task: str) -> bool:
@@ -842,23 +863,23 @@ def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:
     )
 
 
-def _deliberate(test: cst.BaseExpression, flags: dict[str, bool], classified: set[str]) -> bool:
+def _deliberate(test: cst.BaseExpression, flags: dict[str, bool], transient: dict[str, cst.BaseExpression]) -> bool:
     """The test holds only on a deliberate leave: when the loop's own condition is already
-    false (``if ... and self._closed: break`` in ``while not self._closed``), or on what the
-    handled error is (``if not recoverable or self._closed: break``: the loop retries the
-    other errors)."""
+    false (``if ... and self._closed: break`` in ``while not self._closed``), or when the
+    handled error is not a drop (``if not recoverable or self._closed: break``, ``if not
+    isinstance(e, ConnectionError): break``: the loop retries the drops)."""
     if isinstance(test, cst.BooleanOperation):
-        left, right = _deliberate(test.left, flags, classified), _deliberate(test.right, flags, classified)
+        left, right = _deliberate(test.left, flags, transient), _deliberate(test.right, flags, transient)
         return (left or right) if isinstance(test.operator, cst.And) else (left and right)
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         name = dotted_name(test.expression)
         if name is not None and flags.get(name) is True:
             return True
-        return _reads_any(test.expression, classified)
+        if name is not None and name in transient and not isinstance(transient[name], cst.Name):
+            return True  # ``not recoverable``
+        return any(_is_transient_check(test.expression, error) for error in transient)
     name = dotted_name(test)
-    if name is not None and flags.get(name) is False:
-        return True
-    return _reads_any(test, classified)
+    return name is not None and flags.get(name) is False
 
 
 def _reconnects(model, loop, passed_as: frozenset = frozenset()) -> bool:
