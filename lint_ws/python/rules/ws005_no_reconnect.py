@@ -185,7 +185,7 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
         return None
     if (
         _signals_a_reconnect(model, function) or _replaced_when_ended(model, function)
-        or _handed_back_to_its_opener(model, function, subject)
+        or _handed_back_to_its_opener(model, function, loop, subject)
     ):
         return None
     if _interactive(model, function):
@@ -1263,18 +1263,18 @@ def _leaves(body: cst.CSTNode) -> bool:
     return any(isinstance(node, (cst.Return, cst.Raise, cst.Continue)) for node, _ in _walk(body, into_loops=False))
 
 
-def _handed_back_to_its_opener(model, function: Function | None, subject: str) -> bool:
-    """The session hands its connection to an object of the instance that was given the
-    file's connecting function (``self._pool = ConnectionPool(connect_cb=self._connect_ws)``
-    then ``self._pool.remove(ws)``): that object opens the next connection when one is asked
-    for, so the end is reported to a handler that reconnects."""
+def _handed_back_to_its_opener(model, function: Function | None, loop, subject: str) -> bool:
+    """The session loop hands its connection to an object of the instance that was given
+    the file's connecting function (``self._pool = ConnectionPool(connect_cb=self._connect_ws)``
+    then ``self._pool.remove(ws)`` on a Close): that object opens the next connection when
+    one is asked for, so the end is reported to a handler that reconnects."""
     if function is None or function.owner_class is None:
         return False
     owner = model.classes.get(function.owner_class)
     if owner is None:
         return False
     connecting = _connecting_functions(model)
-    for node, _ in _walk(function.node.body, into_loops=True):
+    for node, _ in _walk(loop.body, into_loops=True):
         if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
             continue
         holder = dotted_name(node.func.value) or ""
