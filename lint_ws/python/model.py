@@ -102,7 +102,7 @@ class Site:
     ancestors: tuple[cst.CSTNode, ...]
 
 
-SITE_METHODS = frozenset({"put_nowait", "send_nowait", "cancel"})
+SITE_METHODS = frozenset({"put_nowait", "send_nowait", "cancel", "put"})  # put: behind a full-queue check
 
 
 class _Indexer(cst.CSTVisitor):
@@ -441,7 +441,7 @@ class PythonModel(PerFileAnswers):
 
     @property
     def sites(self) -> list[Site]:
-        """put_nowait/send_nowait/cancel calls and bare ``x.cancel`` references, with context."""
+        """put_nowait/send_nowait/put/cancel calls and bare ``x.cancel`` references, with context."""
         return self._index.sites
 
 
@@ -1147,7 +1147,45 @@ def graceful_closes(model: PythonModel, nodes, scope: Function | None, depth: in
                 model, function_body(helper), helper, depth + 1
             ):
                 found.append(node)
+            elif helper is None and _closes_in_package(model, func, scope):
+                found.append(node)
     return found
+
+
+def _closes_in_package(model: PythonModel, func: cst.BaseExpression, scope: Function | None) -> bool:
+    """``self.auth.close_socket()`` where ``self.auth`` is an instance of a class of another
+    module of the package whose method closes the connection it holds."""
+    if not isinstance(func, cst.Attribute) or scope is None:
+        return False
+    class_name = _declared_class(model, func.value, scope)
+    package = model.package if class_name is not None else None
+    if package is None:
+        return False
+    project = package.project
+    symbol = project.resolve(package.module, class_name)
+    method = project.method(symbol, func.attr.value) if symbol is not None else None
+    return method is not None and project.closes_connection(method.owner, method.summary)
+
+
+def _declared_class(model: PythonModel, expr: cst.BaseExpression, scope: Function) -> str | None:
+    """The class name ``self.<attr>`` is declared or constructed as: ``self.auth = auth`` of a
+    parameter ``auth: Auth``, ``self.auth: Auth``, ``self.auth = Auth(...)``."""
+    name = dotted_name(expr)
+    owner = model.classes.get(scope.owner_class or "") if name is not None and name.startswith("self.") else None
+    if owner is None or name.count(".") != 1:
+        return None
+    for binding in owner.attrs.get(name[len("self."):], ()):
+        annotation = binding.annotation
+        value = unawaited(binding.value) if binding.value is not None else None
+        if isinstance(value, cst.Call):
+            return dotted_name(value.func)
+        if isinstance(value, cst.Name) and binding.scope is not None and value.value in binding.scope.params:
+            annotation = binding.scope.params[value.value].annotation
+            annotation = annotation.annotation if annotation is not None else None
+        for named in unwrap_annotation(model, annotation) if annotation is not None else ():
+            if dotted_name(named) is not None:
+                return dotted_name(named)
+    return None
 
 
 def is_connection_loop(model: PythonModel, loop: cst.CSTNode, scope: Function | None) -> bool:

@@ -40,7 +40,8 @@ def checks_and_sends_on_one_name(facts) -> bool:
 
 
 PREFILTERS = {
-    "WS001": Prefilter(triggers=("put_nowait", "send_nowait")),
+    # ``qsize``/``full()``: a full-queue check that makes a blocking ``put`` non-blocking.
+    "WS001": Prefilter(triggers=("put_nowait", "send_nowait", "qsize", ".full()")),
     # A connection half's task needs a connection.
     "WS002": Prefilter(triggers=("cancel",), evidence=may_name_connection, syntax_evidence=cancels_with_a_connection),
     # ``__del__`` cancelling WS002's connection halves, the only teardown WS003 reports.

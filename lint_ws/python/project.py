@@ -520,15 +520,67 @@ class Project:
                 index = loops[index][1]
             if index != loop:
                 continue
-            if call[0].rpartition(".")[2] in _CONNECT_CALLS:
+            if self.call_connects(owner, call, caller.module):
                 return True
-            callee = self.callee(owner, call[0], caller.module)
-            if callee is None and call[5].startswith("call:"):
-                instance = self.resolve(caller.module, call[5][len("call:"):])
-                method = self.method(instance, call[0].rpartition(".")[2]) if instance is not None else None
-                callee = (method.owner, method.summary) if method is not None else None
-            if callee is not None and self.connects(callee[0], callee[1]):
-                return True
+        return False
+
+    def call_connects(self, owner: Symbol | None, call: list, module: str) -> bool:
+        """Does the call (a call record of a function of ``module`` in class ``owner``) open a
+        client connection: a connect call, or a call of a package function or method that
+        does (``client = Client(); client.run()`` reaches ``Client.run``)?"""
+        if call[0].rpartition(".")[2] in _CONNECT_CALLS:
+            return True
+        callee = self.callee(owner, call[0], module)
+        if callee is None and call[5].startswith("call:"):
+            instance = self.resolve(module, call[5][len("call:"):])
+            method = self.method(instance, call[0].rpartition(".")[2]) if instance is not None else None
+            callee = (method.owner, method.summary) if method is not None else None
+        return callee is not None and self.connects(callee[0], callee[1])
+
+    def connects_when_marked(self, marks: dict[str, bool], module: str) -> bool:
+        """Does a function of another module of the package test one of ``marks`` (attribute
+        -> whether its true value means the session ended) and connect when it says ended:
+        the call in the body of an ``if`` true only when ended, or after an ``if`` true only
+        while live whose body leaves, or after a filter keeping only live ones? A function
+        that opens a connection itself is the first connect, not such a gate."""
+        for module_path, summary in self._searched(set()):
+            if module_path == module or _is_test_module(module_path):
+                continue
+            for class_name, _, function in _functions(summary):
+                if function["connects"] or not function.get("gates"):
+                    continue
+                owner = Symbol(module_path, class_name) if class_name is not None else None
+                for tested, kind, first, last in function["gates"]:
+                    ended = {marks[attr] != negated for attr, negated in tested if attr in marks}
+                    if len(ended) != 1:
+                        continue
+                    says_ended = ended.pop()
+                    for call in function["calls"]:
+                        inside = first <= call[1] <= last
+                        if says_ended and kind != "filter" and inside or (
+                            not says_ended and kind in ("leaves", "filter") and call[1] > last
+                        ):
+                            if self.call_connects(owner, call, module_path):
+                                return True
+        return False
+
+    def closes_connection(self, owner: Symbol | None, function: dict, depth: int = 0) -> bool:
+        """Does the method close a connection of its instance (``await self.ws.close()``),
+        itself or through the methods of its class it calls?"""
+        for call in function["calls"]:
+            receiver, _, method = call[0].rpartition(".")
+            if method in ("close", "aclose") and owner is not None:
+                if receiver.startswith("self.") and receiver.count(".") == 1:
+                    if self.attribute_connection(owner, receiver[len("self."):]) is not None:
+                        return True
+                elif self.connection_of(owner, call[5]) is not None:
+                    return True
+            if depth < 2 and owner is not None and receiver == "self":
+                callee = self.method(owner, method)
+                if callee is not None and callee.summary is not function and self.closes_connection(
+                    callee.owner, callee.summary, depth + 1
+                ):
+                    return True
         return False
 
     def connects(self, owner: Symbol | None, function: dict, depth: int = 0) -> bool:

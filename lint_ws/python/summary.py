@@ -8,8 +8,11 @@ methods, what each ``self.<attr>`` is assigned, which attributes a method other 
 ``__init__`` sets to None without closing them first) and its functions. A function's summary
 holds its parameters, whether it is a property, what it returns, the calls it makes
 (``[target, line, exceptions caught around it, index of its loop or -1, what its arguments
-are, what its receiver is, whether its value is returned]``), its loops (``[line, index of the enclosing loop or -1]``), and
-whether it opens a client connection.
+are, what its receiver is, whether its value is returned]``), its loops (``[line, index of the enclosing loop or -1]``),
+whether it opens a client connection, and its gates: the attributes an ``if`` or a
+comprehension's filter tests (``[[[attribute, negated], ...], kind, first line, last line]``,
+the tested attributes of an ``and`` chain; kind ``leaves`` for an ``if`` whose body returns,
+raises or continues, ``if`` for another ``if``, ``filter`` for a comprehension's).
 
 What a value is, where the module tells (``desc``): ``client``/``server``/``conn`` (a
 connection of that side, or of a side not known), ``decl:client``... (the same, only
@@ -41,7 +44,7 @@ from lint_ws.python.names import (
 )
 
 # Bumped whenever the shape of a summary changes: the index keys cached summaries by it.
-VERSION = 5
+VERSION = 6
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
@@ -280,6 +283,7 @@ class _FunctionBuilder:
             "calls": [],
             "loops": [],
             "connects": False,
+            "gates": [],
         }
         self._block(node.body, caught=(), loop=-1)
         if self.owner is not None and self._drops:
@@ -332,6 +336,7 @@ class _FunctionBuilder:
             self._block(node.body, suppressed, loop)
             return
         if isinstance(node, ast.If):
+            self._gate(node.test, "leaves" if _leaves(node.body) else "if", node)
             self._expression(node.test, caught, loop)
             self._block(node.body, caught, loop)
             self._block(node.orelse, caught, loop)
@@ -369,6 +374,11 @@ class _FunctionBuilder:
             if isinstance(child, ast.expr):
                 self._expression(child, caught, loop)
 
+    def _gate(self, test: ast.expr, kind: str, node: ast.AST) -> None:
+        tested = _tested_attributes(test)
+        if tested:
+            self.summary["gates"].append([tested, kind, node.lineno, getattr(node, "end_lineno", None) or node.lineno])
+
     def _assign(self, target: ast.AST, desc: str | None) -> None:
         if isinstance(target, ast.Name):
             if desc:
@@ -398,6 +408,9 @@ class _FunctionBuilder:
             current = pending.pop()
             if isinstance(current, ast.Call):
                 self._call(current, caught, loop)
+            elif isinstance(current, ast.comprehension):
+                for condition in current.ifs:
+                    self._gate(condition, "filter", condition)
             if isinstance(current, (ast.Name, ast.Constant)):
                 continue
             pending.extend(child for child in ast.iter_child_nodes(current) if isinstance(child, _EXPRESSION_PARTS))
@@ -494,3 +507,29 @@ def _caught_names(handler: ast.ExceptHandler) -> list[str]:
         return ["*"]
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
     return [(dotted(t) or "").rpartition(".")[2] for t in types if dotted(t)]
+
+
+def _tested_attributes(test: ast.expr, negated: bool = False) -> list[list]:
+    """``a and not x._closed and y.live`` -> ``[["_closed", True], ["live", False]]``: the
+    attributes an ``and`` chain (or one test) requires, and whether each is negated."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _tested_attributes(test.operand, not negated)
+        return inner if len(inner) == 1 else []
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and not negated:
+        return [tested for value in test.values for tested in _tested_attributes(value)]
+    if isinstance(test, ast.Attribute):
+        return [[test.attr, negated]]
+    return []
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """The statements return, raise or continue (not inside a loop or function of their own)."""
+    pending = list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Return, ast.Raise, ast.Continue)):
+            return True
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        pending.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+    return False

@@ -43,6 +43,7 @@ _FULL_EXCEPTIONS = {
 }
 # A name nobody imported (a star import, a re-export): trust only the unambiguous ones.
 _FULL_BARE_NAMES = {"put_nowait": frozenset({"QueueFull"}), "send_nowait": frozenset({"WouldBlock"})}
+_SENDS = frozenset({*_FULL_EXCEPTIONS, "put"})
 _BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 _SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
 _CLOSING_METHODS = frozenset({"close", "aclose", "abort", "disconnect", "terminate", "kill", "close_connection"})
@@ -75,17 +76,20 @@ class Teardown:
 def check(ctx) -> Iterator:
     model: PythonModel = ctx.model
     for site in model.sites:
-        if site.method not in _FULL_EXCEPTIONS or not isinstance(site.node, cst.Call):
+        if site.method not in _SENDS or not isinstance(site.node, cst.Call):
             continue
         if model.connections.queue_flavour(site.receiver, site.function) in (LOGGING, PROCESS):
             continue
-        if model.connections.is_unbounded_queue(site.receiver, site.function):
+        if site.method in _FULL_EXCEPTIONS and model.connections.is_unbounded_queue(site.receiver, site.function):
             continue  # never full: the handler is dead code, not a disconnect
         if _connection_already_ending(model, site):
             continue
+        # A blocking ``put`` is non-blocking only behind a full-queue check of its own
+        # (``if q.qsize() < limit: await q.put(m) else: ...``): the check is the bound.
+        outcomes = (_full_precheck(site),) if site.method == "put" else (_full_outcome(model, site), _full_precheck(site))
         found = [
             (outcome, teardowns)
-            for outcome in (_full_outcome(model, site), _full_precheck(site))
+            for outcome in outcomes
             if outcome is not None
             for teardowns in [[t for t in _teardowns(model, outcome.statements, site) if not _retires_the_item(site, t)]]
             if teardowns
@@ -95,13 +99,15 @@ def check(ctx) -> Iterator:
         outcome, teardowns = found[0]
         first = teardowns[0]
         queue = ctx.code(site.receiver)
+        # A checked ``put``: the check is what makes it non-blocking, so the finding is there.
+        checked = site.method == "put"
         yield ctx.report(
             RULE_ID,
-            site.node,
+            outcome.catch if checked else site.node,
             f"a full `{queue}` disconnects the peer: when the queue is full (a slow or briefly "
             f"congested consumer), the code {first.what} instead of skipping the message or "
             "applying backpressure, so transient congestion becomes session death",
-            related=[(outcome.catch, "the queue-full outcome is handled here")]
+            related=[(site.node, "the put this check guards") if checked else (outcome.catch, "the queue-full outcome is handled here")]
             + [(teardown.node, f"this {teardown.what}") for teardown in teardowns],
             fix=_drop_fix(ctx, model, outcome, teardowns, site),
         )
@@ -194,9 +200,11 @@ def _tests_full(test: cst.BaseExpression, queue: str) -> bool | None:
             and isinstance(left.func, cst.Attribute)
             and left.func.attr.value == "qsize"
             and dotted_name(left.func.value) == queue
-            and isinstance(operator, (cst.GreaterThanEqual, cst.GreaterThan, cst.Equal))
         ):
-            return False
+            if isinstance(operator, (cst.GreaterThanEqual, cst.GreaterThan, cst.Equal)):
+                return False
+            if isinstance(operator, (cst.LessThan, cst.LessThanEqual)):
+                return True  # ``qsize() < limit``: room left
     return None
 
 
@@ -294,15 +302,46 @@ def _contains(root: cst.CSTNode, target: cst.CSTNode) -> bool:
 # -- what tears down -------------------------------------------------------------------------
 
 
-def _teardowns(model: PythonModel, statements, site: Site) -> Iterator[Teardown]:
+def _teardowns(model: PythonModel, statements, site: Site, follow_raises: bool = True) -> Iterator[Teardown]:
     yield from _call_teardowns(model, statements, site.function, depth=0)
     for node in _loop_exits(statements):
         loops = [a for a in site.ancestors if isinstance(a, (cst.For, cst.While))]
         if isinstance(node, cst.Break):
             loops = loops[-1:]
+        handler = _handler_in_loop(model, site, node) if isinstance(node, cst.Raise) and follow_raises else None
+        if handler is not None:
+            # Raised into a handler inside the loop: what that handler does is the outcome.
+            inner = next(_teardowns(model, tuple(handler.body.body), site, follow_raises=False), None)
+            if inner is not None:
+                yield Teardown(node, f"raises into an `except` clause that {inner.what}")
+            continue
         if any(is_connection_loop(model, loop, site.function) for loop in loops):
             verb = {cst.Break: "breaks", cst.Return: "returns", cst.Raise: "raises"}[type(node)]
             yield Teardown(node, f"{verb} out of the connection's receive loop")
+
+
+def _handler_in_loop(model: PythonModel, site: Site, raised: cst.Raise) -> cst.ExceptHandler | None:
+    """The ``except`` clause, inside the send's innermost connection loop, that catches the
+    exception ``raised`` (``raise Overflow(...)``: by its name or as ``Exception``)."""
+    if not isinstance(raised.exc, (cst.Call, cst.Name, cst.Attribute)):
+        return None
+    exception = dotted_name(raised.exc.func if isinstance(raised.exc, cst.Call) else raised.exc) or ""
+    ancestors = site.ancestors
+    for position in range(len(ancestors) - 1, -1, -1):
+        node = ancestors[position]
+        if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda)):
+            return None
+        inner = ancestors[position + 1] if position + 1 < len(ancestors) else site.node
+        if isinstance(node, cst.Try) and _in_try_body(node, inner):
+            for handler in node.handlers:
+                if handler.type is None:
+                    return handler
+                names = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+                for name in names:
+                    caught = model.qualified(name) or dotted_name(name) or ""
+                    if caught in _BROAD_EXCEPTIONS or caught.rpartition(".")[2] == exception.rpartition(".")[2]:
+                        return handler
+    return None
 
 
 def _loop_exits(statements) -> Iterator[cst.CSTNode]:

@@ -26,6 +26,7 @@ import re
 import libcst as cst
 
 from lint_ws.python.model import (
+    INSTANCE,
     TASK_GROUP,
     Function,
     PythonModel,
@@ -97,8 +98,55 @@ def connection_halves(model: PythonModel, site: Site) -> list[cst.CSTNode]:
         for task in tasks
         if isinstance(task.origin, cst.Call)
         and connections.task_owns_connection(task)
+        and _pumps(model, task.origin.args[0].value, task.scope)
         and not closes_on_exit(model, task.origin.args[0].value, task.scope)
     ]
+
+
+def _pumps(model: PythonModel, target: cst.BaseExpression, scope: Function | None) -> bool:
+    """Does the coroutine ``target`` move the connection's data: a loop in it (or in a method
+    of its class it calls) that works a connection? A task that connects or reconnects once
+    after a sleep (a scheduler), or only closes, is no pump. A coroutine the file cannot see
+    into counts (it was given the connection)."""
+    connections = model.connections
+    function = connections.function_named(target.func if isinstance(target, cst.Call) else target, scope)
+    if function is None:
+        return True
+    pending, seen = [function], set()
+    while pending and len(seen) < 6:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for node in walk(function_body(current)):
+            if isinstance(node, (cst.For, cst.While)) and _works_a_connection(model, node, current):
+                return True
+        owner = model.classes.get(current.owner_class or "")
+        if owner is not None:
+            pending.extend(owner.methods[name] for name in _run_in_place(current) if name in owner.methods)
+    return False
+
+
+def _run_in_place(function: Function) -> list[str]:
+    """The ``self.<method>()`` calls the function awaits or makes as a statement: what runs
+    in its own task (a method it hands to ``create_task`` runs in another)."""
+    names = []
+    for node in walk(function_body(function)):
+        call = node.expression if isinstance(node, cst.Await) else node.value if isinstance(node, cst.Expr) else None
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and dotted_name(call.func.value) == "self":
+            names.append(call.func.attr.value)
+    return names
+
+
+def _works_a_connection(model: PythonModel, loop: cst.CSTNode, scope: Function) -> bool:
+    if is_connection_loop(model, loop, scope):
+        return True
+    connections = model.connections
+    return any(
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        and connections.is_connection(node.func.value, scope)
+        for node in walk([loop])
+    )
 
 
 def closes_on_exit(model: PythonModel, target: cst.BaseExpression, scope: Function | None, depth: int = 0) -> bool:
@@ -171,10 +219,36 @@ def _closed_on_path(model: PythonModel, function: Function | None) -> bool:
         return False
     if graceful_closes(model, function_body(function), function):
         return True
-    callers = model.callers.get(function.name, [])
+    callers = _callers(model, function)
     return bool(callers) and all(
         caller is not function and graceful_closes(model, function_body(caller), caller) for caller in callers
     )
+
+
+def _callers(model: PythonModel, function: Function) -> list[Function]:
+    """The functions of the file that may call ``function``: not a call of another thing of
+    the same name (``old_ws.close()`` is no caller of the class's ``close()``; a method is
+    not called as a bare name, nor through ``self`` of another class)."""
+    found: list[Function] = []
+    for scope, call in model.call_sites.get(function.name, ()):
+        if scope is None or scope in found:
+            continue
+        func = call.func
+        if function.class_name is None:
+            if isinstance(func, cst.Name):
+                found.append(scope)
+            continue
+        if not isinstance(func, cst.Attribute):
+            continue
+        receiver = dotted_name(func.value)
+        if receiver in ("self", "cls"):
+            if scope.owner_class == function.class_name:
+                found.append(scope)
+            continue
+        value = model.connections.value_of(func.value, scope)
+        if value is None or (value.kind == INSTANCE and value.flavour == function.class_name):
+            found.append(scope)
+    return found
 
 
 def _connection_already_over(model: PythonModel, site: Site) -> bool:

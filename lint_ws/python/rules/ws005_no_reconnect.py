@@ -183,11 +183,14 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     only_raising = _ends_only_by_raising(loop, exits)
     if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
         return None
-    if _signals_a_reconnect(model, function):
+    if (
+        _signals_a_reconnect(model, function) or _replaced_when_ended(model, function)
+        or _handed_back_to_its_opener(model, function, loop, subject)
+    ):
         return None
     if _interactive(model, function):
         return None
-    if _bounded(model, function, loop, ancestors):
+    if _bounded(model, function, loop, ancestors) or _raises_but_normal_closure(model, loop, exits, ancestors):
         return None
     if isinstance(loop, cst.For):
         message = (
@@ -629,7 +632,7 @@ def _uses(model, target: Function):
     for node, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(target.name, ()):
         parent = ancestors[-1] if ancestors else None
         owner, local = _owner(by_node, ancestors)
-        if not _may_name(target, node, owner):
+        if not _may_name(target, node, owner) or not _self_reaches(model, target, node, owner):
             continue
         if isinstance(parent, cst.Call) and parent.func is node:
             if owner is not target:
@@ -638,6 +641,34 @@ def _uses(model, target: Function):
                 yield (owner, () if _spawned(local) and not _joined(owner, local) else local, frozenset())
         elif isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
             yield from _hand_off(model, by_node, parent, ancestors[-2], owner, local)
+
+
+def _self_reaches(model, target: Function, node: cst.CSTNode, owner: Function | None) -> bool:
+    """``self.<name>`` reaches a method of the caller's own class or of a class related to it
+    in the file (a base or a subclass), not the same-named method of an unrelated class."""
+    receiver = dotted_name(node.value) if isinstance(node, cst.Attribute) else None
+    if target.class_name is None or receiver not in ("self", "cls"):
+        return True
+    caller_class = owner.owner_class if owner is not None else None
+    if caller_class is None:
+        return False
+    return caller_class == target.class_name or target.class_name in _related_classes(model, caller_class)
+
+
+def _related_classes(model, class_name: str) -> set[str]:
+    """The file's classes a class derives from or that derive from it, transitively."""
+    bases = {
+        name: {dotted_name(base.value) or "" for base in info.node.bases} for name, info in model.classes.items()
+    }
+    related, pending = {class_name}, [class_name]
+    while pending:
+        current = pending.pop()
+        for name, its_bases in bases.items():
+            for other in ({name} if current in its_bases else set()) | (its_bases if name == current else set()):
+                if other in model.classes and other not in related:
+                    related.add(other)
+                    pending.append(other)
+    return related
 
 
 def _may_name(target: Function, node: cst.CSTNode, owner: Function | None) -> bool:
@@ -721,28 +752,134 @@ def _joined(owner: Function | None, ancestors: tuple) -> bool:
     assign = next((a for a in reversed(ancestors) if isinstance(a, cst.Assign)), None)
     if owner is None or assign is None or len(assign.targets) != 1:
         return False
-    loop = next((a for a in reversed(ancestors) if isinstance(a, (cst.For, cst.While))), None)
-    if loop is not None and _leaves_on_its_own(loop):
-        return False  # the loop does not go round again when the task just ends
     name = dotted_name(assign.targets[0].target)
-    return name is not None and any(
-        isinstance(node, cst.Await)
-        and any(isinstance(inner, cst.Name) and inner.value == name for inner, _ in _walk(node, into_loops=True))
+    if name is None:
+        return False
+    loop = next((a for a in reversed(ancestors) if isinstance(a, (cst.For, cst.While))), None)
+    if loop is not None and _leaves_on_its_own(loop, name):
+        return False  # the loop does not go round again when the task just ends
+    holders = {name} | {
+        dotted_name(target.target) or ""
+        for node, _ in _walk(owner.node.body, into_loops=True)
+        if isinstance(node, cst.Assign) and _reads_any(node.value, {name})
+        for target in node.targets
+    }
+    return any(
+        (isinstance(node, cst.Await) and _reads_any(node, holders)) or _result_of(node, name)
         for node, _ in _walk(owner.node.body, into_loops=True)
     )
 
 
-def _leaves_on_its_own(loop) -> bool:
+def _result_of(node: cst.CSTNode, task: str) -> bool:
+    """``task.result()``: read once the task is done (a pending task's result raises)."""
+    return (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "result"
+        and dotted_name(node.func.value) == task
+    )
+
+
+def _leaves_on_its_own(loop, task: str) -> bool:
     """A ``break``/``return`` of the loop (not of a loop inside it) that no shutdown test
-    guards: ``if reconnect_task not in done: break`` after joining the session's task."""
+    guards: ``if reconnect_task not in done: break`` after joining the session's task. Where
+    the loop has a branch for the task's end (``if task in done:``), only that branch's
+    leaves count, and one decided by the task's own result (``if task.result(): return``)
+    is the session's verdict, not the loop leaving on its own."""
+    flags = _loop_flags(loop)
+    ends = [
+        node.body for node, _ in _walk(loop.body, into_loops=True)
+        if isinstance(node, cst.If) and _tests_done(node.test, task)
+    ]
+    verdicts = {
+        dotted_name(target.target) or ""
+        for node, _ in _walk(loop.body, into_loops=True)
+        if isinstance(node, cst.Assign)
+        and any(_result_of(inner, task) for inner, _ in (*_walk(node.value, into_loops=True), (node.value, ())))
+        for target in node.targets
+    }
     for node, ancestors in _walk(loop.body, into_loops=True):
         if not isinstance(node, (cst.Break, cst.Return)):
             continue
         if isinstance(node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
             continue
-        if not any(isinstance(a, cst.If) and _names_shutdown(a.test) for a in ancestors):
+        if ends and not any(end in ancestors for end in ends):
+            continue
+        transient = _transient_tests(ancestors)
+        if not any(
+            isinstance(a, cst.If)
+            and (_names_shutdown(a.test) or _deliberate(a.test, flags, transient) or _reads_any(a.test, verdicts))
+            for a in ancestors
+        ):
             return True
     return False
+
+
+# Errors a connection's drop raises: ``isinstance(error, <one of these>)`` says it was transient.
+_TRANSIENT_ERRORS = (CLOSED_ERRORS - {"Exception", "BaseException"}) | {"TimeoutError"}
+
+
+def _transient_tests(ancestors: tuple) -> dict[str, cst.BaseExpression]:
+    """For the enclosing handlers (``except Exception as e``): the names their bodies bind to
+    a test true when the caught error is a drop (``recoverable = isinstance(e,
+    ClientConnectionError | TimeoutError)``), and ``e`` itself."""
+    found: dict[str, cst.BaseExpression] = {}
+    for ancestor in ancestors:
+        if isinstance(ancestor, cst.ExceptHandler) and ancestor.name is not None:
+            error = dotted_name(ancestor.name.name)
+            if error is None:
+                continue
+            found[error] = ancestor.name.name
+            for node, _ in _walk(ancestor.body, into_loops=True):
+                if isinstance(node, cst.Assign) and _is_transient_check(node.value, error):
+                    found.update((dotted_name(t.target) or "", node.value) for t in node.targets)
+    found.pop("", None)
+    return found
+
+
+def _is_transient_check(node: cst.BaseExpression, error: str) -> bool:
+    """``isinstance(error, A | B)`` / ``isinstance(error, (A, B))`` naming a drop's error."""
+    if not (isinstance(node, cst.Call) and dotted_name(node.func) == "isinstance" and len(node.args) == 2):
+        return False
+    if dotted_name(node.args[0].value) != error:
+        return False
+    return any(
+        isinstance(inner, (cst.Name, cst.Attribute)) and (dotted_name(inner) or "").rpartition(".")[2] in _TRANSIENT_ERRORS
+        for inner, _ in (*_walk(node.args[1].value, into_loops=True), (node.args[1].value, ()))
+    )
+
+
+def _tests_done(test: cst.BaseExpression, task: str) -> bool:
+    """``task in done`` (alone or in a conjunction): true once the task has ended."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _tests_done(test.left, task) or _tests_done(test.right, task)
+    return (
+        isinstance(test, cst.Comparison) and dotted_name(test.left) == task and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.In)
+    )
+
+
+def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:
+    return any(
+        isinstance(inner, cst.Name) and inner.value in names for inner, _ in (*_walk(node, into_loops=True), (node, ()))
+    )
+
+
+def _deliberate(test: cst.BaseExpression, flags: dict[str, bool], transient: dict[str, cst.BaseExpression]) -> bool:
+    """The test holds only on a deliberate leave: when the loop's own condition is already
+    false (``if ... and self._closed: break`` in ``while not self._closed``), or when the
+    handled error is not a drop (``if not recoverable or self._closed: break``, ``if not
+    isinstance(e, ConnectionError): break``: the loop retries the drops)."""
+    if isinstance(test, cst.BooleanOperation):
+        left, right = _deliberate(test.left, flags, transient), _deliberate(test.right, flags, transient)
+        return (left or right) if isinstance(test.operator, cst.And) else (left and right)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        name = dotted_name(test.expression)
+        if name is not None and flags.get(name) is True:
+            return True
+        if name is not None and name in transient and not isinstance(transient[name], cst.Name):
+            return True  # ``not recoverable``
+        return any(_is_transient_check(test.expression, error) for error in transient)
+    name = dotted_name(test)
+    return name is not None and flags.get(name) is False
 
 
 def _reconnects(model, loop, passed_as: frozenset = frozenset()) -> bool:
@@ -959,3 +1096,238 @@ def _imports_websockets(statement: cst.Import | cst.ImportFrom) -> bool:
     if isinstance(statement, cst.ImportFrom):
         return not statement.relative and (dotted_name(statement.module) or "").partition(".")[0] == "websockets"
     return any((dotted_name(alias.name) or "").partition(".")[0] == "websockets" for alias in statement.names)
+
+
+# -- a session replaced once it has ended --------------------------------------------------
+
+_ENDED, _LIVE = "ended", "live"
+
+
+def _replaced_when_ended(model, function: Function | None) -> bool:
+    """The session's object is replaced (or reconnected) once the session has ended: the
+    function, or a method of its class it calls or schedules on the way out, marks the
+    instance (``self._closed = True``, ``self._is_current = False``), and code of the file
+    that hands the object out tests that mark, or the connection's own state behind a
+    property (``closed`` returning ``self._ws.close_code``), and connects when it says ended:
+    ``if conn and not conn._closed: return conn`` then a new one is connected, ``if
+    self.closed: await self.connect()``, a pool pruning ``[c for c in conns if not c._closed]``
+    before opening another; in this module or another of the package. The reconnect is
+    lazy: it happens on the next use."""
+    if function is None or function.owner_class is None:
+        return False
+    owner = model.classes.get(function.owner_class)
+    if owner is None:
+        return False
+    marks = _end_marks(owner, function)
+    marks.update(_state_properties(model, owner, marks))
+    if not marks:
+        return False
+    connecting = _connecting_functions(model)
+    session = {function, *(f for f in model.functions if _nested_in(f, function))}
+    for other in model.functions:
+        if other in session or other.name in ("__init__", "__del__") or _opens_itself(model, other):
+            continue
+        if _connects_when_ended(other, marks, connecting):
+            return True
+    package = model.package
+    return package is not None and package.project.connects_when_marked(
+        {attr: meaning == _ENDED for attr, meaning in marks.items()}, package.module
+    )
+
+
+def _opens_itself(model, function: Function) -> bool:
+    """The function makes the library's connect call itself: an idempotent ``start()`` that
+    returns while the session is live is the first connect, which nothing calls again on an
+    end; a gate that restarts hands out the object or serves a send, and calls a connect
+    of the project's."""
+    return any(
+        isinstance(node, cst.Call) and call_side(model, node) == CLIENT for node, _ in _walk(function.node.body, into_loops=True)
+    )
+
+
+def _nested_in(function: Function, outer: Function) -> bool:
+    while function.parent is not None:
+        if function.parent is outer:
+            return True
+        function = function.parent
+    return False
+
+
+def _end_marks(owner, function: Function) -> dict[str, str]:
+    """``self.<attr> = True/False`` in the function or the methods of its class it reaches
+    (called, or scheduled: ``create_task(self.aclose())``): attr -> what its true value
+    means (ended or live). An attribute set both ways is no mark."""
+    values: dict[str, set[bool]] = {}
+    pending, seen = [function], set()
+    while pending and len(seen) < 12:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for node, _ in _walk(current.node.body, into_loops=True):
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in ("True", "False"):
+                for target in node.targets:
+                    name = dotted_name(target.target) or ""
+                    if name.startswith("self.") and name.count(".") == 1:
+                        values.setdefault(name[len("self."):], set()).add(node.value.value == "True")
+            elif isinstance(node, cst.Call):
+                name = dotted_name(node.func) or ""
+                method = owner.methods.get(name[len("self."):]) if name.startswith("self.") else None
+                if method is not None:
+                    pending.append(method)
+    return {attr: (_ENDED if True in set_to else _LIVE) for attr, set_to in values.items() if len(set_to) == 1}
+
+
+def _state_properties(model, owner, marks: dict[str, str]) -> dict[str, str]:
+    """Properties of the class returning a mark (``is_current`` -> ``self._is_current``) or
+    the state of the instance's connection (``closed`` -> ``self._ws.close_code``)."""
+    found: dict[str, str] = {}
+    for name, method in owner.methods.items():
+        if not any(dotted_name(d.decorator) == "property" for d in method.node.decorators):
+            continue
+        # ``if not self._ws: return True`` before the state: the constant cases say no more.
+        returns = [
+            node.value for node, _ in _walk(method.node.body, into_loops=True)
+            if isinstance(node, cst.Return) and not (isinstance(node.value, cst.Name) and node.value.value in ("True", "False", "None"))
+        ]
+        if len(returns) != 1 or returns[0] is None:
+            continue
+        value = returns[0]
+        negated = isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not)
+        value = value.expression if negated else value
+        if isinstance(value, cst.Call) and dotted_name(value.func) == "bool" and len(value.args) == 1:
+            value = value.args[0].value
+        meaning = None
+        returned = dotted_name(value) or ""
+        if returned.startswith("self.") and returned.count(".") == 1 and returned[len("self."):] in marks:
+            meaning = marks[returned[len("self."):]]
+        elif isinstance(value, cst.Attribute) and value.attr.value in _CONNECTION_STATES and model.connections.is_connection(
+            value.value, method
+        ):
+            meaning = _CONNECTION_STATES[value.attr.value]
+        if meaning is not None:
+            found[name] = meaning if not negated else (_LIVE if meaning == _ENDED else _ENDED)
+    return found
+
+
+# A connection's own state attributes -> what their true value means.
+_CONNECTION_STATES = {"closed": _ENDED, "close_code": _ENDED, "open": _LIVE, "connected": _LIVE}
+
+
+def _connects_when_ended(function: Function, marks: dict[str, str], connecting: set[str]) -> bool:
+    """A test of a mark whose outcome leads to a connecting call: the call in the body of an
+    ``if`` true only when ended, or after an ``if`` true only while live whose body leaves,
+    or after a comprehension keeping only live ones."""
+    tests: list[cst.CSTNode] = []  # the live-only tests seen so far
+    for node, ancestors in _walk(function.node.body, into_loops=True):
+        if isinstance(node, cst.If):
+            meaning = _implies(node.test, marks)
+            if meaning == _ENDED and _calls_any(node.body, connecting):
+                return True
+            if meaning == _LIVE and _leaves(node.body):
+                tests.append(node)
+        elif isinstance(node, cst.CompIf) and _implies(node.test, marks) == _LIVE:
+            tests.append(node)
+        elif (
+            isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in connecting
+            and any(test not in ancestors for test in tests)
+        ):
+            return True
+    return False
+
+
+def _implies(test: cst.BaseExpression, marks: dict[str, str]) -> str | None:
+    """What the test being true says of a mark it reads: ended, live, or nothing."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _implies(test.expression, marks)
+        return {_ENDED: _LIVE, _LIVE: _ENDED}.get(inner) if inner is not None else None
+    if isinstance(test, cst.BooleanOperation):
+        sides = [_implies(test.left, marks), _implies(test.right, marks)]
+        if isinstance(test.operator, cst.And):
+            known = {side for side in sides if side is not None}
+            return known.pop() if len(known) == 1 else None
+        return sides[0] if sides[0] == sides[1] else None
+    if isinstance(test, cst.Attribute):
+        return marks.get(test.attr.value)
+    return None
+
+
+def _calls_any(body: cst.CSTNode, names: set[str]) -> bool:
+    return any(
+        isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in names
+        for node, _ in _walk(body, into_loops=True)
+    )
+
+
+def _leaves(body: cst.CSTNode) -> bool:
+    return any(isinstance(node, (cst.Return, cst.Raise, cst.Continue)) for node, _ in _walk(body, into_loops=False))
+
+
+def _handed_back_to_its_opener(model, function: Function | None, loop, subject: str) -> bool:
+    """The session loop hands its connection to an object of the instance that was given
+    the file's connecting function (``self._pool = ConnectionPool(connect_cb=self._connect_ws)``
+    then ``self._pool.remove(ws)`` on a Close): that object opens the next connection when
+    one is asked for, so the end is reported to a handler that reconnects."""
+    if function is None or function.owner_class is None:
+        return False
+    owner = model.classes.get(function.owner_class)
+    if owner is None:
+        return False
+    connecting = _connecting_functions(model)
+    for node, _ in _walk(loop.body, into_loops=True):
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
+            continue
+        holder = dotted_name(node.func.value) or ""
+        if not holder.startswith("self.") or holder.count(".") != 1:
+            continue
+        if not any(dotted_name(arg.value) == subject for arg in node.args):
+            continue
+        for binding in owner.attrs.get(holder[len("self."):], ()):
+            value = unawaited(binding.value) if binding.value is not None else None
+            if isinstance(value, cst.Call) and any(
+                (dotted_name(arg.value) or "").rpartition(".")[2] in connecting for arg in value.args
+            ):
+                return True
+    return False
+
+
+# A WebSocket close code: the normal closure, the server's statement that the exchange is over.
+_NORMAL_CLOSURE = 1000
+
+
+def _raises_but_normal_closure(model, loop, exits: list, ancestors: tuple) -> bool:
+    """The session ends only by the closed error escaping the loop, into a handler around it
+    that raises to the caller on every close but a normal closure (``if e.code != 1000:
+    raise ...``): the one silent end is the server closing the exchange on purpose, and every
+    failure reaches the caller, whose session it is to restart."""
+    if not exits or not all(isinstance(node, cst.Call) for node, _ in exits):
+        return False
+    for index, ancestor in enumerate(ancestors):
+        below = ancestors[index + 1] if index + 1 < len(ancestors) else loop
+        if not isinstance(ancestor, cst.Try) or below is not ancestor.body:
+            continue
+        for handler in ancestor.handlers:
+            if handler.name is None or not _catches(model, [handler]):
+                continue
+            error = dotted_name(handler.name.name)
+            leaves = any(isinstance(n, (cst.Return, cst.Break, cst.Continue)) for n, _ in _walk(handler.body, into_loops=True))
+            if not leaves and any(
+                isinstance(node, cst.If) and _code_is_not_normal(node.test, error)
+                and any(isinstance(n, cst.Raise) for n, _ in _walk(node.body, into_loops=True))
+                for node, _ in _walk(handler.body, into_loops=True)
+            ):
+                return True
+    return False
+
+
+def _code_is_not_normal(test: cst.BaseExpression, error: str | None) -> bool:
+    """``error.code != 1000`` (either way round)."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    comparison = test.comparisons[0]
+    if not isinstance(comparison.operator, cst.NotEqual):
+        return False
+    sides = (test.left, comparison.comparator)
+    return any(isinstance(side, cst.Integer) and side.evaluated_value == _NORMAL_CLOSURE for side in sides) and any(
+        dotted_name(side) == f"{error}.code" for side in sides
+    )
