@@ -181,7 +181,10 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     if subject is None or not exits:
         return None
     only_raising = _ends_only_by_raising(loop, exits)
-    if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
+    raises = any(isinstance(node, (cst.Raise, cst.Call)) for node, _ in exits)
+    if _reconnects(model, loop) or _reconnected(
+        model, function, ancestors, 0, set(), only_raising=only_raising, raises=raises
+    ):
         return None
     if _signals_a_reconnect(model, function):
         return None
@@ -324,23 +327,48 @@ def _session(model, function: Function | None, loop) -> tuple[str | None, list]:
             return None, []
         return subject, [(loop.iter, "the loop ends when the connection closes"), *_explicit_exits(model, loop, function)]
     for call, protected in _receives(model, loop):
-        subject = dotted_name(call.func.value)
-        if subject is None or not _is_client(model, function, call.func.value):
+        receive = call
+        if call.func.attr.value not in RECEIVE_METHODS or not _is_client(model, function, call.func.value):
+            receive = _handle_receive(model, function, call)
+            if receive is None:
+                continue
+        subject = dotted_name(receive.func.value)
+        if subject is None:
             continue
         exits = _explicit_exits(model, loop, function)
-        if not protected and call.func.attr.value in RAISING_RECEIVES:
+        if not protected and receive.func.attr.value in RAISING_RECEIVES:
             exits.append((call, "the closed error raised here ends the loop"))
         return subject, exits
     return None, []
 
 
+def _handle_receive(model, function: Function | None, call: cst.Call, depth: int = 0) -> cst.Call | None:
+    """``self.recv()`` of a class whose ``recv`` reads its client connection (``return
+    parse(await self._connection.recv())``, directly or through its other methods): the
+    receive on the connection it reaches. The class is a handle of that connection."""
+    method = model.connections.function_named(call.func, function)
+    if method is None or method is function or depth >= 3:
+        return None
+    for node, _ in _walk(method.node.body, into_loops=False):
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            continue
+        if node.func.attr.value in RECEIVE_METHODS and _is_client(model, method, node.func.value):
+            return node
+        inner = _handle_receive(model, method, node, depth + 1)
+        if inner is not None:
+            return inner
+    return None
+
+
 def _receives(model, loop: cst.While) -> list[tuple[cst.Call, bool]]:
-    """Receive calls directly in the loop, and whether a handler of the closed error covers each."""
+    """Receive calls (and calls of the class's own methods) directly in the loop, and whether
+    a handler of the closed error covers each."""
     found: list[tuple[cst.Call, bool]] = []
     for node, ancestors in _walk(loop.body, into_loops=False):
         if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
             continue
-        if node.func.attr.value in RECEIVE_METHODS:
+        # A method of the loop's own class may be a handle's receive (``self.next_event()``).
+        if node.func.attr.value in RECEIVE_METHODS or dotted_name(node.func.value) == "self":
             found.append((node, any(_in_try_body_catching(model, a, ancestors) for a in ancestors)))
     return found
 
@@ -374,7 +402,7 @@ def _explicit_exits(model, loop: cst.For | cst.While, function: Function | None)
                 elif below is ancestor.orelse and isinstance(below, cst.Else) and _names_close_frame(ancestor.test):
                     # The fall-through of a ``msg.type`` dispatch gets the Close frames.
                     error_driven = True
-                elif _names_shutdown(ancestor.test) and error_driven:
+                elif error_driven and (_names_shutdown(ancestor.test) or _signalled_elsewhere(model, ancestor.test, function)):
                     error_driven = False  # the disconnect was asked for
                     break
         if error_driven:
@@ -443,6 +471,43 @@ def _names_close_frame(test: cst.BaseExpression, members: frozenset[str] | None 
         and (dotted_name(node.value) or "").endswith("WSMsgType")
         for node, _ in _walk(test, into_loops=True)
     )
+
+
+def _signalled_elsewhere(model, test: cst.BaseExpression, function: Function | None) -> bool:
+    """The test reads a flag or event that another function of the file raises on its normal
+    path (not in an ``except`` handler, not in ``__init__``): ``if input_ended.is_set():``
+    after the sender's ``input_ended.set()``, ``if self._closing:`` after ``close()`` set it.
+    The exit it guards is the session's deliberate end, announced by its own code."""
+    wanted = _flag_tests(test)
+    if not wanted:
+        return False
+    for other in model.functions:
+        if other is function or other.name == "__init__":
+            continue
+        for node, ancestors in _walk(other.node.body, into_loops=True):
+            if any(isinstance(a, (cst.ExceptHandler, cst.ExceptStarHandler)) for a in ancestors):
+                continue
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "set":
+                if (dotted_name(node.func.value), "set") in wanted:
+                    return True
+            elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in ("True", "False"):
+                if any((dotted_name(t.target), node.value.value) in wanted for t in node.targets):
+                    return True
+    return False
+
+
+def _flag_tests(test: cst.BaseExpression) -> set[tuple[str | None, str]]:
+    """What makes ``test`` true: ``e.is_set()`` -> (e, "set"), ``self.f`` -> (self.f, "True"),
+    ``not self.f`` -> (self.f, "False"); through ``and``/``or``."""
+    if isinstance(test, cst.BooleanOperation):
+        return _flag_tests(test.left) | _flag_tests(test.right)
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    inner = test.expression if negated else test
+    if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "is_set":
+        return set() if negated or inner.args else {(dotted_name(inner.func.value), "set")}
+    if isinstance(inner, (cst.Name, cst.Attribute)) and dotted_name(inner) is not None:
+        return {(dotted_name(inner), "False" if negated else "True")}
+    return set()
 
 
 def _names_shutdown(test: cst.BaseExpression) -> bool:
@@ -541,15 +606,21 @@ def _ends_only_by_raising(loop, exits: list) -> bool:
 
 def _reconnected(
     model, function: Function | None, ancestors: tuple, depth: int, visited: set, passed_as: frozenset = frozenset(),
-    only_raising: bool = False,
+    only_raising: bool = False, raises: bool = False,
 ) -> bool:
     """Whether the code at ``ancestors`` in ``function`` is re-run by a reconnect loop.
 
     ``passed_as``: parameter names through which the session function was handed to this
     one (``run_forever(self._listen)``); calling them re-runs the session. ``only_raising``:
-    the session ends only by raising (see ``Project.loop_reconnects``).
+    the session ends only by raising (see ``Project.loop_reconnects``). ``raises``: some of its
+    ends raise the closed error (or one of its own) out of it, which a handler between the
+    reconnect loop and the session may answer by leaving the reconnect loop.
     """
-    if any(isinstance(a, (cst.For, cst.While)) and _reconnects(model, a, passed_as) for a in ancestors):
+    if any(
+        isinstance(a, (cst.For, cst.While)) and _reconnects(model, a, passed_as)
+        and not (raises and _left_on_a_disconnect(model, ancestors[index + 1 :], function))
+        for index, a in enumerate(ancestors)
+    ):
         return True
     if function is None or depth >= _MAX_CALL_DEPTH or function.name in visited:
         return False
@@ -560,8 +631,40 @@ def _reconnected(
     if not sites:
         return _rerun_by_package(model, function, only_raising)
     return bool(sites) and all(
-        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2], only_raising)
+        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2], only_raising, raises)
         for site in sites
+    )
+
+
+def _left_on_a_disconnect(model, below: tuple, function: Function | None) -> bool:
+    """A handler of the closed error between a reconnect loop and the session (``below``:
+    the statements from the loop's body down) leaves the reconnect loop: ``except
+    ConnectionClosedOK: return`` in ``async for ws in connect(uri)``. Not when the exit is
+    guarded by a deliberate shutdown signal or by a count of attempts."""
+    for index, node in enumerate(below[:-1]):
+        if not isinstance(node, cst.Try) or below[index + 1] is not node.body:
+            continue
+        for handler in node.handlers:
+            if not _catches(model, [handler]):
+                continue
+            for exit_node, ancestors in _walk(handler.body, into_loops=True):
+                if not isinstance(exit_node, (cst.Return, cst.Break)):
+                    continue
+                if isinstance(exit_node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
+                    continue  # leaves a loop of the handler only
+                if any(isinstance(a, (cst.For, cst.While)) for a in below[: index]) and isinstance(exit_node, cst.Break):
+                    continue  # leaves a loop nested in the reconnect loop
+                if not any(isinstance(a, cst.If) and _deliberate_or_counted(model, a.test, function) for a in ancestors):
+                    return True
+    return False
+
+
+def _deliberate_or_counted(model, test: cst.BaseExpression, function: Function | None) -> bool:
+    if _names_shutdown(test) or _signalled_elsewhere(model, test, function):
+        return True
+    return any(
+        isinstance(node, cst.Comparison) and all(isinstance(c.operator, _ORDERINGS) for c in node.comparisons)
+        for node in (test, *(inner for inner, _ in _walk(test, into_loops=True)))
     )
 
 
@@ -605,7 +708,9 @@ def _calls_itself(function: Function) -> bool:
     """Retry by recursion: ``await self.run()`` from inside ``run``."""
     if function.name not in function.calls:
         return False
-    own = {function.name, f"self.{function.name}", f"cls.{function.name}"}
+    # A method is called through ``self``/``cls``: a bare ``connect()`` in ``connect`` is
+    # another function (the library's, imported).
+    own = {f"self.{function.name}", f"cls.{function.name}"} if function.class_name else {function.name}
     return any(
         isinstance(node, cst.Call) and dotted_name(node.func) in own
         for node, _ in _walk(function.node.body, into_loops=True)
