@@ -23,6 +23,7 @@ import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
 from lint_ws.python.fix_edits import replacement, websockets_connection_closed
+from lint_ws.python.names import SEND_METHODS
 from lint_ws.python.model import (
     CLIENT,
     CONNECTION,
@@ -178,6 +179,11 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     if _test_file(ctx.source.path) or in_test_function(function):
         return None  # a test's session is meant to end with the test
     subject, exits = _session(model, function, loop)
+    sending = subject is None
+    if sending:
+        subject, exits = _send_session(model, function, loop)
+        if subject is not None and _started_in_a_loop(model, function):
+            return None  # a loop starts the pump again: whether it reconnects is the reader's question
     if subject is None or not exits:
         return None
     only_raising = _ends_only_by_raising(loop, exits)
@@ -192,7 +198,13 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
         return None
     if _bounded(model, function, loop, ancestors):
         return None
-    if isinstance(loop, cst.For):
+    if sending:
+        message = (
+            f"this client send loop on `{subject}` ends for good when a send fails "
+            "and nothing reconnects; run the session in a reconnect loop with backoff"
+        )
+        node = loop.iter if isinstance(loop, cst.For) else loop.test
+    elif isinstance(loop, cst.For):
         message = (
             f"this client session loop over `{subject}` ends for good when the connection drops "
             "and nothing reconnects; run the session in a reconnect loop with backoff"
@@ -340,6 +352,108 @@ def _session(model, function: Function | None, loop) -> tuple[str | None, list]:
             exits.append((call, "the closed error raised here ends the loop"))
         return subject, exits
     return None, []
+
+
+def _send_session(model, function: Function | None, loop) -> tuple[str | None, list]:
+    """A pump writing to a client connection (``while True: data = await queue.get(); await
+    ws.send(data)``) and the exits it takes because a send failed or the connection closed."""
+    for node, _ in _walk(loop.body, into_loops=False):
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            continue
+        if node.func.attr.value not in SEND_METHODS or not _is_client(model, function, node.func.value):
+            continue
+        subject = dotted_name(node.func.value)
+        exits = [
+            (exit_node, label)
+            for exit_node, label in _explicit_exits(model, loop, function)
+            if isinstance(exit_node, (cst.Return, cst.Break)) and _ends_the_session(model, function, loop, exit_node)
+        ]
+        if subject is not None and exits:
+            return subject, exits
+    return None, []
+
+
+def _started_in_a_loop(model, function: Function | None) -> bool:
+    """Some call or spawn of the pump's function sits in a loop of the file."""
+    if function is None:
+        return False
+    by_node = model.per_file("functions_by_node", lambda model: {f.node: f for f in model.functions})
+    for node, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(function.name, ()):
+        owner, local = _owner(by_node, ancestors)
+        if owner is not function and _may_name(function, node, owner):
+            if any(isinstance(a, (cst.For, cst.While)) for a in local):
+                return True
+    return False
+
+
+def _ends_the_session(model, function: Function | None, loop, exit_node) -> bool:
+    """What the pump does as it gives up ends the whole session, not only the pump: it closes
+    the connection, or raises a flag or event that a loop of another function of the file
+    reads (the reader's ``if self._stop.is_set(): return``). A pump that just stops leaves
+    the session to its reader, whose own end is judged there."""
+    if function is None:
+        return False
+    if isinstance(exit_node, cst.Return):
+        handler = next(
+            (a for a in _ancestors_in(loop.body, exit_node) if isinstance(a, cst.ExceptHandler)), None
+        )
+        after = [handler.body] if handler is not None else []
+    else:
+        after = _statements_after(function.node.body, loop)
+    flags = _flags_read_by_other_loops(model, function)
+    for statement in after:
+        for node, _ in _walk(statement, into_loops=True):
+            if not isinstance(node, cst.Call):
+                continue
+            reached = [node]
+            method = model.connections.function_named(node.func, function)
+            if method is not None and method is not function:
+                reached += [n for n, _ in _walk(method.node.body, into_loops=True) if isinstance(n, cst.Call)]
+            for call in reached:
+                if not isinstance(call.func, cst.Attribute):
+                    continue
+                if call.func.attr.value in ("close", "aclose") and model.connections.is_connection(call.func.value, method or function):
+                    return True
+                if call.func.attr.value == "set" and dotted_name(call.func.value) in flags:
+                    return True
+        for node, _ in _walk(statement, into_loops=True):
+            if isinstance(node, cst.Assign) and any(dotted_name(t.target) in flags for t in node.targets):
+                return True
+    return False
+
+
+def _ancestors_in(root: cst.CSTNode, target: cst.CSTNode) -> tuple:
+    for node, ancestors in _walk(root, into_loops=True):
+        if node is target:
+            return ancestors
+    return ()
+
+
+def _statements_after(body: cst.CSTNode, loop) -> list:
+    """The statements that follow ``loop`` in the block that holds it."""
+    for node in (body, *(node for node, _ in _walk(body, into_loops=True))):
+        if isinstance(node, cst.IndentedBlock) and loop in node.body:
+            return list(node.body[node.body.index(loop) + 1 :])
+    return []
+
+
+def _flags_read_by_other_loops(model, function: Function) -> set[str]:
+    """Names (``self._stop``, ``closing``) that loops of the file's other functions read."""
+    return {
+        name
+        for other in model.functions
+        if other is not function
+        for loop, _ in _loops(other.node.body)
+        for name in _names_in(loop)
+    }
+
+
+def _names_in(loop) -> set[str]:
+    return {
+        name
+        for node, _ in _walk(loop, into_loops=False)
+        if isinstance(node, (cst.Name, cst.Attribute)) and (name := dotted_name(node)) is not None
+    }
 
 
 def _handle_receive(model, function: Function | None, call: cst.Call, depth: int = 0) -> cst.Call | None:
