@@ -69,7 +69,9 @@ def check(ctx) -> Iterator:
     scopes.append((None, model.module))
     for function, body in scopes:
         for loop, ancestors in _loops(body):
-            finding = _session_finding(ctx, function, loop, ancestors)
+            finding = _session_finding(ctx, function, loop, ancestors) or _unguarded_reconnect_finding(
+                ctx, function, loop, ancestors
+            )
             if finding is not None:
                 yield finding
         for call, ancestors in _walk(body, into_loops=True):
@@ -77,6 +79,69 @@ def check(ctx) -> Iterator:
                 finding = _run_forever_finding(ctx, function, call, ancestors)
                 if finding is not None:
                     yield finding
+
+
+# What the libraries' connect calls raise when the server is briefly unreachable or
+# refuses the handshake (by last name component; the bases too).
+_CONNECT_ERRORS = frozenset(
+    {
+        "Exception", "BaseException", "OSError", "IOError", "ConnectionError", "ConnectionRefusedError",
+        "ClientError", "ClientConnectionError", "ClientConnectorError", "ClientOSError", "WSServerHandshakeError",
+        "WebSocketException", "InvalidHandshake", "InvalidStatus", "InvalidStatusCode", "InvalidMessage",
+        "WebSocketBadStatusException", "WebSocketAddressException", "WebSocketConnectionClosedException",
+    }
+)
+
+
+def _unguarded_reconnect_finding(ctx, function: Function | None, loop, ancestors):
+    """A reconnect loop whose retry handlers do not catch what connecting raises: ``while
+    running: try: ws = await session.ws_connect(url) ... except (MyApiError,): continue``. The
+    first failed reconnect (the server restarting) escapes the loop and ends the session."""
+    model = ctx.model
+    if _test_file(ctx.source.path) or in_test_function(function):
+        return None
+    for node, inner in _walk(loop.body, into_loops=False):
+        if not isinstance(node, cst.Call) or call_side(model, node) != CLIENT:
+            continue
+        guard = next((a for a in reversed(inner) if isinstance(a, cst.Try) and _in_try_body(a, inner)), None)
+        if guard is None or not any(_retries(handler) for handler in guard.handlers):
+            return None  # no retry the author meant: the loop is judged as a session, if it is one
+        if any(_catches_connect_errors(model, handler) for handler in guard.handlers):
+            return None
+        if _reconnected(model, function, ancestors, 0, set(), only_raising=True):
+            return None
+        return ctx.report(
+            RULE_ID,
+            loop.test if isinstance(loop, cst.While) else loop.iter,
+            "this reconnect loop retries only on the errors its handlers name; what the connect call "
+            "raises when the server is briefly unreachable escapes the loop and ends the session for good",
+            related=[(node, "connecting again here can fail"), (guard.handlers[0], "these handlers do not catch it")],
+        )
+    return None
+
+
+def _in_try_body(node: cst.Try, ancestors: tuple) -> bool:
+    index = ancestors.index(node)
+    return index + 1 < len(ancestors) and ancestors[index + 1] is node.body
+
+
+def _retries(handler: cst.ExceptHandler) -> bool:
+    """The handler goes round the loop again (``continue``, or ends without leaving it)."""
+    exits = [node for node, _ in _walk(handler.body, into_loops=False) if isinstance(node, (cst.Return, cst.Break))]
+    continues = any(isinstance(node, cst.Continue) for node, _ in _walk(handler.body, into_loops=False))
+    return continues or not exits
+
+
+def _catches_connect_errors(model, handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for element in types:
+        value = element.value if isinstance(element, cst.Element) else element
+        for name in (dotted_name(value), model.qualified(value)):
+            if name and name.rpartition(".")[2] in _CONNECT_ERRORS:
+                return True
+    return False
 
 
 def _run_forever_finding(ctx, function: Function | None, call: cst.Call, ancestors):
