@@ -23,6 +23,7 @@ from lint_ws.per_file import PerFileAnswers
 from lint_ws.python.names import (
     CLIENT,
     CLIENT_CONNECTS,
+    CONNECTION_LIBRARIES,
     CONNECTION_NAME,
     CONNECTION_ONLY_METHODS,
     CONNECTION_TYPE_NAMES,
@@ -109,6 +110,8 @@ class _Indexer(cst.CSTVisitor):
     def __init__(self) -> None:
         self.imports: dict[str, str] = {}
         self.relative_imports: set[str] = set()  # local names bound by ``from .x import y``
+        # local name -> ``..pkg.websockets`` for a relative import of a library's name
+        self.relative_libraries: dict[str, str] = {}
         self.functions: list[Function] = []
         self._classes: list[str] = []
         self._functions: list[Function] = []
@@ -137,10 +140,16 @@ class _Indexer(cst.CSTVisitor):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative and not isinstance(node.names, cst.ImportStar):
+            dots = "." * len(node.relative)
             for alias in node.names:
                 local = alias.asname.name if alias.asname is not None else alias.name
                 if isinstance(local, cst.Name):
                     self.relative_imports.add(local.value)
+                    name = dotted_name(alias.name)
+                    if name in CONNECTION_LIBRARIES:
+                        # ``from ..imports import websockets``: maybe the library, re-exported.
+                        module = dotted_name(node.module) if node.module is not None else ""
+                        self.relative_libraries[local.value] = f"{dots}{module}.{name}" if module else f"{dots}{name}"
         if node.module is None or isinstance(node.names, cst.ImportStar):
             return
         module = dotted_name(node.module)
@@ -421,9 +430,26 @@ class PythonModel(PerFileAnswers):
         if name is None:
             return None
         head, _, rest = name.partition(".")
-        if head in self.imports:
+        if head in self._index.relative_libraries:
+            head = self._reexported_library(head)
+        elif head in self.imports:
             head = self.imports[head]
         return f"{head}.{rest}" if rest else head
+
+    def _reexported_library(self, head: str) -> str:
+        """``websockets`` after ``from ..imports import websockets`` where that module does
+        ``import websockets``: the library itself; else the package's own name."""
+        found = self._reexports.get(head)
+        if found is None:
+            package = self.package
+            target = self._index.relative_libraries[head]
+            library = package.project.reexported_import(package.module, target) if package is not None else None
+            found = self._reexports[head] = library or self.imports.get(head, head)
+        return found
+
+    @cached_property
+    def _reexports(self) -> dict[str, str]:
+        return {}
 
     @cached_property
     def connections(self) -> ConnectionModel:
@@ -544,6 +570,8 @@ _GENERIC_CONTAINERS = {
     "defaultdict", "WeakSet", "WeakValueDictionary", "deque", "Deque", "OrderedDict",
 }
 _OPTIONAL = {"Optional", "Union", "Final", "ClassVar", "Annotated"}
+# Annotations that say nothing about the value: what flows into it does.
+_UNTYPED = frozenset({"typing.Any", "typing_extensions.Any", "object"})
 _REGISTRY_NAME = re.compile(
     r"(^|_)(clients|connections|conns|sessions|peers|subscribers|websockets|sockets|listeners|members)$",
     re.IGNORECASE,
@@ -665,6 +693,7 @@ class ConnectionModel:
 
     def _name_value(self, name: str, scope: Function | None, depth: int) -> Value | None:
         function = scope
+        used_as_connection = False
         while function is not None:
             value = self._first_value(function.bindings.get(name, ()), depth)
             if value is not None:
@@ -673,9 +702,12 @@ class ConnectionModel:
                 value = self._param_value(function, name, depth)
                 if value is not None:
                     return value
-            if name in function.connection_names:
-                return Value(CONNECTION)
+            # A free name of a nested function is the enclosing function's: what that one
+            # binds it to says more than this one's use of it.
+            used_as_connection = used_as_connection or name in function.connection_names
             function = function.parent
+        if used_as_connection:
+            return Value(CONNECTION)
         value = self._first_value(self._index.globals.get(name, ()), depth)
         if value is not None:
             return value
@@ -726,7 +758,10 @@ class ConnectionModel:
         """``self.<m>`` or a name a relative import binds: what the package can answer for
         (other calls are left unknown, and cost no package index)."""
         name = dotted_name(func) or ""
-        return name.startswith("self.") or name.partition(".")[0] in self._index.relative_imports
+        if name.startswith("self.") or name.partition(".")[0] in self._index.relative_imports:
+            return True
+        # A module function of this file (``websocket_connect(uri)`` wrapping the library's).
+        return any(f.name == name and f.parent is None and f.class_name is None for f in self._index.functions)
 
     def _first_value(self, bindings, depth: int) -> Value | None:
         """The first binding that tells what the name is; for tasks and futures, one that tells
@@ -776,6 +811,9 @@ class ConnectionModel:
             return self.element_of(container, depth) if binding.index == 1 else None
         if binding.index is not None or source is None:
             return None
+        if isinstance(source, cst.Call) and call_side(self.model, source) == CLIENT:
+            # ``async for ws in websockets.connect(uri)``: each pass a new client connection.
+            return Value(CONNECTION, CLIENT)
         return self.element_of(self.value_of(source, binding.scope, depth), depth)
 
     def _param_value(self, function: Function, name: str, depth: int) -> Value | None:
@@ -823,7 +861,7 @@ class ConnectionModel:
                     return Value(OTHER)
                 named = named.value
             qualified = self.model.qualified(named)
-            if qualified is None:
+            if qualified is None or qualified in _UNTYPED:
                 continue
             value = self.type_value(qualified)
             if value is not None:
@@ -1016,6 +1054,17 @@ class ConnectionModel:
         return any(
             (self.model.qualified(base.value) or "").startswith("logging.") for base in info.node.bases
         )
+
+    def is_package_object(self, expr: cst.BaseExpression, scope: Function | None) -> bool:
+        """``self.<attr>`` holding an instance of a class the package defines (set in this
+        class or a base, in any module): its methods are the package's own, not a library's
+        that happen to share a name."""
+        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"):
+            return False
+        class_name = scope.owner_class if scope is not None else None
+        package = self.model.view_for(class_name)
+        symbol = package.symbol(class_name) if package is not None else None
+        return symbol is not None and package.project.attribute_of_package_class(symbol, expr.attr.value)
 
     def queue_flavour(self, receiver: cst.BaseExpression, scope: Function | None) -> str | None:
         """Where the queue ``receiver`` lives (LOGGING also for a queue handed to a QueueHandler)."""

@@ -83,7 +83,7 @@ CONNECTION_NAME = re.compile(r"^_*(ws|wsock|websocket|web_socket|\w+_ws|ws_\w+|\
 # files with no such trace, which spares most files libcst's parse. Anything that teaches
 # the model a new way to recognise a connection must be added here too.
 
-_CONNECTION_LIBRARIES = frozenset(
+CONNECTION_LIBRARIES = frozenset(
     {*TYPE_SIDES, *CLIENT_CONNECTS, *(qualified.partition(".")[0] for qualified in EXTRA_CONNECTION_TYPES)}
 )
 _CLIENT_LIBRARIES = frozenset(
@@ -95,7 +95,7 @@ def _any_word(words) -> re.Pattern:
     return re.compile(r"\b(?:%s)\b" % "|".join(sorted(words)))
 
 
-_CONNECTION_WORD = _any_word({*_CONNECTION_LIBRARIES, *CONNECTION_TYPE_NAMES, "ws_connect"})
+_CONNECTION_WORD = _any_word({*CONNECTION_LIBRARIES, *CONNECTION_TYPE_NAMES, "ws_connect"})
 _CLIENT_WORD = _any_word({*_CLIENT_LIBRARIES, "ws_connect"})
 _CONNECTION_ONLY_WORD = _any_word(CONNECTION_ONLY_METHODS)
 

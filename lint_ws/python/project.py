@@ -289,6 +289,17 @@ class Project:
             self._by_suffix[name] = found
         return found
 
+    def reexported_import(self, module: str, target: str) -> str | None:
+        """What ``from <target's module> import <name>`` in ``module`` binds when that module
+        itself imports ``name`` from outside the package (``import websockets`` in a module of
+        optional imports): that import's qualified name."""
+        module_part, _, name = self._absolute(module, target).rpartition(".")
+        for candidate in self._modules_named(module_part, module):
+            bound = self.summary(candidate).get("imports", {}).get(name)
+            if bound is not None and not bound.startswith(".") and bound.partition(".")[0] not in self._by_name:
+                return bound
+        return None
+
     def class_info(self, symbol: Symbol) -> dict | None:
         return self.summary(symbol.module).get("classes", {}).get(symbol.name)
 
@@ -331,6 +342,17 @@ class Project:
     def dropped(self, symbol: Symbol, name: str) -> bool:
         """Does a method (not ``__init__``) of the class or a base set ``self.name`` to None?"""
         return any(name in self.class_info(owner).get("dropped", ()) for owner in self.lineage(symbol))
+
+    def attribute_of_package_class(self, symbol: Symbol, name: str) -> bool:
+        """Is ``self.name`` (in the class or a base) assigned an instance of a class of the
+        package (``self._events = aio.Chan[Event]()`` with ``Chan`` defined in the package)?"""
+        for owner in self.lineage(symbol):
+            for desc in self.class_info(owner)["attrs"].get(name, ()):
+                if desc.startswith("call:") and "(" not in desc:
+                    target = self.resolve(owner.module, desc[len("call:"):])
+                    if target is not None and self.class_info(target) is not None:
+                        return True
+        return False
 
     def subclasses(self, symbol: Symbol) -> list[Symbol]:
         if self._subclasses is None:

@@ -240,6 +240,8 @@ class _ModuleBuilder:
             return value(call.args[0])
         if isinstance(func, ast.Attribute) and func.attr == "ws_connect":
             return CLIENT
+        if isinstance(func, ast.Subscript):
+            func = func.value  # ``Chan[Event]()``: a ``Chan``
         qualified = self.qualified(func)
         if qualified is None:
             return None
@@ -274,6 +276,9 @@ class _FunctionBuilder:
             declared = module.type_desc(arg.annotation, declared=True)
             self.locals[arg.arg] = declared or f"param:{arg.arg}"
         decorators = [dotted(d.func if isinstance(d, ast.Call) else d) or "" for d in node.decorator_list]
+        # ``async def _connect(self) -> ClientConnection: return await connect(...)``: what the
+        # call it returns gives, as its signature says.
+        self._returned_type = module.type_desc(node.returns, declared=False)
         self.summary = {
             "line": node.lineno,
             "params": params,
@@ -353,6 +358,9 @@ class _FunctionBuilder:
             desc = self._value(node.value)
             if desc:
                 self.summary["returns"].append(desc)
+            returned = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if self._returned_type and isinstance(returned, ast.Call):
+                self.summary["returns"].append(self._returned_type)
             return
         if isinstance(node, ast.Assign):
             self._expression(node.value, caught, loop)

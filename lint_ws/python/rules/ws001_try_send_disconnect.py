@@ -82,6 +82,8 @@ def check(ctx) -> Iterator:
             continue
         if site.method in _FULL_EXCEPTIONS and model.connections.is_unbounded_queue(site.receiver, site.function):
             continue  # never full: the handler is dead code, not a disconnect
+        if model.connections.is_package_object(site.receiver, site.function):
+            continue  # the project's own channel class: not a library queue's overflow
         if _connection_already_ending(model, site):
             continue
         # A blocking ``put`` is non-blocking only behind a full-queue check of its own

@@ -23,6 +23,7 @@ import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
 from lint_ws.python.fix_edits import replacement, websockets_connection_closed
+from lint_ws.python.names import SEND_METHODS
 from lint_ws.python.model import (
     CLIENT,
     CONNECTION,
@@ -68,7 +69,9 @@ def check(ctx) -> Iterator:
     scopes.append((None, model.module))
     for function, body in scopes:
         for loop, ancestors in _loops(body):
-            finding = _session_finding(ctx, function, loop, ancestors)
+            finding = _session_finding(ctx, function, loop, ancestors) or _unguarded_reconnect_finding(
+                ctx, function, loop, ancestors
+            )
             if finding is not None:
                 yield finding
         for call, ancestors in _walk(body, into_loops=True):
@@ -76,6 +79,69 @@ def check(ctx) -> Iterator:
                 finding = _run_forever_finding(ctx, function, call, ancestors)
                 if finding is not None:
                     yield finding
+
+
+# What the libraries' connect calls raise when the server is briefly unreachable or
+# refuses the handshake (by last name component; the bases too).
+_CONNECT_ERRORS = frozenset(
+    {
+        "Exception", "BaseException", "OSError", "IOError", "ConnectionError", "ConnectionRefusedError",
+        "ClientError", "ClientConnectionError", "ClientConnectorError", "ClientOSError", "WSServerHandshakeError",
+        "WebSocketException", "InvalidHandshake", "InvalidStatus", "InvalidStatusCode", "InvalidMessage",
+        "WebSocketBadStatusException", "WebSocketAddressException", "WebSocketConnectionClosedException",
+    }
+)
+
+
+def _unguarded_reconnect_finding(ctx, function: Function | None, loop, ancestors):
+    """A reconnect loop whose retry handlers do not catch what connecting raises: ``while
+    running: try: ws = await session.ws_connect(url) ... except (MyApiError,): continue``. The
+    first failed reconnect (the server restarting) escapes the loop and ends the session."""
+    model = ctx.model
+    if _test_file(ctx.source.path) or in_test_function(function):
+        return None
+    for node, inner in _walk(loop.body, into_loops=False):
+        if not isinstance(node, cst.Call) or call_side(model, node) != CLIENT:
+            continue
+        guard = next((a for a in reversed(inner) if isinstance(a, cst.Try) and _in_try_body(a, inner)), None)
+        if guard is None or not any(_retries(handler) for handler in guard.handlers):
+            return None  # no retry the author meant: the loop is judged as a session, if it is one
+        if any(_catches_connect_errors(model, handler) for handler in guard.handlers):
+            return None
+        if _reconnected(model, function, ancestors, 0, set(), only_raising=True):
+            return None
+        return ctx.report(
+            RULE_ID,
+            loop.test if isinstance(loop, cst.While) else loop.iter,
+            "this reconnect loop retries only on the errors its handlers name; what the connect call "
+            "raises when the server is briefly unreachable escapes the loop and ends the session for good",
+            related=[(node, "connecting again here can fail"), (guard.handlers[0], "these handlers do not catch it")],
+        )
+    return None
+
+
+def _in_try_body(node: cst.Try, ancestors: tuple) -> bool:
+    index = ancestors.index(node)
+    return index + 1 < len(ancestors) and ancestors[index + 1] is node.body
+
+
+def _retries(handler: cst.ExceptHandler) -> bool:
+    """The handler goes round the loop again (``continue``, or ends without leaving it)."""
+    exits = [node for node, _ in _walk(handler.body, into_loops=False) if isinstance(node, (cst.Return, cst.Break))]
+    continues = any(isinstance(node, cst.Continue) for node, _ in _walk(handler.body, into_loops=False))
+    return continues or not exits
+
+
+def _catches_connect_errors(model, handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for element in types:
+        value = element.value if isinstance(element, cst.Element) else element
+        for name in (dotted_name(value), model.qualified(value)):
+            if name and name.rpartition(".")[2] in _CONNECT_ERRORS:
+                return True
+    return False
 
 
 def _run_forever_finding(ctx, function: Function | None, call: cst.Call, ancestors):
@@ -178,10 +244,18 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
     if _test_file(ctx.source.path) or in_test_function(function):
         return None  # a test's session is meant to end with the test
     subject, exits = _session(model, function, loop)
+    sending = subject is None
+    if sending:
+        subject, exits = _send_session(model, function, loop)
+        if subject is not None and _started_in_a_loop(model, function):
+            return None  # a loop starts the pump again: whether it reconnects is the reader's question
     if subject is None or not exits:
         return None
     only_raising = _ends_only_by_raising(loop, exits)
-    if _reconnects(model, loop) or _reconnected(model, function, ancestors, 0, set(), only_raising=only_raising):
+    raises = any(isinstance(node, (cst.Raise, cst.Call)) for node, _ in exits)
+    if _reconnects(model, loop) or _reconnected(
+        model, function, ancestors, 0, set(), only_raising=only_raising, raises=raises
+    ):
         return None
     if (
         _signals_a_reconnect(model, function) or _replaced_when_ended(model, function)
@@ -192,7 +266,13 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
         return None
     if _bounded(model, function, loop, ancestors) or _raises_but_normal_closure(model, loop, exits, ancestors):
         return None
-    if isinstance(loop, cst.For):
+    if sending:
+        message = (
+            f"this client send loop on `{subject}` ends for good when a send fails "
+            "and nothing reconnects; run the session in a reconnect loop with backoff"
+        )
+        node = loop.iter if isinstance(loop, cst.For) else loop.test
+    elif isinstance(loop, cst.For):
         message = (
             f"this client session loop over `{subject}` ends for good when the connection drops "
             "and nothing reconnects; run the session in a reconnect loop with backoff"
@@ -327,23 +407,150 @@ def _session(model, function: Function | None, loop) -> tuple[str | None, list]:
             return None, []
         return subject, [(loop.iter, "the loop ends when the connection closes"), *_explicit_exits(model, loop, function)]
     for call, protected in _receives(model, loop):
-        subject = dotted_name(call.func.value)
-        if subject is None or not _is_client(model, function, call.func.value):
+        receive = call
+        if call.func.attr.value not in RECEIVE_METHODS or not _is_client(model, function, call.func.value):
+            receive = _handle_receive(model, function, call)
+            if receive is None:
+                continue
+        subject = dotted_name(receive.func.value)
+        if subject is None:
             continue
         exits = _explicit_exits(model, loop, function)
-        if not protected and call.func.attr.value in RAISING_RECEIVES:
+        if not protected and receive.func.attr.value in RAISING_RECEIVES:
             exits.append((call, "the closed error raised here ends the loop"))
         return subject, exits
     return None, []
 
 
+def _send_session(model, function: Function | None, loop) -> tuple[str | None, list]:
+    """A pump writing to a client connection (``while True: data = await queue.get(); await
+    ws.send(data)``) and the exits it takes because a send failed or the connection closed."""
+    for node, _ in _walk(loop.body, into_loops=False):
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            continue
+        if node.func.attr.value not in SEND_METHODS or not _is_client(model, function, node.func.value):
+            continue
+        subject = dotted_name(node.func.value)
+        exits = [
+            (exit_node, label)
+            for exit_node, label in _explicit_exits(model, loop, function)
+            if isinstance(exit_node, (cst.Return, cst.Break)) and _ends_the_session(model, function, loop, exit_node)
+        ]
+        if subject is not None and exits:
+            return subject, exits
+    return None, []
+
+
+def _started_in_a_loop(model, function: Function | None) -> bool:
+    """Some call or spawn of the pump's function sits in a loop of the file."""
+    if function is None:
+        return False
+    by_node = model.per_file("functions_by_node", lambda model: {f.node: f for f in model.functions})
+    for node, ancestors in model.per_file("names_by_last_part", _names_by_last_part).get(function.name, ()):
+        owner, local = _owner(by_node, ancestors)
+        if owner is not function and _may_name(function, node, owner):
+            if any(isinstance(a, (cst.For, cst.While)) for a in local):
+                return True
+    return False
+
+
+def _ends_the_session(model, function: Function | None, loop, exit_node) -> bool:
+    """What the pump does as it gives up ends the whole session, not only the pump: it closes
+    the connection, or raises a flag or event that a loop of another function of the file
+    reads (the reader's ``if self._stop.is_set(): return``). A pump that just stops leaves
+    the session to its reader, whose own end is judged there."""
+    if function is None:
+        return False
+    if isinstance(exit_node, cst.Return):
+        handler = next(
+            (a for a in _ancestors_in(loop.body, exit_node) if isinstance(a, cst.ExceptHandler)), None
+        )
+        after = [handler.body] if handler is not None else []
+    else:
+        after = _statements_after(function.node.body, loop)
+    flags = _flags_read_by_other_loops(model, function)
+    for statement in after:
+        for node, _ in _walk(statement, into_loops=True):
+            if not isinstance(node, cst.Call):
+                continue
+            reached = [node]
+            method = model.connections.function_named(node.func, function)
+            if method is not None and method is not function:
+                reached += [n for n, _ in _walk(method.node.body, into_loops=True) if isinstance(n, cst.Call)]
+            for call in reached:
+                if not isinstance(call.func, cst.Attribute):
+                    continue
+                if call.func.attr.value in ("close", "aclose") and model.connections.is_connection(call.func.value, method or function):
+                    return True
+                if call.func.attr.value == "set" and dotted_name(call.func.value) in flags:
+                    return True
+        for node, _ in _walk(statement, into_loops=True):
+            if isinstance(node, cst.Assign) and any(dotted_name(t.target) in flags for t in node.targets):
+                return True
+    return False
+
+
+def _ancestors_in(root: cst.CSTNode, target: cst.CSTNode) -> tuple:
+    for node, ancestors in _walk(root, into_loops=True):
+        if node is target:
+            return ancestors
+    return ()
+
+
+def _statements_after(body: cst.CSTNode, loop) -> list:
+    """The statements that follow ``loop`` in the block that holds it."""
+    for node in (body, *(node for node, _ in _walk(body, into_loops=True))):
+        if isinstance(node, cst.IndentedBlock) and loop in node.body:
+            return list(node.body[node.body.index(loop) + 1 :])
+    return []
+
+
+def _flags_read_by_other_loops(model, function: Function) -> set[str]:
+    """Names (``self._stop``, ``closing``) that loops of the file's other functions read."""
+    return {
+        name
+        for other in model.functions
+        if other is not function
+        for loop, _ in _loops(other.node.body)
+        for name in _names_in(loop)
+    }
+
+
+def _names_in(loop) -> set[str]:
+    return {
+        name
+        for node, _ in _walk(loop, into_loops=False)
+        if isinstance(node, (cst.Name, cst.Attribute)) and (name := dotted_name(node)) is not None
+    }
+
+
+def _handle_receive(model, function: Function | None, call: cst.Call, depth: int = 0) -> cst.Call | None:
+    """``self.recv()`` of a class whose ``recv`` reads its client connection (``return
+    parse(await self._connection.recv())``, directly or through its other methods): the
+    receive on the connection it reaches. The class is a handle of that connection."""
+    method = model.connections.function_named(call.func, function)
+    if method is None or method is function or depth >= 3:
+        return None
+    for node, _ in _walk(method.node.body, into_loops=False):
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            continue
+        if node.func.attr.value in RECEIVE_METHODS and _is_client(model, method, node.func.value):
+            return node
+        inner = _handle_receive(model, method, node, depth + 1)
+        if inner is not None:
+            return inner
+    return None
+
+
 def _receives(model, loop: cst.While) -> list[tuple[cst.Call, bool]]:
-    """Receive calls directly in the loop, and whether a handler of the closed error covers each."""
+    """Receive calls (and calls of the class's own methods) directly in the loop, and whether
+    a handler of the closed error covers each."""
     found: list[tuple[cst.Call, bool]] = []
     for node, ancestors in _walk(loop.body, into_loops=False):
         if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
             continue
-        if node.func.attr.value in RECEIVE_METHODS:
+        # A method of the loop's own class may be a handle's receive (``self.next_event()``).
+        if node.func.attr.value in RECEIVE_METHODS or dotted_name(node.func.value) == "self":
             found.append((node, any(_in_try_body_catching(model, a, ancestors) for a in ancestors)))
     return found
 
@@ -377,7 +584,7 @@ def _explicit_exits(model, loop: cst.For | cst.While, function: Function | None)
                 elif below is ancestor.orelse and isinstance(below, cst.Else) and _names_close_frame(ancestor.test):
                     # The fall-through of a ``msg.type`` dispatch gets the Close frames.
                     error_driven = True
-                elif _names_shutdown(ancestor.test) and error_driven:
+                elif error_driven and (_names_shutdown(ancestor.test) or _signalled_elsewhere(model, ancestor.test, function)):
                     error_driven = False  # the disconnect was asked for
                     break
         if error_driven:
@@ -446,6 +653,43 @@ def _names_close_frame(test: cst.BaseExpression, members: frozenset[str] | None 
         and (dotted_name(node.value) or "").endswith("WSMsgType")
         for node, _ in _walk(test, into_loops=True)
     )
+
+
+def _signalled_elsewhere(model, test: cst.BaseExpression, function: Function | None) -> bool:
+    """The test reads a flag or event that another function of the file raises on its normal
+    path (not in an ``except`` handler, not in ``__init__``): ``if input_ended.is_set():``
+    after the sender's ``input_ended.set()``, ``if self._closing:`` after ``close()`` set it.
+    The exit it guards is the session's deliberate end, announced by its own code."""
+    wanted = _flag_tests(test)
+    if not wanted:
+        return False
+    for other in model.functions:
+        if other is function or other.name == "__init__":
+            continue
+        for node, ancestors in _walk(other.node.body, into_loops=True):
+            if any(isinstance(a, (cst.ExceptHandler, cst.ExceptStarHandler)) for a in ancestors):
+                continue
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "set":
+                if (dotted_name(node.func.value), "set") in wanted:
+                    return True
+            elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in ("True", "False"):
+                if any((dotted_name(t.target), node.value.value) in wanted for t in node.targets):
+                    return True
+    return False
+
+
+def _flag_tests(test: cst.BaseExpression) -> set[tuple[str | None, str]]:
+    """What makes ``test`` true: ``e.is_set()`` -> (e, "set"), ``self.f`` -> (self.f, "True"),
+    ``not self.f`` -> (self.f, "False"); through ``and``/``or``."""
+    if isinstance(test, cst.BooleanOperation):
+        return _flag_tests(test.left) | _flag_tests(test.right)
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    inner = test.expression if negated else test
+    if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "is_set":
+        return set() if negated or inner.args else {(dotted_name(inner.func.value), "set")}
+    if isinstance(inner, (cst.Name, cst.Attribute)) and dotted_name(inner) is not None:
+        return {(dotted_name(inner), "False" if negated else "True")}
+    return set()
 
 
 def _names_shutdown(test: cst.BaseExpression) -> bool:
@@ -544,15 +788,21 @@ def _ends_only_by_raising(loop, exits: list) -> bool:
 
 def _reconnected(
     model, function: Function | None, ancestors: tuple, depth: int, visited: set, passed_as: frozenset = frozenset(),
-    only_raising: bool = False,
+    only_raising: bool = False, raises: bool = False,
 ) -> bool:
     """Whether the code at ``ancestors`` in ``function`` is re-run by a reconnect loop.
 
     ``passed_as``: parameter names through which the session function was handed to this
     one (``run_forever(self._listen)``); calling them re-runs the session. ``only_raising``:
-    the session ends only by raising (see ``Project.loop_reconnects``).
+    the session ends only by raising (see ``Project.loop_reconnects``). ``raises``: some of its
+    ends raise the closed error (or one of its own) out of it, which a handler between the
+    reconnect loop and the session may answer by leaving the reconnect loop.
     """
-    if any(isinstance(a, (cst.For, cst.While)) and _reconnects(model, a, passed_as) for a in ancestors):
+    if any(
+        isinstance(a, (cst.For, cst.While)) and _reconnects(model, a, passed_as)
+        and not (raises and _left_on_a_disconnect(model, ancestors[index + 1 :], function))
+        for index, a in enumerate(ancestors)
+    ):
         return True
     if function is None or depth >= _MAX_CALL_DEPTH or function.name in visited:
         return False
@@ -563,8 +813,40 @@ def _reconnected(
     if not sites:
         return _rerun_by_package(model, function, only_raising)
     return bool(sites) and all(
-        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2], only_raising)
+        site is _UNKNOWN_USE or _reconnected(model, site[0], site[1], depth + 1, visited, site[2], only_raising, raises)
         for site in sites
+    )
+
+
+def _left_on_a_disconnect(model, below: tuple, function: Function | None) -> bool:
+    """A handler of the closed error between a reconnect loop and the session (``below``:
+    the statements from the loop's body down) leaves the reconnect loop: ``except
+    ConnectionClosedOK: return`` in ``async for ws in connect(uri)``. Not when the exit is
+    guarded by a deliberate shutdown signal or by a count of attempts."""
+    for index, node in enumerate(below[:-1]):
+        if not isinstance(node, cst.Try) or below[index + 1] is not node.body:
+            continue
+        for handler in node.handlers:
+            if not _catches(model, [handler]):
+                continue
+            for exit_node, ancestors in _walk(handler.body, into_loops=True):
+                if not isinstance(exit_node, (cst.Return, cst.Break)):
+                    continue
+                if isinstance(exit_node, cst.Break) and any(isinstance(a, (cst.For, cst.While)) for a in ancestors):
+                    continue  # leaves a loop of the handler only
+                if any(isinstance(a, (cst.For, cst.While)) for a in below[: index]) and isinstance(exit_node, cst.Break):
+                    continue  # leaves a loop nested in the reconnect loop
+                if not any(isinstance(a, cst.If) and _deliberate_or_counted(model, a.test, function) for a in ancestors):
+                    return True
+    return False
+
+
+def _deliberate_or_counted(model, test: cst.BaseExpression, function: Function | None) -> bool:
+    if _names_shutdown(test) or _signalled_elsewhere(model, test, function):
+        return True
+    return any(
+        isinstance(node, cst.Comparison) and all(isinstance(c.operator, _ORDERINGS) for c in node.comparisons)
+        for node in (test, *(inner for inner, _ in _walk(test, into_loops=True)))
     )
 
 
@@ -608,7 +890,9 @@ def _calls_itself(function: Function) -> bool:
     """Retry by recursion: ``await self.run()`` from inside ``run``."""
     if function.name not in function.calls:
         return False
-    own = {function.name, f"self.{function.name}", f"cls.{function.name}"}
+    # A method is called through ``self``/``cls``: a bare ``connect()`` in ``connect`` is
+    # another function (the library's, imported).
+    own = {f"self.{function.name}", f"cls.{function.name}"} if function.class_name else {function.name}
     return any(
         isinstance(node, cst.Call) and dotted_name(node.func) in own
         for node, _ in _walk(function.node.body, into_loops=True)
