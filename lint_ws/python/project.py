@@ -559,12 +559,14 @@ class Project:
             callee = (method.owner, method.summary) if method is not None else None
         return callee is not None and self.connects(callee[0], callee[1])
 
-    def connects_when_marked(self, marks: dict[str, bool], module: str) -> bool:
+    def connects_when_marked(self, marks: dict[str, bool], module: str, session: Symbol) -> bool:
         """Does a function of another module of the package test one of ``marks`` (attribute
         -> whether its true value means the session ended) and connect when it says ended:
         the call in the body of an ``if`` true only when ended, or after an ``if`` true only
         while live whose body leaves, or after a filter keeping only live ones? A function
-        that opens a connection itself is the first connect, not such a gate."""
+        that opens a connection itself is the first connect, not such a gate. A mark tested
+        on ``self`` counts only in the session's class, its bases and subclasses (``session``)."""
+        related = {*self.lineage(session), *self.subclasses(session)}
         for module_path, summary in self._searched(set()):
             if module_path == module or _is_test_module(module_path):
                 continue
@@ -573,7 +575,11 @@ class Project:
                     continue
                 owner = Symbol(module_path, class_name) if class_name is not None else None
                 for tested, kind, first, last in function["gates"]:
-                    ended = {marks[attr] != negated for attr, negated in tested if attr in marks}
+                    ended = {
+                        marks[attr.removeprefix("self.")] != negated
+                        for attr, negated in tested
+                        if attr.removeprefix("self.") in marks and (not attr.startswith("self.") or owner in related)
+                    }
                     if len(ended) != 1:
                         continue
                     says_ended = ended.pop()

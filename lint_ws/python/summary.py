@@ -44,7 +44,7 @@ from lint_ws.python.names import (
 )
 
 # Bumped whenever the shape of a summary changes: the index keys cached summaries by it.
-VERSION = 6
+VERSION = 7
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _TASK_SPAWNS = frozenset({"create_task", "ensure_future"})
@@ -518,15 +518,17 @@ def _caught_names(handler: ast.ExceptHandler) -> list[str]:
 
 
 def _tested_attributes(test: ast.expr, negated: bool = False) -> list[list]:
-    """``a and not x._closed and y.live`` -> ``[["_closed", True], ["live", False]]``: the
-    attributes an ``and`` chain (or one test) requires, and whether each is negated."""
+    """``a and not x._closed and self.live`` -> ``[["_closed", True], ["self.live", False]]``:
+    the attributes an ``and`` chain (or one test) requires, and whether each is negated; an
+    attribute of ``self`` keeps the prefix (it is the gate's own instance's)."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _tested_attributes(test.operand, not negated)
         return inner if len(inner) == 1 else []
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and not negated:
         return [tested for value in test.values for tested in _tested_attributes(value)]
     if isinstance(test, ast.Attribute):
-        return [[test.attr, negated]]
+        on_self = isinstance(test.value, ast.Name) and test.value.id == "self"
+        return [[f"self.{test.attr}" if on_self else test.attr, negated]]
     return []
 
 

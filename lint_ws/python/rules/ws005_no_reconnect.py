@@ -800,7 +800,7 @@ def _reconnected(
     """
     if any(
         isinstance(a, (cst.For, cst.While)) and _reconnects(model, a, passed_as)
-        and not (raises and _left_on_a_disconnect(model, ancestors[index + 1 :], function))
+        and not (raises and _left_on_a_disconnect(model, a, ancestors[index + 1 :], function))
         for index, a in enumerate(ancestors)
     ):
         return True
@@ -818,11 +818,13 @@ def _reconnected(
     )
 
 
-def _left_on_a_disconnect(model, below: tuple, function: Function | None) -> bool:
-    """A handler of the closed error between a reconnect loop and the session (``below``:
+def _left_on_a_disconnect(model, loop, below: tuple, function: Function | None) -> bool:
+    """A handler of the closed error between a reconnect ``loop`` and the session (``below``:
     the statements from the loop's body down) leaves the reconnect loop: ``except
     ConnectionClosedOK: return`` in ``async for ws in connect(uri)``. Not when the exit is
-    guarded by a deliberate shutdown signal or by a count of attempts."""
+    guarded by a deliberate shutdown signal, by a count of attempts, by the loop's own
+    condition being false, or by the caught error not being a drop."""
+    flags = _loop_flags(loop)
     for index, node in enumerate(below[:-1]):
         if not isinstance(node, cst.Try) or below[index + 1] is not node.body:
             continue
@@ -836,7 +838,12 @@ def _left_on_a_disconnect(model, below: tuple, function: Function | None) -> boo
                     continue  # leaves a loop of the handler only
                 if any(isinstance(a, (cst.For, cst.While)) for a in below[: index]) and isinstance(exit_node, cst.Break):
                     continue  # leaves a loop nested in the reconnect loop
-                if not any(isinstance(a, cst.If) and _deliberate_or_counted(model, a.test, function) for a in ancestors):
+                transient = _transient_tests((handler, *ancestors))
+                if not any(
+                    isinstance(a, cst.If)
+                    and (_deliberate_or_counted(model, a.test, function) or _deliberate(a.test, flags, transient))
+                    for a in ancestors
+                ):
                     return True
     return False
 
@@ -1414,8 +1421,9 @@ def _replaced_when_ended(model, function: Function | None) -> bool:
         if _connects_when_ended(other, marks, connecting):
             return True
     package = model.package
-    return package is not None and package.project.connects_when_marked(
-        {attr: meaning == _ENDED for attr, meaning in marks.items()}, package.module
+    symbol = package.symbol(function.owner_class) if package is not None else None
+    return symbol is not None and package.project.connects_when_marked(
+        {attr: meaning == _ENDED for attr, meaning in marks.items()}, package.module, symbol
     )
 
 
