@@ -133,13 +133,18 @@ def _retries(handler: cst.ExceptHandler) -> bool:
 
 
 def _catches_connect_errors(model, handler: cst.ExceptHandler) -> bool:
+    return _handler_names_any(model, handler, _CONNECT_ERRORS)
+
+
+def _handler_names_any(model, handler: cst.ExceptHandler, errors: frozenset[str]) -> bool:
+    """A bare ``except``, or one naming an error of ``errors`` (by last name component)."""
     if handler.type is None:
         return True
     types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
     for element in types:
         value = element.value if isinstance(element, cst.Element) else element
         for name in (dotted_name(value), model.qualified(value)):
-            if name and name.rpartition(".")[2] in _CONNECT_ERRORS:
+            if name and name.rpartition(".")[2] in errors:
                 return True
     return False
 
@@ -634,16 +639,7 @@ def _ends_by_flag(node: cst.CSTNode, flags: dict[str, bool], owner=None) -> bool
 
 
 def _catches(model, handlers) -> bool:
-    for handler in handlers:
-        if handler.type is None:
-            return True
-        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
-        for element in types:
-            value = element.value if isinstance(element, cst.Element) else element
-            for name in (dotted_name(value), model.qualified(value)):
-                if name and name.rpartition(".")[2] in CLOSED_ERRORS:
-                    return True
-    return False
+    return any(_handler_names_any(model, handler, CLOSED_ERRORS) for handler in handlers)
 
 
 def _names_close_frame(test: cst.BaseExpression, members: frozenset[str] | None = None) -> bool:
