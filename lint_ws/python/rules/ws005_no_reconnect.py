@@ -54,7 +54,6 @@ CLOSED_ERRORS = frozenset(
 )
 # Close/Error frames of aiohttp's ``WSMsgType``.
 _CLOSE_FRAMES = frozenset({"CLOSE", "CLOSED", "CLOSING", "ERROR"})
-_SHUTDOWN_NAME = re.compile(r"stop|shut|closing|running|cancel|exit|quit|terminat|alive", re.IGNORECASE)
 _RETRY_DECORATOR = re.compile(r"(^|\.)(retry\w*|on_exception|on_predicate|reconnect\w*)$")
 _MAX_CALL_DEPTH = 4
 _SPAWNERS = frozenset({"create_task", "ensure_future", "start_soon", "spawn", "run_coroutine_threadsafe", "submit"})
@@ -254,6 +253,8 @@ def _session_finding(ctx, function: Function | None, loop, ancestors):
         subject, exits = _send_session(model, function, loop)
         if subject is not None and _started_in_a_loop(model, function):
             return None  # a loop starts the pump again: whether it reconnects is the reader's question
+    if subject is not None:
+        exits = [(node, label) for node, label in exits if not _never_taken(model, _ancestors_in(loop, node))]
     if subject is None or not exits:
         return None
     only_raising = _ends_only_by_raising(loop, exits)
@@ -495,6 +496,34 @@ def _ends_the_session(model, function: Function | None, loop, exit_node) -> bool
     return False
 
 
+def _never_taken(model, ancestors: tuple) -> bool:
+    """An enclosing ``if`` that requires a name nothing in the module ever sets true
+    (``closing_ws = False`` its only assignment): the exit under it is never taken."""
+    for ancestor in ancestors:
+        if not isinstance(ancestor, cst.If):
+            continue
+        required = [ancestor.test]
+        if isinstance(ancestor.test, cst.BooleanOperation) and isinstance(ancestor.test.operator, cst.And):
+            required = [ancestor.test.left, ancestor.test.right]
+        if any(isinstance(test, cst.Name) and _only_ever_false(model, test.value) for test in required):
+            return True
+    return False
+
+
+def _only_ever_false(model, name: str) -> bool:
+    values = []
+    for node, _ in _walk(model.module, into_loops=True, into_functions=True):
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if any(isinstance(target, cst.Name) and target.value == name for target in targets):
+                values.append(node.value)
+        elif isinstance(node, (cst.For, cst.CompFor, cst.AsName, cst.NamedExpr)):
+            bound = node.target if not isinstance(node, cst.AsName) else node.name
+            if isinstance(bound, cst.Name) and bound.value == name:
+                return False
+    return bool(values) and all(isinstance(value, cst.Name) and value.value == "False" for value in values)
+
+
 def _ancestors_in(root: cst.CSTNode, target: cst.CSTNode) -> tuple:
     for node, ancestors in _walk(root, into_loops=True):
         if node is target:
@@ -589,7 +618,7 @@ def _explicit_exits(model, loop: cst.For | cst.While, function: Function | None)
                 elif below is ancestor.orelse and isinstance(below, cst.Else) and _names_close_frame(ancestor.test):
                     # The fall-through of a ``msg.type`` dispatch gets the Close frames.
                     error_driven = True
-                elif error_driven and (_names_shutdown(ancestor.test) or _signalled_elsewhere(model, ancestor.test, function)):
+                elif error_driven and _signalled_elsewhere(model, ancestor.test, function):
                     error_driven = False  # the disconnect was asked for
                     break
         if error_driven:
@@ -686,13 +715,6 @@ def _flag_tests(test: cst.BaseExpression) -> set[tuple[str | None, str]]:
     if isinstance(inner, (cst.Name, cst.Attribute)) and dotted_name(inner) is not None:
         return {(dotted_name(inner), "False" if negated else "True")}
     return set()
-
-
-def _names_shutdown(test: cst.BaseExpression) -> bool:
-    for node in (test, *(inner for inner, _ in _walk(test, into_loops=True))):
-        if isinstance(node, cst.Name) and _SHUTDOWN_NAME.search(node.value):
-            return True
-    return False
 
 
 # -- which connections are clients ---------------------------------------------------------
@@ -845,7 +867,7 @@ def _left_on_a_disconnect(model, loop, below: tuple, function: Function | None) 
 
 
 def _deliberate_or_counted(model, test: cst.BaseExpression, function: Function | None) -> bool:
-    if _names_shutdown(test) or _signalled_elsewhere(model, test, function):
+    if _signalled_elsewhere(model, test, function):
         return True
     return any(
         isinstance(node, cst.Comparison) and all(isinstance(c.operator, _ORDERINGS) for c in node.comparisons)
@@ -1093,7 +1115,7 @@ def _leaves_on_its_own(loop, task: str) -> bool:
         transient = _transient_tests(ancestors)
         if not any(
             isinstance(a, cst.If)
-            and (_names_shutdown(a.test) or _deliberate(a.test, flags, transient) or _reads_any(a.test, verdicts))
+            and (_deliberate(a.test, flags, transient) or _reads_any(a.test, verdicts))
             for a in ancestors
         ):
             return True
