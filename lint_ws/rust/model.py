@@ -7,7 +7,7 @@ call which, which are tests, and what the names in scope stand for.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import NamedTuple
 
@@ -954,18 +954,26 @@ def _tuple_names(pattern: Node | None) -> list[str | None]:
     return names
 
 
-def _drained_by_pump(name: str, declaration: Node, depth: int) -> bool:
-    """Whether the queue receiver ``name`` bound by ``declaration`` is received from in a
-    loop that writes to a connection, directly or after a tuple hands it to another name."""
+def references_to_binding(name: str, declaration: Node) -> Iterator[Node]:
+    """The identifiers after ``declaration`` in its scope that refer to the local ``name``
+    it binds (not to a later shadowing binding of the same name)."""
     scope = declaration.parent
-    if scope is None or depth > 3:
-        return False
+    if scope is None:
+        return
     for node in descendants_of_type(scope, "identifier"):
         if node.start_byte < declaration.end_byte or text(node) != name:
             continue
         binding = local_binding(name, node)
-        if binding is None or binding.pattern_owner is None or binding.pattern_owner.id != declaration.id:
-            continue
+        if binding is not None and binding.pattern_owner is not None and binding.pattern_owner.id == declaration.id:
+            yield node
+
+
+def _drained_by_pump(name: str, declaration: Node, depth: int) -> bool:
+    """Whether the queue receiver ``name`` bound by ``declaration`` is received from in a
+    loop that writes to a connection, directly or after a tuple hands it to another name."""
+    if depth > 3:
+        return False
+    for node in references_to_binding(name, declaration):
         parent = node.parent
         if parent.type == "field_expression" and parent.child_by_field_name("value") == node:
             call = parent.parent

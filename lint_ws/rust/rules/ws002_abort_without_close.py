@@ -22,6 +22,7 @@ from lint_ws.rust.model import (
     is_task_handle,
     local_binding,
     reachable_from_drop,
+    references_to_binding,
     spawn_calls,
     task_is_pump,
 )
@@ -101,14 +102,8 @@ def _dropped_join_sets(ctx, model: RustModel, original: bytes, destructor_path) 
 def _later_uses(name: str, declaration: Node) -> list[Node] | None:
     """The receivers of ``name.spawn(..)`` (and size queries) in the declaration's scope
     that refer to it; None when it is used in any other way."""
-    scope = declaration.parent
     uses = []
-    for node in descendants_of_type(scope, "identifier"):
-        if node.start_byte < declaration.end_byte or text(node) != name:
-            continue
-        binding = local_binding(name, node)
-        if binding is None or binding.pattern_owner is None or binding.pattern_owner.id != declaration.id:
-            continue
+    for node in references_to_binding(name, declaration):
         field = node.parent
         call = field.parent if field is not None and field.type == "field_expression" else None
         if call is None or call.type != "call_expression" or field.child_by_field_name("value") != node:
