@@ -106,6 +106,47 @@ class Site:
 SITE_METHODS = frozenset({"put_nowait", "send_nowait", "cancel", "put"})  # put: behind a full-queue check
 
 
+class _FalseOnlyNames(cst.CSTVisitor):
+    """Names by every value assigned to them in the module, and names bound some other way."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[cst.BaseExpression]] = {}
+        self.rebound: set[str] = set()
+
+    def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name) and value is not None:
+            self.values.setdefault(target.value, []).append(value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._assigned(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._assigned(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._assigned(node.target, node.value)
+
+    def _bound(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.rebound.add(target.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bound(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bound(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._bound(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bound(node.target)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._bound(node.name)
+
+
 class _Indexer(cst.CSTVisitor):
     def __init__(self) -> None:
         self.imports: dict[str, str] = {}
@@ -405,6 +446,17 @@ class PythonModel(PerFileAnswers):
         indexer = _Indexer()
         _drive(indexer, self.module)
         return indexer
+
+    @cached_property
+    def names_only_ever_false(self) -> frozenset[str]:
+        """Names whose every assignment in the module is ``False`` (``closing = False`` and
+        nothing sets it otherwise): a test of one is never true."""
+        collector = _FalseOnlyNames()
+        self.module.visit(collector)
+        return frozenset(
+            name for name, values in collector.values.items()
+            if name not in collector.rebound and all(isinstance(v, cst.Name) and v.value == "False" for v in values)
+        )
 
     @property
     def imports(self) -> dict[str, str]:

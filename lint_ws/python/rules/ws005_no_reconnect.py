@@ -505,23 +505,9 @@ def _never_taken(model, ancestors: tuple) -> bool:
         required = [ancestor.test]
         if isinstance(ancestor.test, cst.BooleanOperation) and isinstance(ancestor.test.operator, cst.And):
             required = [ancestor.test.left, ancestor.test.right]
-        if any(isinstance(test, cst.Name) and _only_ever_false(model, test.value) for test in required):
+        if any(isinstance(test, cst.Name) and test.value in model.names_only_ever_false for test in required):
             return True
     return False
-
-
-def _only_ever_false(model, name: str) -> bool:
-    values = []
-    for node, _ in _walk(model.module, into_loops=True, into_functions=True):
-        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            if any(isinstance(target, cst.Name) and target.value == name for target in targets):
-                values.append(node.value)
-        elif isinstance(node, (cst.For, cst.CompFor, cst.AsName, cst.NamedExpr)):
-            bound = node.target if not isinstance(node, cst.AsName) else node.name
-            if isinstance(bound, cst.Name) and bound.value == name:
-                return False
-    return bool(values) and all(isinstance(value, cst.Name) and value.value == "False" for value in values)
 
 
 def _ancestors_in(root: cst.CSTNode, target: cst.CSTNode) -> tuple:
