@@ -14,7 +14,9 @@ same function, a reconnect after the loop (a call that opens a client connection
 or through the project's functions, or runs the function again), or callers anywhere in
 the project that all run it again from a loop (``Crate.restarted``, through resolved calls
 across files). Watching a shutdown flag does not make the loop's error exits graceful; only
-exits on network failures are reported. Tests are not sessions.
+exits on network failures are reported. Tests are not sessions, and neither is a session
+whose end belongs to someone else: a peer that is the program's own listener, a drain that
+hands every result to its caller's channel, a reader that a one-shot ``main`` forgets.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from typing import NamedTuple
 
 from tree_sitter import Node
 
-from lint_ws.rust.model import binding_chain
-from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, method_call_parts, text, walk
+from lint_ws.rust.model import base_expression, binding_chain, local_binding
+from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, enclosing, method_call_parts, text, walk
 
 RULE_ID = "WS005"
 
@@ -44,10 +46,17 @@ PANICKING_METHODS = frozenset({"unwrap", "expect"})
 WRAPPING_CONSTRUCTORS = frozenset({"new", "from", "wrap"})
 # Stream combinators that run until the stream ends: the combinator form of a `while let`.
 STREAM_DRAINS = frozenset({"for_each", "try_for_each", "for_each_concurrent", "try_for_each_concurrent", "forward"})
+# The drains whose closure sees each received result whole, its errors included.
+WHOLE_ITEM_DRAINS = frozenset({"for_each", "for_each_concurrent"})
 # Methods that keep a received result's failure as it is (unlike `msg.into_text()`).
 RESULT_ADAPTERS = frozenset(
     {"as_ref", "as_mut", "transpose", "map_err", "ok_or", "ok_or_else", "context", "with_context", "err", "ok"}
 )
+# Channel sends that hand an item to whoever holds the receiving end.
+CHANNEL_SENDS = frozenset({"send", "unbounded_send", "try_send", "send_async", "blocking_send"})
+# A loopback URL or socket address with its port: `ws://localhost:8080/socket`, `127.0.0.1:8080`.
+LOOPBACK_PORT = re.compile(r"^(?:wss?://)?(?:localhost|127\.0\.0\.1|\[::1\])(?::(\d+))(?:[/?#]|$)")
+BOUND_PORT = re.compile(r":(\d+)$")
 
 
 def _is_client_connect(call: Node, tungstenite_imports: frozenset[str]) -> bool:
@@ -263,9 +272,13 @@ class _Analysis:
         exits = self._exits(loop, receives, sends, derived)
         if not exits:
             return None
+        network_call = (receives or sends)[0]
+        connection = method_call_parts(network_call)[0]
+        if self._talks_to_own_listener(connection) or _program_ends_first(loop, connection, function):
+            return None
         if self._restarted_after(loop, function, exits) or self._restarted_by_callers(function, loop):
             return None
-        return exits[0], (receives or sends)[0]
+        return exits[0], network_call
 
     def drained_client(self, call: Node) -> Node | None:
         """For ``read.for_each(..)`` / ``read.forward(..)`` on a client stream that nothing
@@ -279,12 +292,118 @@ class _Analysis:
         function = self.model.function_at(call)
         if function is None or function.is_test or self.model.in_test(call) or not self.is_client(stream):
             return None
-        if _enclosing_loop(call) is not None or self._restarted_by_callers(function, call):
+        if _enclosing_loop(call) is not None or self._talks_to_own_listener(stream):
+            return None
+        if _program_ends_first(call, stream, function):
+            return None
+        if self._forwards_items_to_caller(call, function) or self._restarted_by_callers(function, call):
             return None
         drain = Exit(call, "the end of the stream", False)
         if self._restarted_after(call, function, [drain]):
             return None
         return stream
+
+    # --- sessions whose end is someone else's to handle ----------------------------------
+
+    @cached_property
+    def listened_ports(self) -> frozenset[str]:
+        """Ports this file's listeners bind by a literal address: ``TcpListener::bind("127.0.0.1:8080")``."""
+        ports = set()
+        for call in self.model.nodes_of_type("call_expression"):
+            path = callee_path(call)
+            if path is None or not path.endswith("Listener::bind"):
+                continue
+            address = self._string_argument(call)
+            port = BOUND_PORT.search(address) if address is not None else None
+            if port is not None:
+                ports.add(port.group(1))
+        return frozenset(ports)
+
+    def _talks_to_own_listener(self, connection: Node) -> bool:
+        """Whether ``connection`` was opened to a loopback port a listener of this program binds:
+        the peer is the program itself (a demo talking to its own server), which cannot come
+        back without the program, so there is nothing to reconnect to."""
+        if not self.listened_ports:
+            return False
+        for connect in self._opening_connects(connection):
+            url = self._string_argument(connect)
+            port = LOOPBACK_PORT.match(url) if url is not None else None
+            if port is not None and port.group(1) in self.listened_ports:
+                return True
+        return False
+
+    def _opening_connects(self, expression: Node, depth: int = 0) -> Iterator[Node]:
+        """The library connect calls ``expression``'s connection was opened by, through its
+        bindings and ``split()``."""
+        if depth > MAX_CALL_DEPTH:
+            return
+        for binding in binding_chain(self.model, expression):
+            if binding.value is None:
+                continue
+            for call in descendants_of_type(binding.value, "call_expression"):
+                if _is_client_connect(call, self.tungstenite_imports):
+                    yield call
+                parts = method_call_parts(call)
+                if parts is not None and parts[1] == "split":
+                    yield from self._opening_connects(parts[0], depth + 1)
+
+    def _string_argument(self, call: Node) -> str | None:
+        """The first argument of ``call`` when it is a string literal, directly or through a
+        local or a constant of this file."""
+        arguments = call.child_by_field_name("arguments")
+        if arguments is None or not arguments.named_children:
+            return None
+        value = base_expression(arguments.named_children[0])
+        if value.type == "identifier":
+            binding = local_binding(text(value), value)
+            value = binding.value if binding is not None and binding.value is not None else self.constants.get(text(value))
+        if value is None or value.type != "string_literal":
+            return None
+        return "".join(text(c) for c in value.named_children if c.type == "string_content")
+
+    @cached_property
+    def constants(self) -> dict[str, Node]:
+        constants = {}
+        for item in self.model.nodes_of_type("const_item", "static_item"):
+            name, value = item.child_by_field_name("name"), item.child_by_field_name("value")
+            if name is not None and value is not None:
+                constants[text(name)] = value
+        return constants
+
+    def _forwards_items_to_caller(self, drain: Node, function) -> bool:
+        """``read.for_each(|item| .. on_message.send(item))`` where ``on_message`` is a parameter
+        of the function: every received item, its errors and the Close included, goes to the
+        caller's channel or callback, so the caller sees the session end and owns the restart."""
+        parts = method_call_parts(drain)
+        if parts[1] not in WHOLE_ITEM_DRAINS:
+            return False  # the `try_` drains hand the closure only what was received successfully
+        source = parts[0]
+        while source.type == "call_expression" and method_call_parts(source) is not None:
+            source, adapter = method_call_parts(source)
+            if adapter not in RESULT_ADAPTERS:
+                return False  # `read.filter_map(..)`: the items are no longer what was received
+        arguments = drain.child_by_field_name("arguments")
+        closure = next((a for a in arguments.named_children if a.type == "closure_expression"), None) if arguments else None
+        parameters = closure.child_by_field_name("parameters") if closure is not None else None
+        if parameters is None:
+            return False
+        items = {text(i) for i in descendants_of_type(parameters, "identifier")}
+        caller_given = _parameter_names(function.node)
+        for call in descendants_of_type(closure, "call_expression"):
+            parts = method_call_parts(call)
+            if parts is not None and parts[1] in CHANNEL_SENDS:
+                target = parts[0]
+            elif parts is None and call.child_by_field_name("function").type == "identifier":
+                target = call.child_by_field_name("function")  # a callback the caller passed
+            else:
+                continue
+            chain = binding_chain(self.model, target)
+            if not chain or chain[-1].name not in caller_given or chain[-1].value is not None:
+                continue
+            call_arguments = call.child_by_field_name("arguments")
+            if call_arguments is not None and any(_carries_whole_result(a, items) for a in call_arguments.named_children):
+                return True
+        return False
 
     def _received_names(self, loop: Node, receives: list[Node]) -> set[str]:
         """Names bound to what the loop received: `msg` in `while let Some(msg) = ws.next().await`."""
@@ -416,6 +535,62 @@ def _in_detached_task(node: Node) -> bool:
     return False
 
 
+def _program_ends_first(session: Node, connection: Node, function) -> bool:
+    """A session in a task that ``main`` spawns and forgets, after which ``main`` only makes
+    requests through the other handles its connect returned (``let (browser, handler) =
+    ..``) and returns: the task dies with the program when those requests are done, and a
+    connection lost earlier fails them loudly. The session is a one-shot job's driver, not a
+    long-lived session."""
+    if function.name != "main" or function.impl_type is not None or not _in_detached_task(session):
+        return False
+    body = function.body
+    spawned = next((a for a in ancestors(session) if a.parent == body), None)
+    root = _root_name(connection)
+    binding = local_binding(root, connection) if root is not None else None
+    owner = binding.pattern_owner if binding is not None else None
+    if spawned is None or owner is None or owner.type != "let_declaration" or owner.parent != body:
+        return False
+    handles = _bound_names(owner.child_by_field_name("pattern")) - {root}
+    for statement in body.named_children:
+        if statement.start_byte <= spawned.start_byte:
+            continue
+        if any(node.type in LOOPS for node in walk(statement)):
+            return False
+        for call in descendants_of_type(statement, "call_expression"):
+            if _root_name(call) not in handles and not _request_argument(call, handles):
+                return False  # anything else may run for as long as it likes
+        if statement.type == "let_declaration":
+            handles |= _bound_names(statement.child_by_field_name("pattern"))  # `let page = browser.new_page(..)`
+    return True
+
+
+def _request_argument(call: Node, handles: set[str]) -> bool:
+    """``Message::text(..)`` in ``sink.send(Message::text(..))``: a value built, without
+    waiting on anything, for a request through one of ``handles``."""
+    arguments = enclosing(call, "arguments")
+    return (
+        arguments is not None
+        and _root_name(arguments.parent) in handles
+        and next(descendants_of_type(call, "await_expression"), None) is None
+    )
+
+
+def _root_name(expression: Node) -> str | None:
+    """``page`` for ``page.goto(url).await.expect(..)``: the local a chain of calls starts from."""
+    node = expression
+    while True:
+        if node.type in ("await_expression", "try_expression", "reference_expression", "parenthesized_expression"):
+            if not node.named_children:
+                return None
+            node = node.named_children[-1]
+        elif node.type == "call_expression" and method_call_parts(node) is not None:
+            node = method_call_parts(node)[0]
+        elif node.type == "field_expression":
+            node = node.child_by_field_name("value")
+        else:
+            return text(node) if node.type == "identifier" else None
+
+
 def _enclosing_loop(node: Node) -> Node | None:
     for parent in ancestors(node):
         if parent.type == "function_item":
@@ -449,6 +624,37 @@ def _in_same_body(node: Node, loop: Node) -> bool:
         if parent.type in BOUNDARIES:
             return False
     return False
+
+
+def _parameter_names(function: Node) -> set[str]:
+    parameters = function.child_by_field_name("parameters")
+    names = set()
+    for parameter in parameters.named_children if parameters is not None else ():
+        if parameter.type == "parameter":
+            names.update(_bound_names(parameter.child_by_field_name("pattern") or parameter))
+    return names
+
+
+def _carries_whole_result(argument: Node, items: set[str]) -> bool:
+    """Whether ``argument`` is a received item itself, or a value made by a ``match`` on it
+    that has an arm for its error: the failure travels on with it."""
+    value = base_expression(argument)
+    if value.type != "identifier":
+        return False
+    if text(value) in items:
+        return True
+    binding = local_binding(text(value), value)
+    match = binding.value if binding is not None else None
+    if match is None or match.type != "match_expression":
+        return False
+    scrutinee = base_expression(match.child_by_field_name("value"))
+    if scrutinee.type != "identifier" or text(scrutinee) not in items:
+        return False
+    arms = match.child_by_field_name("body")
+    return any(
+        arm.type == "match_arm" and "Err" in _pattern_words(arm.child_by_field_name("pattern"))
+        for arm in (arms.named_children if arms is not None else ())
+    )
 
 
 def _contains(outer: Node, inner: Node) -> bool:
