@@ -94,6 +94,7 @@ class Crate:
         self.implementors: dict[str, set[str]] = {}  # trait -> the project types implementing it
         self.variants: dict[str, list[dict[str, list[str]]]] = {}  # enum name -> per enum: variant -> payload types
         self.pump_queues: set[tuple[str, str]] = set()  # (type, field): sends there feed a pump
+        self.stream_extensions: set[str] = set()  # methods every Stream has through a blanket impl
         for relative, summary in summaries.items():
             crate_dir, modules = file_module(relative)
             self.crate_names.setdefault(crate_dir.rsplit("/", 1)[-1].replace("-", "_"), crate_dir)
@@ -103,6 +104,7 @@ class Crate:
             for name, payloads in summary.get("variants", {}).items():
                 self.variants.setdefault(name, []).append(payloads)
             self.pump_queues.update(tuple(pair) for pair in summary.get("pump_queues", ()))
+            self.stream_extensions.update(summary.get("stream_extensions", ()))
             self.types.update(summary["structs"], summary["enums"])
             for index, (name, impl, trait, inline, is_test, params, returns, body) in enumerate(summary["functions"]):
                 module = (crate_dir, modules + tuple(inline.split("::")) if inline else modules)
@@ -365,7 +367,9 @@ class Crate:
         return any(self._call_sends(context, call, callees) for call, callees in self._reached(context, body))
 
     def _call_receives(self, context, call, callees) -> bool:
-        if call[0] == "method" and call[1] in RECEIVE_METHODS | STREAM_DRAINS and not callees and self.is_connection(context, call[2]):
+        if call[0] == "method" and not callees and self.is_connection(context, call[2]) and (
+            call[1] in RECEIVE_METHODS | STREAM_DRAINS or call[1] in self.stream_extensions
+        ):
             return True
         return any(self.receives(callee) for callee in callees)
 

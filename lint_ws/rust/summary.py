@@ -20,7 +20,8 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   outermost loop of the body the call sits in, 0 outside loops); ``refs``: paths of
   functions handed over as values (``spawn(run)``); ``spawns``: the bodies of the futures
   it spawns, with ``field`` naming the struct field the handle is stored in, if any;
-  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it.
+  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it;
+- ``stream_extensions``: the methods of traits that a blanket impl gives every ``Stream``.
 
 A receiver descriptor tells what the receiver is as far as one file knows:
 ``("self",)``, ``("field", name)`` for ``self.name`` (through ``&``, ``.lock()``,
@@ -169,7 +170,36 @@ def summarize_model(model) -> dict:
     return {
         "uses": uses, "globs": globs, "structs": structs, "aliases": aliases, "enums": enums, "variants": variants,
         "functions": functions, "pump_queues": _pump_queues(model),
+        "stream_extensions": _stream_extension_methods(model),
     }
+
+
+def _stream_extension_methods(model) -> list[str]:
+    """The methods of this file's traits that a blanket impl gives every ``Stream`` (``impl<St>
+    StreamExt for St where St: Stream<..> {}``): on a value, they can only poll its items."""
+    from lint_ws.rust.syntax import text
+
+    extended = set()
+    for impl in model.nodes_of_type("impl_item"):
+        trait, implemented = impl.child_by_field_name("trait"), impl.child_by_field_name("type")
+        parameters = impl.child_by_field_name("type_parameters")
+        if trait is None or implemented is None or parameters is None:
+            continue
+        name = text(implemented)
+        generic = any(text(p).split(":")[0].strip().lstrip("?") == name for p in parameters.named_children)
+        bounds = [p for p in parameters.named_children if text(p).startswith(name)]
+        bounds += [c for c in impl.named_children if c.type == "where_clause"]
+        if generic and any(re.search(r"\bStream\b", text(b)) for b in bounds):
+            extended.add(text(trait).split("<")[0].rsplit("::", 1)[-1])
+    methods = []
+    for trait in model.nodes_of_type("trait_item"):
+        name, body = trait.child_by_field_name("name"), trait.child_by_field_name("body")
+        if name is not None and body is not None and text(name) in extended:
+            methods.extend(
+                text(m.child_by_field_name("name")) for m in body.named_children
+                if m.type in ("function_item", "function_signature_item") and m.child_by_field_name("name") is not None
+            )
+    return methods
 
 
 def _variant_payloads(body: Node) -> dict[str, list[str]]:
