@@ -33,6 +33,7 @@ from lint_ws.python.model import (
     dotted_name,
     in_test_function,
     unawaited,
+    walk,
 )
 
 RULE_ID = "WS005"
@@ -54,7 +55,8 @@ CLOSED_ERRORS = frozenset(
 )
 # Close/Error frames of aiohttp's ``WSMsgType``.
 _CLOSE_FRAMES = frozenset({"CLOSE", "CLOSED", "CLOSING", "ERROR"})
-_RETRY_DECORATOR = re.compile(r"(^|\.)(retry\w*|on_exception|on_predicate|reconnect\w*)$")
+# Packages whose decorators rerun the function they decorate (their API: `@backoff.on_exception`).
+_RETRY_LIBRARIES = frozenset({"backoff", "tenacity", "retrying", "stamina"})
 _MAX_CALL_DEPTH = 4
 _SPAWNERS = frozenset({"create_task", "ensure_future", "start_soon", "spawn", "run_coroutine_threadsafe", "submit"})
 _CONNECT_NAMES = frozenset(
@@ -1207,13 +1209,33 @@ def _connecting_functions(model) -> set[str]:
 
 
 def _retried_by_decorator(model, function: Function) -> bool:
+    """A decorator of a retry library, or one of this file whose code calls the function it
+    wraps from a loop (a wrapper's ``while True: try: return await func(..)``)."""
     for decorator in function.node.decorators:
         target = decorator.decorator
         target = target.func if isinstance(target, cst.Call) else target
         name = model.qualified(target) or dotted_name(target) or ""
-        if _RETRY_DECORATOR.search(name) or name.partition(".")[0] in ("backoff", "tenacity", "retrying"):
+        if name.partition(".")[0] in _RETRY_LIBRARIES:
+            return True
+        defined = model.connections.function_named(target, None) if isinstance(target, cst.Name) else None
+        if defined is not None and _calls_a_parameter_in_a_loop(defined.node):
             return True
     return False
+
+
+def _calls_a_parameter_in_a_loop(decorator: cst.FunctionDef) -> bool:
+    """Whether ``decorator`` (or a function nested in it: the decorator a factory returns, the
+    wrapper) calls one of their parameters, the wrapped function, inside a loop."""
+    parameters = {
+        param.name.value
+        for node in walk([decorator], skip_nested=False) if isinstance(node, cst.FunctionDef)
+        for param in (*node.params.params, *node.params.posonly_params, *node.params.kwonly_params)
+    }
+    return any(
+        isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in parameters
+        for loop in walk([decorator], skip_nested=False) if isinstance(loop, (cst.For, cst.While))
+        for call in walk([loop.body], skip_nested=False)
+    )
 
 
 # -- walking -------------------------------------------------------------------------------
