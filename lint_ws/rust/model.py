@@ -170,7 +170,7 @@ class RustModel(PerFileAnswers):
         around it. Nested invocations surface one round at a time.
         """
         model = self
-        if not EXPANDED_MACROS.search(self.encoded):  # nothing to expand
+        if not SELECT_OR_JOIN.search(self.encoded) and not BRACE_MACRO.search(self.encoded):  # nothing to expand
             return model
         for _ in range(MAX_EXPANSION_ROUNDS):
             rewritten = _expand_macros(model.root, model.encoded)
@@ -197,8 +197,9 @@ def _called_names(body: Node) -> frozenset[str]:
 
 SELECT_MACROS = frozenset({"select", "select_biased"})
 JOIN_MACROS = frozenset({"join", "try_join"})
-# A `select!`/`join!`, or a brace-bodied invocation that may be an item macro.
-EXPANDED_MACROS = re.compile(rb"select|join!|!\s*\{")
+# What a file must hold for each expansion to have work: the select! walk visits every node.
+SELECT_OR_JOIN = re.compile(rb"select|join!")
+BRACE_MACRO = re.compile(rb"!\s*\{")
 MAX_EXPANSION_ROUNDS = 4
 
 
@@ -206,8 +207,10 @@ def _expand_macros(root: Node, encoded: bytes) -> bytes:
     """``encoded`` with the item macros and ``select!``/``join!`` invocations visible in
     ``root`` rewritten (see ``RustModel.expanded``); the two touch disjoint bytes."""
     buffer = bytearray(encoded)
-    _unwrap_item_macros(root, encoded, buffer)
-    _expand_select_macros(root, buffer)
+    if BRACE_MACRO.search(encoded):
+        _unwrap_item_macros(root, encoded, buffer)
+    if SELECT_OR_JOIN.search(encoded):
+        _expand_select_macros(root, buffer)
     return bytes(buffer)
 
 
