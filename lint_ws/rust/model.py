@@ -274,7 +274,7 @@ def _item_macro_contents(macro: Node, encoded: bytes) -> list[Range]:
         tokens = [t for t in block.children[1:-1] if t.type not in COMMENTS]
         if not tokens:
             continue
-        if text(tokens[0]) not in ITEM_STARTS:
+        if not _starts_like_item(tokens):
             return []
         opening, closing = block.children[0], block.children[-1]
         ranges.append(Range(opening.end_point, closing.start_point, opening.end_byte, closing.start_byte))
@@ -286,6 +286,16 @@ def _item_macro_contents(macro: Node, encoded: bytes) -> list[Range]:
     if parsed.has_error or not all(_is_item(node) for node in parsed.named_children):
         return []
     return ranges
+
+
+def _starts_like_item(tokens: list[Node]) -> bool:
+    """An item keyword or attribute first, or a macro invocation (``path::name!``)."""
+    if text(tokens[0]) in ITEM_STARTS:
+        return True
+    index = 0
+    while index + 1 < len(tokens) and tokens[index].type == "identifier" and tokens[index + 1].type == "::":
+        index += 2
+    return index + 1 < len(tokens) and tokens[index].type == "identifier" and tokens[index + 1].type == "!"
 
 
 def _is_item(node: Node) -> bool:
