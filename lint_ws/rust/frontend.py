@@ -19,6 +19,20 @@ def parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_rust.language()))
 
 
+@cache
+def _ranged_parser() -> tree_sitter.Parser:
+    """A parser of its own: its included ranges change with every call."""
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_rust.language()))
+
+
+def parse_ranges(encoded: bytes, ranges: list[tree_sitter.Range]) -> tree_sitter.Tree:
+    """The tree of ``ranges`` of ``encoded`` alone, as one text: its nodes have the file's
+    positions (a macro body's tokens parsed as code, without copying them out)."""
+    ranged = _ranged_parser()
+    ranged.included_ranges = ranges
+    return ranged.parse(encoded)
+
+
 def parse(source: SourceFile) -> tree_sitter.Tree:
     # tree-sitter recovers from errors; real, compiling code hits grammar gaps, so a tree
     # with error nodes is linted as far as it parses (SPEC section 6).

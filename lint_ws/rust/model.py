@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import NamedTuple
 
-from tree_sitter import Node
+from tree_sitter import Node, Range
 
 from lint_ws.per_file import PerFileAnswers
 
@@ -157,19 +157,23 @@ class RustModel(PerFileAnswers):
 
     @cached_property
     def expanded(self) -> RustModel:
-        """This file's model with every ``select!`` and ``join!`` body re-parsed as ordinary code.
+        """This file's model with the code inside some macros re-parsed as ordinary code.
 
         tree-sitter leaves macro bodies as flat token trees, yet ``select!`` arms hold the
-        receive loops and teardown paths the rules look for. Each arm ``pat = fut => handler,``
-        is rewritten in place to ``pat = fut ;  handler;`` with every byte offset kept, so nodes
-        of the expanded tree report spans of the original file. ``join!(a, b)`` becomes the
-        tuple ``(a, b)``. Nested invocations surface one round at a time.
+        receive loops and teardown paths the rules look for, and an item-position macro
+        (``cfg_if! { if #[cfg(..)] { items } }``, a ``macro_rules!`` wrapper adding
+        attributes to its items) holds whole functions, types and ``use``s. The file is
+        rewritten in place with every byte offset kept, so nodes of the expanded tree report
+        spans of the original file: each arm ``pat = fut => handler,`` becomes
+        ``pat = fut ;  handler;``, ``join!(a, b)`` the tuple ``(a, b)``, and an item macro's
+        wrapper tokens are blanked so its items sit in the module, ``impl`` or ``mod``
+        around it. Nested invocations surface one round at a time.
         """
         model = self
-        if b"select" not in self.encoded and b"join!" not in self.encoded:  # nothing to expand
+        if not SELECT_OR_JOIN.search(self.encoded) and not BRACE_MACRO.search(self.encoded):  # nothing to expand
             return model
-        for _ in range(MAX_SELECT_NESTING):
-            rewritten = _expand_select_macros(model.root, model.encoded)
+        for _ in range(MAX_EXPANSION_ROUNDS):
+            rewritten = _expand_macros(model.root, model.encoded)
             if rewritten == model.encoded:
                 break
             from lint_ws.rust.frontend import parser  # the front end imports this module
@@ -193,20 +197,145 @@ def _called_names(body: Node) -> frozenset[str]:
 
 SELECT_MACROS = frozenset({"select", "select_biased"})
 JOIN_MACROS = frozenset({"join", "try_join"})
-MAX_SELECT_NESTING = 4
+# What a file must hold for each expansion to have work: the select! walk visits every node.
+SELECT_OR_JOIN = re.compile(rb"select|join!")
+BRACE_MACRO = re.compile(rb"!\s*\{")
+MAX_EXPANSION_ROUNDS = 4
 
 
-def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
-    """``encoded`` with the ``select!`` invocations visible in ``root`` rewritten as blocks."""
+def _expand_macros(root: Node, encoded: bytes) -> bytes:
+    """``encoded`` with the item macros and ``select!``/``join!`` invocations visible in
+    ``root`` rewritten (see ``RustModel.expanded``); the two touch disjoint bytes."""
     buffer = bytearray(encoded)
+    if BRACE_MACRO.search(encoded):
+        _unwrap_item_macros(root, encoded, buffer)
+    if SELECT_OR_JOIN.search(encoded):
+        _expand_select_macros(root, buffer)
+    return bytes(buffer)
 
-    def blank(start: int, end: int) -> None:
-        for offset in range(start, end):
-            if buffer[offset] not in b"\r\n":
-                buffer[offset] = ord(" ")
+
+def _blank(buffer: bytearray, start: int, end: int) -> None:
+    """Spaces over ``start:end``, line breaks kept: every later offset and line stays put."""
+    for offset in range(start, end):
+        if buffer[offset] not in b"\r\n":
+            buffer[offset] = ord(" ")
+
+
+# The node types of items (and what may stand between them) in a parsed item list.
+ITEM_TYPES = frozenset(
+    {"function_item", "function_signature_item", "struct_item", "enum_item", "union_item", "impl_item", "trait_item",
+     "mod_item", "use_declaration", "type_item", "associated_type", "const_item", "static_item", "macro_definition",
+     "macro_invocation", "attribute_item", "inner_attribute_item", "extern_crate_declaration", "foreign_mod_item",
+     "line_comment", "block_comment"}
+)
+# The tokens an item can start with: a macro body starting otherwise is not parsed at all.
+ITEM_STARTS = frozenset(
+    {"#", "pub", "use", "fn", "async", "const", "unsafe", "extern", "struct", "enum", "union", "type", "impl",
+     "trait", "mod", "static", "macro_rules"}
+)
+COMMENTS = ("line_comment", "block_comment")
+
+
+def _unwrap_item_macros(root: Node, encoded: bytes, buffer: bytearray) -> None:
+    """Blank the wrapper of each item-position macro invocation (in the file, a ``mod`` or
+    an ``impl``/``trait`` body) whose brace body is a list of items, so the items take its
+    place. Function bodies are not entered: a macro there is an expression or statement
+    (``quote! { fn f() {} }`` builds tokens, it declares nothing)."""
+    pending = [root]
+    while pending:
+        container = pending.pop()
+        for item in container.named_children:
+            if item.type in ("mod_item", "impl_item", "trait_item"):
+                body = item.child_by_field_name("body")
+                if body is not None:
+                    pending.append(body)
+            elif item.type == "macro_invocation":
+                kept = _item_macro_contents(item, encoded)
+                start = item.start_byte
+                for content in kept:  # everything but the items: name, braces, `if #[cfg(..)] {`
+                    _blank(buffer, start, content.start_byte)
+                    start = content.end_byte
+                if kept:
+                    _blank(buffer, start, item.end_byte)
+
+
+def _item_macro_contents(macro: Node, encoded: bytes) -> list[Range]:
+    """The ranges of ``macro``'s body that are lists of items, in order: the whole brace
+    body, or for the cfg_if shape (``if #[cfg(a)] { .. } else if #[cfg(b)] { .. } else
+    { .. }``) each branch's contents but those compiled only for tests. Empty when the body
+    is not items: each range must start like an item and parse without error as items."""
+    body = next((child for child in macro.children if child.type == "token_tree"), None)
+    if body is None or body.child_count < 2 or body.children[0].type != "{":
+        return []
+    branches = _cfg_if_branches([t for t in body.children[1:-1] if t.type not in COMMENTS])
+    blocks = [body] if branches is None else [block for condition, block in branches if condition is None or not _is_test_attribute(f"#{text(condition)}")]
+    ranges = []
+    for block in blocks:
+        tokens = [t for t in block.children[1:-1] if t.type not in COMMENTS]
+        if not tokens:
+            continue
+        if not _starts_like_item(tokens):
+            return []
+        opening, closing = block.children[0], block.children[-1]
+        ranges.append(Range(opening.end_point, closing.start_point, opening.end_byte, closing.start_byte))
+    if not ranges:
+        return []
+    from lint_ws.rust.frontend import parse_ranges  # the front end imports this module
+
+    parsed = parse_ranges(encoded, ranges).root_node
+    if parsed.has_error or not all(_is_item(node) for node in parsed.named_children):
+        return []
+    return ranges
+
+
+def _starts_like_item(tokens: list[Node]) -> bool:
+    """An item keyword or attribute first, or a macro invocation (``path::name!``)."""
+    if text(tokens[0]) in ITEM_STARTS:
+        return True
+    index = 0
+    while index + 1 < len(tokens) and tokens[index].type == "identifier" and tokens[index + 1].type == "::":
+        index += 2
+    return index + 1 < len(tokens) and tokens[index].type == "identifier" and tokens[index + 1].type == "!"
+
+
+def _is_item(node: Node) -> bool:
+    """An item, or an item macro written with parentheses (``items!(..);``)."""
+    if node.type == "expression_statement":
+        return [child.type for child in node.named_children] == ["macro_invocation"]
+    return node.type in ITEM_TYPES
+
+
+def _cfg_if_branches(tokens: list[Node]) -> list[tuple[Node | None, Node]] | None:
+    """(condition ``[cfg(..)]``, brace block) of each branch when ``tokens`` are a cfg_if
+    chain; None otherwise."""
+    branches = []
+    index = 0
+    while True:
+        head = tokens[index : index + 4]
+        if len(head) == 4 and [t.type for t in head[:2]] == ["if", "#"] and _is_brace_tree(head[3]) and head[2].type == "token_tree":
+            branches.append((head[2], head[3]))
+            index += 4
+        elif branches and len(head) == 1 and _is_brace_tree(head[0]):
+            branches.append((None, head[0]))  # the final `else { .. }`
+            return branches
+        else:
+            return None
+        if index == len(tokens):
+            return branches
+        if text(tokens[index]) != "else":
+            return None
+        index += 1
+
+
+def _is_brace_tree(node: Node) -> bool:
+    return node.type == "token_tree" and node.child_count >= 2 and node.children[0].type == "{"
+
+
+def _expand_select_macros(root: Node, buffer: bytearray) -> None:
+    """Rewrite in ``buffer`` the ``select!`` invocations visible in ``root`` as blocks."""
 
     def put(node: Node, replacement: bytes) -> None:
-        blank(node.start_byte, node.end_byte)
+        _blank(buffer, node.start_byte, node.end_byte)
         buffer[node.start_byte : node.start_byte + len(replacement)] = replacement
 
     for macro in descendants_of_type(root, "macro_invocation"):
@@ -215,13 +344,13 @@ def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
         if name is None or body is None:
             continue
         if text(name).rsplit("::", 1)[-1] in JOIN_MACROS and body.children[0].type == "(":
-            blank(macro.start_byte, body.start_byte)  # `join!(a, b)` -> `(a, b)`: a tuple of futures
+            _blank(buffer, macro.start_byte, body.start_byte)  # `join!(a, b)` -> `(a, b)`: a tuple of futures
             continue
         if text(name).rsplit("::", 1)[-1] not in SELECT_MACROS:
             continue
         if body.child_count < 2 or body.children[0].type != "{":
             continue
-        blank(macro.start_byte, body.start_byte)
+        _blank(buffer, macro.start_byte, body.start_byte)
         tokens = body.children[1:-1]
         index = 0
         while index < len(tokens):
@@ -237,14 +366,14 @@ def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
             equals = next((i for i, token in enumerate(head) if token.type == "="), None)
             if equals is None:  # `else`, `complete`, `default`
                 if head:
-                    blank(head[0].start_byte, head[-1].end_byte)
+                    _blank(buffer, head[0].start_byte, head[-1].end_byte)
             else:
                 precondition = next(
                     (i for i in range(equals, len(head) - 1) if head[i].type == "," and head[i + 1].type == "if"),
                     None,
                 )
                 if precondition is not None:
-                    blank(head[precondition].start_byte, head[-1].end_byte)
+                    _blank(buffer, head[precondition].start_byte, head[-1].end_byte)
             put(tokens[arrow], b";")
             handler = arrow + 1
             if handler < len(tokens) and tokens[handler].type == "token_tree" and tokens[handler].children[0].type == "{":
@@ -257,7 +386,6 @@ def _expand_select_macros(root: Node, encoded: bytes) -> bytes:
                 put(tokens[end], b";")
                 end += 1
             index = end
-    return bytes(buffer)
 
 
 # --- The connection model: what names stand for -----------------------------------------
