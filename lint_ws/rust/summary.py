@@ -20,7 +20,9 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   outermost loop of the body the call sits in, 0 outside loops); ``refs``: paths of
   functions handed over as values (``spawn(run)``); ``spawns``: the bodies of the futures
   it spawns, with ``field`` naming the struct field the handle is stored in, if any;
-  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it.
+  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it; a
+  function's body also has ``errors``: the records of the calls whose error it returns to
+  its caller (``?``, returned, or an ``Err`` given back for it).
 
 A receiver descriptor tells what the receiver is as far as one file knows:
 ``("self",)``, ``("field", name)`` for ``self.name`` (through ``&``, ``.lock()``,
@@ -154,6 +156,7 @@ def summarize_model(model) -> dict:
         summary_body = summarize_body(body) if body is not None else _empty_body()
         if body is not None:
             summary_body["stores"] = _stored_parameters(body, {name for name, _ in parameters}, function.impl_type)
+            summary_body["errors"] = _errors_passed_up(model, node, body)
         functions.append(
             (
                 function.name,
@@ -238,6 +241,26 @@ def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) 
         if struct:
             stores[value] = [struct, field]
     return stores
+
+
+def _errors_passed_up(model, function: Node, body: Node) -> list[tuple]:
+    """The records of the calls whose error ``function`` returns to its caller
+    (``model.error_passed_up``); a ``try_send`` on a datagram socket fails on no queue."""
+    from lint_ws.rust.crate import FULL_QUEUE_SENDS
+    from lint_ws.rust.model import error_passed_up, is_datagram_socket
+    from lint_ws.rust.syntax import descendants_of_type, method_call_parts
+
+    found = []
+    for call in descendants_of_type(body, "call_expression"):
+        if not error_passed_up(call, function):
+            continue
+        parts = method_call_parts(call)
+        if parts is not None and parts[1] in FULL_QUEUE_SENDS and is_datagram_socket(model, parts[0]):
+            continue
+        record = call_record(call)
+        if record is not None:
+            found.append(record)
+    return found
 
 
 def _empty_body() -> dict:
