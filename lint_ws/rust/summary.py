@@ -156,7 +156,8 @@ def summarize_model(model) -> dict:
         summary_body = summarize_body(body) if body is not None else _empty_body()
         if body is not None:
             summary_body["stores"] = _stored_parameters(body, {name for name, _ in parameters}, function.impl_type)
-            summary_body["errors"] = _errors_passed_up(model, node, body)
+            # A function that returns nothing passes no error up.
+            summary_body["errors"] = _errors_passed_up(model, node, body) if returned is not None else []
         functions.append(
             (
                 function.name,

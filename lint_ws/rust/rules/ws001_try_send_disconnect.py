@@ -26,6 +26,7 @@ from lint_ws.rust.model import (
     feeds_a_pump,
     if_let_branches,
     is_datagram_socket,
+    local_binding,
     match_branches,
     mentions_connection,
     outcome_kind,
@@ -69,10 +70,15 @@ class Teardown(NamedTuple):
 
 
 def check(ctx) -> Iterator:
+    # The names this file would have to call; a file with none is spared the walk.
+    sends = [name for name in FULL_QUEUE_SENDS if name in ctx.source.text]
+    names = frozenset(name for name in ctx.crate.full_error_names if name in ctx.source.text)
+    if not sends and not names:
+        return
     model = ctx.model.expanded
     original = ctx.model.encoded
     reported: set[tuple[int, int]] = set()  # teardowns already reported
-    for call in model.nodes_of_type("call_expression"):
+    for call in model.nodes_of_type("call_expression") if sends else ():
         parts = method_call_parts(call)
         if parts is None or parts[1] not in FULL_QUEUE_SENDS or is_datagram_socket(model, parts[0]):
             continue
@@ -81,7 +87,6 @@ def check(ctx) -> Iterator:
         if found is not None:
             reported.add((found[1].node.start_byte, found[1].node.end_byte))
             yield _report(ctx, analysis, found, f"`{''.join(text(parts[0]).split())}.{parts[1]}(..)`: a full queue")
-    names = ctx.crate.full_error_names
     for call in model.nodes_of_type("call_expression") if names else ():
         callee = _callee_name(call)
         if callee is None or text(callee) not in names:
@@ -329,15 +334,18 @@ class _Analysis:
         return None
 
     def _acts_on_caller(self, call: Node) -> bool:
-        """For a helper's error: ``call`` tears down the object the failing call was made
-        on, or the calling method's own ``self`` (``self.remove_socket(id)``), not some
-        other value in reach (a peer's ``other.close()``)."""
+        """For a helper's error: ``call`` tears down a value of the calling code (``self``,
+        a local such as a list of peers to drop) or the value the failing call was made on,
+        not one handed in by its own caller (a peer's ``other.close()``)."""
         parts = method_call_parts(call)
-        if parts is None:
-            return True  # `disconnect(id)`: no other value it acts on
-        torn = _root(parts[0])
+        torn = _root(parts[0]) if parts is not None else None
+        if torn is None or torn.type != "identifier":
+            return True  # `disconnect(id)`, `self.remove_socket(id)`
         own = method_call_parts(self.call)
-        return torn.type == "self" or (own is not None and text(torn) == text(_root(own[0])))
+        if own is not None and text(torn) == text(_root(own[0])):
+            return True
+        binding = local_binding(text(torn), call)
+        return binding is None or binding.value is not None or binding.pattern_owner is not None
 
     def _acts_on_payload(self, call: Node) -> bool:
         """``tx.try_send(conn.clone())`` then ``conn.close()``: the queue was handing over a new
