@@ -12,7 +12,9 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
 - ``functions``: one record per ``fn`` item, in source order (the index is the function's
   identity in its file, the same order ``RustModel.functions`` has):
   ``(name, impl type, trait, inline module, is test, params, return type, body)``;
-  ``params`` is a list of (name, type text); ``body`` is a ``Body`` as below;
+  ``params`` is a list of (name, type text); ``body`` is a ``Body`` as below, with
+  ``errors``: the records of the calls whose error the function returns to its caller
+  (``?``, returned, or an ``Err`` given back for it);
 - a ``Body`` (a function's, or a spawned future's) is a dict: ``calls``, a list of
   ``(kind, target, receiver, loop)`` (kind ``"path"`` with the callee's path text, or
   ``"method"`` with the method name (``send:keep-alive`` for a send of a Ping or Pong
@@ -20,9 +22,7 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   outermost loop of the body the call sits in, 0 outside loops); ``refs``: paths of
   functions handed over as values (``spawn(run)``); ``spawns``: the bodies of the futures
   it spawns, with ``field`` naming the struct field the handle is stored in, if any;
-  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it; a
-  function's body also has ``errors``: the records of the calls whose error it returns to
-  its caller (``?``, returned, or an ``Err`` given back for it).
+  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it.
 
 A receiver descriptor tells what the receiver is as far as one file knows:
 ``("self",)``, ``("field", name)`` for ``self.name`` (through ``&``, ``.lock()``,
