@@ -19,6 +19,9 @@ Every question gets the same answer whichever file asks it:
 - ``body_closes(context, body)``: ``close()``/``shutdown()`` of a connection, a
   ``Close`` message or command, directly or through resolved calls.
 - ``opens_client(function)``: a client connect call, directly or through resolved calls.
+- ``full_error(function)``: its Err can be the queue-full error of a bounded channel: it
+  returns the error of a ``try_send``/``try_reserve``, or of a resolved call whose Err can
+  be one, across the crates of a workspace (see ``model.error_passed_up``).
 
 A *context* is the function a call is written in: ``(file, index)`` of its record.
 """
@@ -40,6 +43,8 @@ RECEIVE_METHODS = frozenset({"next", "try_next", "read_message", "read", "read_f
 SEND_METHODS = frozenset({"send", "send_all", "feed", "write_message", "write_frame", "send_message", "write", "flush", "start_send", "send_text", "send_binary"})
 # Sends into a queue; they reach a connection when its pump writes what they queue.
 QUEUE_SENDS = frozenset({"send", "try_send", "unbounded_send", "blocking_send", "send_async", "feed"})
+# Sends that fail when a bounded queue is full (tokio, flume, async-channel, crossbeam).
+FULL_QUEUE_SENDS = frozenset({"try_send", "try_reserve", "try_reserve_owned", "try_reserve_many"})
 CLOSE_METHODS = frozenset({"close", "shutdown", "close_frame", "send_close"})
 STREAM_DRAINS = frozenset({"for_each", "try_for_each", "for_each_concurrent", "forward"})
 CHANNEL_TYPES = re.compile(r"\b(?:Sender|UnboundedSender|Receiver|UnboundedReceiver|mpsc|broadcast|oneshot|watch|flume|crossbeam|async_channel)\b")
@@ -88,6 +93,7 @@ class Crate:
         self.free: dict[str, list[Function]] = {}
         self.methods: dict[tuple[str, str], list[Function]] = {}
         self.structs: dict[str, dict[str, str]] = {}
+        self.crate_structs: dict[tuple[str, str], dict[str, str]] = {}  # (crate directory, name) -> fields
         self.aliases: dict[str, str] = {}
         self.types: set[str] = set()
         self.crate_names: dict[str, str] = {}
@@ -100,6 +106,7 @@ class Crate:
             self.crate_names.setdefault(crate_dir.rsplit("/", 1)[-1].replace("-", "_"), crate_dir)
             for name, fields in summary["structs"].items():
                 self.structs.setdefault(name, fields)
+                self.crate_structs.setdefault((crate_dir, name), fields)
             self.aliases.update(summary["aliases"])
             for name, payloads in summary.get("variants", {}).items():
                 self.variants.setdefault(name, []).append(payloads)
@@ -169,6 +176,14 @@ class Crate:
             return False
         return bool(LIBRARY_CONNECTION_TYPES.search(expanded)) or bool(self.handle_types.intersection(self.project_types(expanded)))
 
+    def own_field_type(self, context: Function | None, field: str) -> str | None:
+        """The type of ``self.field`` in ``context``: of its impl type as its own crate
+        declares it (two crates of a workspace may each have a type of that name)."""
+        if context is None or context.impl is None:
+            return None
+        fields = self.crate_structs.get((context.module[0], context.impl))
+        return fields.get(field) if fields is not None else self.field_type(context.impl, field)
+
     def field_type(self, type_name: str | None, field: str) -> str | None:
         fields = self.structs.get(type_name) if type_name else None
         return fields.get(field) if fields else None
@@ -180,7 +195,12 @@ class Crate:
         if kind == "path":
             return self.resolve_path(context, target)
         types = self.receiver_types(context, receiver)
-        return [function for type_name in types for function in self.methods.get((type_name, target), ())]
+        found = [function for type_name in types for function in self.methods.get((type_name, target), ())]
+        if receiver[0] == "self" and context is not None:
+            # Two crates of a workspace may each have a type of that name; `self` is this crate's.
+            own = [function for function in found if function.module[0] == context.module[0]]
+            return own or found
+        return found
 
     def receiver_types(self, context: Function | None, receiver: tuple) -> list[str]:
         kind = receiver[0]
@@ -188,7 +208,7 @@ class Crate:
         if kind == "self":
             return [impl] if impl else []
         if kind == "field":
-            field_type = self.field_type(impl, receiver[1])
+            field_type = self.own_field_type(context, receiver[1])
             return self.project_types(field_type) if field_type else []
         if kind == "type":
             if receiver[1] == "Self":
@@ -417,6 +437,41 @@ class Crate:
             if any(self.opens_client(callee) for callee in callees):
                 return True
         return False
+
+    def full_error(self, function: Function) -> str | None:
+        """Where ``function``'s Err can come from a full queue (`` `try_reserve` in
+        `Socket::reserve` ``), or None."""
+        return self._function_fact("full_error", function, self._body_full_error) or None
+
+    def _body_full_error(self, context: Function, body: dict) -> str | bool:
+        for call in body.get("errors", ()):
+            name = call[1].partition(":")[0]  # `try_send:keep-alive`
+            if call[0] == "method" and name in FULL_QUEUE_SENDS and not self.resolve(context, call):
+                owner = f"{context.impl}::{context.name}" if context.impl else context.name
+                return f"`{name}` in `{owner}`"
+            source = self.reached_full_error(context, call)
+            if source:
+                return source
+        return False
+
+    def reached_full_error(self, context: Function | None, record: tuple) -> str | None:
+        """``full_error`` of the project functions a call reaches: where their Err can come
+        from a full queue, or None."""
+        name = record[1].partition(":")[0]  # a project `send` of a Ping frame is still `send`
+        callees = self.resolve(context, (record[0], name, *record[2:]))
+        if context is not None:  # the caller's own crate first: its type of that name is the likelier one
+            callees = sorted(callees, key=lambda callee: callee.module[0] != context.module[0])
+        for callee in callees:
+            source = self.full_error(callee)
+            if source:
+                return source
+        return None
+
+    @cached_property
+    def full_error_names(self) -> frozenset[str]:
+        """The names of the functions whose Err can be a full queue: a call of another name
+        cannot return one."""
+        return frozenset(function.name for function in self.functions.values() if self.full_error(function))
 
     def field_pump(self, type_name: str | None, field: str) -> bool | None:
         """Whether the tasks stored in ``type_name``'s ``field`` anywhere in the project are

@@ -1196,3 +1196,171 @@ def _yielded_tuples(value: Node | None) -> list[Node]:
     if value.type == "else_clause":
         return [t for child in value.named_children for t in _yielded_tuples(child)]
     return []
+
+
+# --- the outcome of a fallible call on its way through a function -------------------------
+
+# A queue-full error: the channel crates' `Full` variant and `is_full()`, or a project's own
+# variant that names it (`InternalChannelFull`, `QueueFull`).
+FULL = re.compile(r"\b\w*Full\b|\bis_full\b")
+CLOSED = re.compile(r"\bClosed\b|\bDisconnected\b|\bis_closed\b|\bis_disconnected\b")
+# Adapters that keep a call's outcome (Ok vs any error) intact on the way to its handler.
+OUTCOME_ADAPTERS = frozenset({"map_err", "context", "with_context", "wrap_err", "wrap_err_with", "map"})
+BOUNDARIES = ("closure_expression", "async_block", "function_item")
+
+
+class FullBranch(NamedTuple):
+    node: Node  # code that runs when the queue is full
+    outcome: Node  # the pattern or condition that routes Full here
+    explicit: bool  # Full named on its own (not lumped with Closed)
+
+
+def outcome_kind(pattern: str) -> str:
+    """Which outcomes of a send a pattern (or guard) catches: ok, full, closed or lumped."""
+    stripped = pattern.strip()
+    if stripped.startswith("Ok"):
+        return "ok"
+    if FULL.search(stripped):
+        return "full"
+    if CLOSED.search(stripped):
+        return "closed"
+    return "lumped"
+
+
+def boundary(node: Node) -> Node | None:
+    return next((a for a in ancestors(node) if a.type in BOUNDARIES), None)
+
+
+def carried(node: Node) -> Node:
+    """The outermost expression whose value is ``node``'s: through the arms of ``match`` and
+    ``if`` and the tails of blocks."""
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "match_arm" and parent.child_by_field_name("value") == node:
+            node = parent.parent.parent if parent.parent is not None and parent.parent.parent is not None else parent
+        elif parent.type == "block" and parent.named_children[-1] == node and not (
+            node.type == "expression_statement" and node.children[-1].type == ";"
+        ):
+            node = parent
+        elif parent.type == "expression_statement" and parent.children[-1].type != ";":
+            node = parent
+        elif parent.type == "if_expression" and parent.child_by_field_name("condition") != node or parent.type == "else_clause":
+            node = parent
+        else:
+            break
+    return node
+
+
+def returned(node: Node, function: Node) -> bool:
+    """Whether ``node``'s value is what ``function`` returns: its tail or a ``return``."""
+    parent = carried(node).parent
+    return parent == function or (parent is not None and parent.type == "return_expression" and boundary(parent) == function)
+
+
+def outcome_uses(call: Node) -> tuple[list[Node], bool]:
+    """Where the outcome of ``call`` is used: the expression that holds it after
+    ``.await``, parentheses and adapters that keep Ok vs error (``map_err`` & co.), or the
+    later uses of the local it is bound to; and whether an adapter reshaped it."""
+    node = call
+    adapted = False
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type in ("parenthesized_expression", "await_expression"):
+            node = parent
+            continue
+        if parent.type == "field_expression" and parent.parent is not None and parent.parent.type == "call_expression":
+            field = parent.child_by_field_name("field")
+            if field is not None and text(field) in OUTCOME_ADAPTERS:
+                adapted = True
+                node = parent.parent
+                continue
+        break
+    parent = node.parent
+    if parent is not None and parent.type == "let_declaration" and parent.child_by_field_name("value") == node:
+        pattern = parent.child_by_field_name("pattern")
+        block = parent.parent
+        if pattern is None or pattern.type != "identifier" or block is None:
+            return [], adapted
+        name = text(pattern)
+        return [
+            identifier
+            for statement in block.named_children
+            if statement.start_byte > parent.start_byte
+            for identifier in descendants_of_type(statement, "identifier")
+            if text(identifier) == name
+        ], adapted
+    return [node], adapted
+
+
+def match_branches(match: Node) -> Iterator[FullBranch]:
+    """The arms of a ``match`` on a send's outcome that a full queue can take."""
+    body = match.child_by_field_name("body")
+    full_handled = False
+    for arm in body.named_children if body is not None else ():
+        if arm.type != "match_arm":
+            continue
+        pattern = arm.child_by_field_name("pattern")
+        value = arm.child_by_field_name("value")
+        if pattern is None or value is None:
+            continue
+        kind = outcome_kind(text(pattern))
+        if kind == "full":
+            full_handled = True
+            yield FullBranch(value, pattern, explicit=True)
+        elif kind == "lumped" and not full_handled:
+            yield FullBranch(value, pattern, explicit=False)
+
+
+def if_let_branches(condition: Node) -> Iterator[FullBranch]:
+    """The branch of an ``if let`` on a send's outcome that a full queue takes."""
+    pattern = condition.child_by_field_name("pattern")
+    if_expression = next((a for a in ancestors(condition) if a.type == "if_expression"), None)
+    if pattern is None or if_expression is None:
+        return
+    kind = outcome_kind(text(pattern))
+    if kind == "ok":
+        alternative = if_expression.child_by_field_name("alternative")
+        if alternative is not None:
+            yield FullBranch(alternative, pattern, explicit=False)
+        return
+    consequence = if_expression.child_by_field_name("consequence")
+    if kind in ("full", "lumped") and consequence is not None:
+        yield FullBranch(consequence, pattern, explicit=kind == "full")
+
+
+def error_passed_up(call: Node, function: Node) -> bool:
+    """Whether ``function`` returns the error of ``call``'s Result, a full queue included:
+    ``call?`` (also after ``map_err`` & co., or inside ``Ok(..)``), ``call`` returned or as
+    the tail, or a ``match`` / ``if let`` whose branch for a full queue gives an ``Err``
+    back. A branch that gives ``Ok`` or drops the message keeps Full from the caller."""
+    for use in outcome_uses(call)[0]:
+        parent = carried(use).parent
+        if parent is not None and parent.type == "try_expression":
+            if boundary(parent) == function:
+                return True
+            continue
+        if returned(use, function):
+            return True
+        if parent is None:
+            continue
+        if parent.type == "match_expression" and parent.child_by_field_name("value") == use:
+            branches = match_branches(parent)
+        elif parent.type == "let_condition" and parent.child_by_field_name("value") == use:
+            branches = if_let_branches(parent)
+        else:
+            continue
+        if any(_gives_error(branch.node, function) for branch in branches):
+            return True
+    return False
+
+
+def _gives_error(branch: Node, function: Node) -> bool:
+    """``Err(..)`` returned (as the value the branch carries out, or by ``return``) or
+    propagated with ``?`` from ``branch`` out of ``function``."""
+    for call in descendants_of_type(branch, "call_expression"):
+        if callee_path(call) != "Err" or boundary(call) != function:
+            continue
+        outer = carried(call)
+        if returned(call, function) or (outer.parent is not None and outer.parent.type == "try_expression"):
+            return True
+    return False

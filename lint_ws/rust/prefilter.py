@@ -5,7 +5,11 @@ from __future__ import annotations
 from lint_ws.registry import Prefilter
 
 PREFILTERS = {
-    "WS001": Prefilter(triggers=("try_send",)),
+    "WS001": Prefilter(
+        triggers=("try_send", "try_reserve"),
+        # A call whose error, from a full queue elsewhere in the crate, is handled here.
+        project_triggers=("Err", "is_err", "is_ok", "?"),
+    ),
     "WS002": Prefilter(triggers=("abort", "JoinSet")),
     "WS003": Prefilter(triggers=("Drop",)),
     "WS004": Prefilter(triggers=("send", "feed", "write_message")),

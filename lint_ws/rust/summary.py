@@ -12,7 +12,9 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
 - ``functions``: one record per ``fn`` item, in source order (the index is the function's
   identity in its file, the same order ``RustModel.functions`` has):
   ``(name, impl type, trait, inline module, is test, params, return type, body)``;
-  ``params`` is a list of (name, type text); ``body`` is a ``Body`` as below;
+  ``params`` is a list of (name, type text); ``body`` is a ``Body`` as below, with
+  ``errors``: the records of the calls whose error the function returns to its caller
+  (``?``, returned, or an ``Err`` given back for it);
 - a ``Body`` (a function's, or a spawned future's) is a dict: ``calls``, a list of
   ``(kind, target, receiver, loop)`` (kind ``"path"`` with the callee's path text, or
   ``"method"`` with the method name (``send:keep-alive`` for a send of a Ping or Pong
@@ -155,6 +157,8 @@ def summarize_model(model) -> dict:
         summary_body = summarize_body(body) if body is not None else _empty_body()
         if body is not None:
             summary_body["stores"] = _stored_parameters(body, {name for name, _ in parameters}, function.impl_type)
+            # A function that returns nothing passes no error up.
+            summary_body["errors"] = _errors_passed_up(model, node, body) if returned is not None else []
         functions.append(
             (
                 function.name,
@@ -268,6 +272,26 @@ def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) 
         if struct:
             stores[value] = [struct, field]
     return stores
+
+
+def _errors_passed_up(model, function: Node, body: Node) -> list[tuple]:
+    """The records of the calls whose error ``function`` returns to its caller
+    (``model.error_passed_up``); a ``try_send`` on a datagram socket fails on no queue."""
+    from lint_ws.rust.crate import FULL_QUEUE_SENDS
+    from lint_ws.rust.model import error_passed_up, is_datagram_socket
+    from lint_ws.rust.syntax import descendants_of_type, method_call_parts
+
+    found = []
+    for call in descendants_of_type(body, "call_expression"):
+        if not error_passed_up(call, function):
+            continue
+        parts = method_call_parts(call)
+        if parts is not None and parts[1] in FULL_QUEUE_SENDS and is_datagram_socket(model, parts[0]):
+            continue
+        record = call_record(call)
+        if record is not None:
+            found.append(record)
+    return found
 
 
 def _empty_body() -> dict:

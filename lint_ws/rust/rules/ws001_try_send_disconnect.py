@@ -11,25 +11,35 @@ from typing import NamedTuple
 from tree_sitter import Node
 
 from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.rust.crate import FULL_QUEUE_SENDS
 from lint_ws.rust.model import (
+    BOUNDARIES,
+    CLOSED,
     CONNECTION_WORDS,
+    FULL,
+    FullBranch,
     RustModel,
     base_expression,
+    boundary,
     callees,
+    carried,
     feeds_a_pump,
+    if_let_branches,
     is_datagram_socket,
+    local_binding,
+    match_branches,
     mentions_connection,
+    outcome_kind,
+    outcome_uses,
     pattern_binds,
+    returned,
     words,
 )
+from lint_ws.rust.summary import call_record
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
 
 RULE_ID = "WS001"
 
-FULL = re.compile(r"\bFull\b|\bis_full\b")
-CLOSED = re.compile(r"\bClosed\b|\bDisconnected\b|\bis_closed\b|\bis_disconnected\b")
-# Adapters that keep the send's outcome (Ok vs any error) intact on the way to its handler.
-OUTCOME_ADAPTERS = frozenset({"map_err", "context", "with_context", "wrap_err", "wrap_err_with", "map"})
 TEARDOWN_WORDS = frozenset(
     {"disconnect", "close", "shutdown", "abort", "cancel", "kick", "evict", "terminate", "hangup",
      "kill", "unregister", "deregister", "unsubscribe"}
@@ -50,15 +60,8 @@ TRY_SEND_ERROR_IMPORT = re.compile(
     r"\buse\s+(?:::)?(?:tokio|flume|crossbeam_channel|crossbeam|async_channel)\b[^;]*\bTrySendError\b(?!\s+as\b)[^;]*;"
 )
 LOOPS = ("loop_expression", "while_expression", "for_expression")
-BOUNDARIES = ("closure_expression", "async_block", "function_item")
 HELPER_DEPTH = 3
 PANICS = frozenset({"expect", "unwrap"})
-
-
-class FullBranch(NamedTuple):
-    node: Node  # code that runs when the queue is full
-    outcome: Node  # the pattern or condition that routes Full here
-    explicit: bool  # Full named on its own (not lumped with Closed)
 
 
 class Teardown(NamedTuple):
@@ -67,52 +70,88 @@ class Teardown(NamedTuple):
 
 
 def check(ctx) -> Iterator:
+    # The names this file would have to call; a file with none is spared the walk.
+    sends = [name for name in FULL_QUEUE_SENDS if name in ctx.source.text]
+    names = frozenset(name for name in ctx.crate.full_error_names if name in ctx.source.text)
+    if not sends and not names:
+        return
     model = ctx.model.expanded
     original = ctx.model.encoded
-    for call in model.nodes_of_type("call_expression"):
+    reported: set[tuple[int, int]] = set()  # teardowns already reported
+    for call in model.nodes_of_type("call_expression") if sends else ():
         parts = method_call_parts(call)
-        if parts is None or parts[1] != "try_send" or is_datagram_socket(model, parts[0]):
+        if parts is None or parts[1] not in FULL_QUEUE_SENDS or is_datagram_socket(model, parts[0]):
             continue
         analysis = _Analysis(model, original, call)
         found = analysis.teardown_on_full()
-        if found is None:
+        if found is not None:
+            reported.add((found[1].node.start_byte, found[1].node.end_byte))
+            yield _report(ctx, analysis, found, f"`{''.join(text(parts[0]).split())}.{parts[1]}(..)`: a full queue")
+    for call in model.nodes_of_type("call_expression") if names else ():
+        callee = _callee_name(call)
+        if callee is None or text(callee) not in names:
             continue
-        branch, teardown = found
-        lumped = "" if branch is None or branch.explicit else ", Full lumped together with Closed"
-        message = (
-            f"`{''.join(text(parts[0]).split())}.try_send(..)`: a full queue tears the connection down ({teardown.label}{lumped}); "
-            "a briefly slow client is disconnected instead of getting backpressure or missing one message"
-        )
-        related = [(teardown.node, "teardown on a full queue")]
-        if branch is not None:
-            label = "queue-full outcome handled here" if branch.explicit else "every send error, Full included, handled here"
-            related.append((branch.outcome, label))
-        fix = _fix(ctx, branch) or (None if analysis.adapted else _full_arm_fix(ctx, branch))
-        # At the method name: in a call chain over several lines, that is the send's line.
-        name = call.child_by_field_name("function").child_by_field_name("field")
-        yield ctx.report(RULE_ID, name, message, related=related, fix=fix)
+        record = call_record(call)
+        source = ctx.crate.reached_full_error(ctx.function(call), record) if record is not None else None
+        if source is None:
+            continue
+        analysis = _Analysis(model, original, call, propagated=True)
+        found = analysis.teardown_on_full()
+        # A send whose queue's owner is closed up the chain is reported at the send itself.
+        if found is not None and (found[1].node.start_byte, found[1].node.end_byte) not in reported:
+            reported.add((found[1].node.start_byte, found[1].node.end_byte))
+            function = ''.join(text(call.child_by_field_name("function")).split())
+            yield _report(ctx, analysis, found, f"`{function}(..)` fails on a full queue ({source}), and that error")
+
+
+def _callee_name(call: Node) -> Node | None:
+    """The name a call is written with: ``send`` of ``socket.send(..)`` or ``Socket::send(..)``."""
+    function = call.child_by_field_name("function")
+    if function is not None and function.type == "field_expression":
+        return function.child_by_field_name("field")
+    if function is not None and function.type == "scoped_identifier":
+        return function.child_by_field_name("name")
+    return function if function is not None and function.type == "identifier" else None
+
+
+def _report(ctx, analysis: _Analysis, found: tuple[FullBranch | None, Teardown], subject: str):
+    branch, teardown = found
+    lumped = "" if branch is None or branch.explicit else ", Full lumped together with Closed"
+    message = (
+        f"{subject} tears the connection down ({teardown.label}{lumped}); "
+        "a briefly slow client is disconnected instead of getting backpressure or missing one message"
+    )
+    related = [(teardown.node, "teardown on a full queue")]
+    if branch is not None:
+        label = "queue-full outcome handled here" if branch.explicit else "every send error, Full included, handled here"
+        related.append((branch.outcome, label))
+    # The arm added for Full names the channel crate's error: not the type a helper returns.
+    fix = _fix(ctx, branch) or (None if analysis.adapted or analysis.propagated else _full_arm_fix(ctx, branch))
+    # At the method name: in a call chain over several lines, that is the send's line.
+    return ctx.report(RULE_ID, _callee_name(analysis.call), message, related=related, fix=fix)
 
 
 class _Analysis:
-    def __init__(self, model: RustModel, original: bytes, call: Node):
+    def __init__(self, model: RustModel, original: bytes, call: Node, propagated: bool = False):
         self.model = model
         self.original = original
         self.call = call
+        self.propagated = propagated  # a project function whose Err can be a full queue's
         self.adapted = False  # the outcome went through `map_err` & co. before being matched
 
     def teardown_on_full(self) -> tuple[FullBranch | None, Teardown] | None:
-        panic = self._panics_on_full()
+        panic = None if self.propagated else self._panics_on_full()
         if panic is not None:
             return None, panic
         for use in self._outcome_uses():
             # The outcome may be the value of a `match` arm or a block's tail that a `?` takes.
-            parent = _carried(use).parent
+            parent = carried(use).parent
             if parent is None:
                 continue
             if parent.type == "try_expression":
                 if self._connection_loop_around(use) is not None:
                     return None, Teardown(parent, "`?` propagates the error out of the connection task")
-                teardown = self._owner_closed_by_caller()
+                teardown = None if self.propagated else self._owner_closed_by_caller()
                 if teardown is not None:
                     return None, teardown
                 continue
@@ -145,7 +184,7 @@ class _Analysis:
         function = self.model.function_at(self.call)
         if owner is None or text(owner) != "self" or function is None or function.impl_type is None:
             return None
-        if _boundary(self.call) != function.node:
+        if boundary(self.call) != function.node:
             return None
         return self._closing_caller(function, HELPER_DEPTH, {function.node.id})
 
@@ -157,9 +196,9 @@ class _Analysis:
             outcome = call
             while outcome.parent is not None and outcome.parent.type in ("await_expression", "parenthesized_expression"):
                 outcome = outcome.parent
-            parent = _carried(outcome).parent
-            if parent is not None and parent.type == "try_expression" or _returned(outcome, caller.node):
-                if depth > 0 and caller.node.id not in seen and _boundary(call) == caller.node:
+            parent = carried(outcome).parent
+            if parent is not None and parent.type == "try_expression" or returned(outcome, caller.node):
+                if depth > 0 and caller.node.id not in seen and boundary(call) == caller.node:
                     teardown = self._closing_caller(caller, depth - 1, seen | {caller.node.id})
                     if teardown is not None:
                         return teardown
@@ -186,78 +225,20 @@ class _Analysis:
     # --- where the outcome goes ---------------------------------------------------------
 
     def _outcome_uses(self) -> list[Node]:
-        node = self.call
-        while node.parent is not None:
-            parent = node.parent
-            if parent.type == "parenthesized_expression":
-                node = parent
-                continue
-            if parent.type == "field_expression" and parent.parent is not None and parent.parent.type == "call_expression":
-                field = parent.child_by_field_name("field")
-                if field is not None and text(field) in OUTCOME_ADAPTERS:
-                    self.adapted = True
-                    node = parent.parent
-                    continue
-            break
-        parent = node.parent
-        if parent is not None and parent.type == "let_declaration" and parent.child_by_field_name("value") == node:
-            pattern = parent.child_by_field_name("pattern")
-            block = parent.parent
-            if pattern is None or pattern.type != "identifier" or block is None:
-                return []
-            name = text(pattern)
-            return [
-                identifier
-                for statement in block.named_children
-                if statement.start_byte > parent.start_byte
-                for identifier in descendants_of_type(statement, "identifier")
-                if text(identifier) == name
-            ]
-        return [node]
+        uses, self.adapted = outcome_uses(self.call)
+        return uses
 
     def _full_branches(self, use: Node) -> Iterator[FullBranch]:
         parent = use.parent
         if parent.type == "match_expression" and parent.child_by_field_name("value") == use:
-            yield from self._match_branches(parent)
+            yield from match_branches(parent)
         elif parent.type == "let_condition" and parent.child_by_field_name("value") == use:
-            yield from self._if_let_branches(parent)
+            yield from if_let_branches(parent)
         elif parent.type == "field_expression" and parent.parent is not None and parent.parent.type == "call_expression":
             field = parent.child_by_field_name("field")
             method = text(field) if field is not None else ""
             if method in ("is_err", "is_ok"):
                 yield from self._predicate_branches(parent.parent, failing=method == "is_err")
-
-    def _match_branches(self, match: Node) -> Iterator[FullBranch]:
-        body = match.child_by_field_name("body")
-        full_handled = False
-        for arm in body.named_children if body is not None else ():
-            if arm.type != "match_arm":
-                continue
-            pattern = arm.child_by_field_name("pattern")
-            value = arm.child_by_field_name("value")
-            if pattern is None or value is None:
-                continue
-            kind = _outcome_kind(text(pattern))
-            if kind == "full":
-                full_handled = True
-                yield FullBranch(value, pattern, explicit=True)
-            elif kind == "lumped" and not full_handled:
-                yield FullBranch(value, pattern, explicit=False)
-
-    def _if_let_branches(self, condition: Node) -> Iterator[FullBranch]:
-        pattern = condition.child_by_field_name("pattern")
-        if_expression = next((a for a in ancestors(condition) if a.type == "if_expression"), None)
-        if pattern is None or if_expression is None:
-            return
-        kind = _outcome_kind(text(pattern))
-        if kind == "ok":
-            alternative = if_expression.child_by_field_name("alternative")
-            if alternative is not None:
-                yield FullBranch(alternative, pattern, explicit=False)
-            return
-        consequence = if_expression.child_by_field_name("consequence")
-        if kind in ("full", "lumped") and consequence is not None:
-            yield FullBranch(consequence, pattern, explicit=kind == "full")
 
     def _predicate_branches(self, predicate: Node, failing: bool) -> Iterator[FullBranch]:
         node = predicate
@@ -292,8 +273,9 @@ class _Analysis:
         """``for (id, peer) in peers.drain() { if peer.try_send(m).is_ok() { keep(peer) } }``:
         every peer leaves the collection and only the ones whose send succeeded are handed
         back, so a failed send, Full included, evicts the peer. The ``drain`` call, or None."""
-        receiver = base_expression(method_call_parts(self.call)[0])
-        if success is None or receiver.type != "identifier":
+        parts = method_call_parts(self.call)
+        receiver = base_expression(parts[0]) if parts is not None else None
+        if success is None or receiver is None or receiver.type != "identifier":
             return None
         name = text(receiver)
         loop = next((a for a in ancestors(self.call) if a.type in LOOPS or a.type in BOUNDARIES), None)
@@ -339,17 +321,31 @@ class _Analysis:
                 return Teardown(node, "`break` leaves the connection loop")
             return None
         if node.type == "return_expression":
-            if _boundary(node) == _boundary(self.call) and self._connection_loop_around(self.call) is not None:
+            if boundary(node) == boundary(self.call) and self._connection_loop_around(self.call) is not None:
                 return Teardown(node, "`return` ends the connection task")
             return None
         if node.type == "call_expression":
-            if self._acts_on_payload(node):
+            if self._acts_on_payload(node) or self.propagated and not self._acts_on_caller(node):
                 return None
             label = _strong_teardown(self.model, node, HELPER_DEPTH, self._own_function())
             return Teardown(node, label) if label else None
         if node.type == "scoped_identifier" and text(node).endswith("Message::Close"):
             return Teardown(node, "a Close frame is sent")
         return None
+
+    def _acts_on_caller(self, call: Node) -> bool:
+        """For a helper's error: ``call`` tears down a value of the calling code (``self``,
+        a local such as a list of peers to drop) or the value the failing call was made on,
+        not one handed in by its own caller (a peer's ``other.close()``)."""
+        parts = method_call_parts(call)
+        torn = _root(parts[0]) if parts is not None else None
+        if torn is None or torn.type != "identifier":
+            return True  # `disconnect(id)`, `self.remove_socket(id)`
+        own = method_call_parts(self.call)
+        if own is not None and text(torn) == text(_root(own[0])):
+            return True
+        binding = local_binding(text(torn), call)
+        return binding is None or binding.value is not None or binding.pattern_owner is not None
 
     def _acts_on_payload(self, call: Node) -> bool:
         """``tx.try_send(conn.clone())`` then ``conn.close()``: the queue was handing over a new
@@ -380,7 +376,7 @@ class _Analysis:
                     return False
             if ancestor.type == "match_arm" and child == ancestor.child_by_field_name("value"):
                 pattern = text(ancestor.child_by_field_name("pattern") or ancestor)
-                if _outcome_kind(pattern) in ("closed", "ok"):
+                if outcome_kind(pattern) in ("closed", "ok"):
                     return False
             child = ancestor
         return True
@@ -402,18 +398,6 @@ class _Analysis:
             return False
         function = next((a for a in ancestors(loop) if a.type == "function_item"), None)
         return mentions_connection(loop) or (function is not None and mentions_connection(function))
-
-
-def _outcome_kind(pattern: str) -> str:
-    """Which outcomes of the send a pattern (or guard) catches: ok, full, closed or lumped."""
-    stripped = pattern.strip()
-    if stripped.startswith("Ok"):
-        return "ok"
-    if FULL.search(stripped):
-        return "full"
-    if CLOSED.search(stripped):
-        return "closed"
-    return "lumped"
 
 
 def _retain_call_name(call: Node) -> bool:
@@ -439,38 +423,8 @@ def _falls_back_to_awaited_send(branch: Node) -> bool:
     return False
 
 
-def _carried(node: Node) -> Node:
-    """The outermost expression whose value is ``node``'s: through the arms of ``match`` and
-    ``if`` and the tails of blocks."""
-    while node.parent is not None:
-        parent = node.parent
-        if parent.type == "match_arm" and parent.child_by_field_name("value") == node:
-            node = parent.parent.parent if parent.parent is not None and parent.parent.parent is not None else parent
-        elif parent.type == "block" and parent.named_children[-1] == node and not (
-            node.type == "expression_statement" and node.children[-1].type == ";"
-        ):
-            node = parent
-        elif parent.type == "expression_statement" and parent.children[-1].type != ";":
-            node = parent
-        elif parent.type == "if_expression" and parent.child_by_field_name("condition") != node or parent.type == "else_clause":
-            node = parent
-        else:
-            break
-    return node
-
-
-def _returned(node: Node, function: Node) -> bool:
-    """Whether ``node``'s value is what ``function`` returns: its tail or a ``return``."""
-    parent = _carried(node).parent
-    return parent == function or (parent is not None and parent.type == "return_expression" and _boundary(parent) == function)
-
-
 def _contains(outer: Node, inner: Node) -> bool:
     return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
-
-
-def _boundary(node: Node) -> Node | None:
-    return next((a for a in ancestors(node) if a.type in BOUNDARIES), None)
 
 
 def _break_target(node: Node) -> Node | None:
@@ -529,6 +483,14 @@ def _strong_teardown(model: RustModel, call: Node, depth: int, own_function: Nod
             if _strong_teardown(model, inner, depth - 1, own_function):
                 return f"through the helper `{name}`"
     return None
+
+
+def _root(receiver: Node) -> Node:
+    """The value a receiver hangs off: ``self`` of ``self.conn.lock()``."""
+    node = base_expression(receiver)
+    while node.type == "field_expression" and node.child_by_field_name("value") is not None:
+        node = base_expression(node.child_by_field_name("value"))
+    return node
 
 
 def _receiver_name(receiver: Node) -> str:
