@@ -418,6 +418,23 @@ class Crate:
                 return True
         return False
 
+    def may_fail(self, function: Function) -> bool:
+        """Whether ``function`` can end with an error (or ``None``): one it makes, or one of a
+        call it applies `?` to or returns, unless every function that call reaches never fails."""
+        return self._function_fact("may_fail", function, self._body_may_fail)
+
+    def _body_may_fail(self, context: Function, body: dict) -> bool:
+        failures = body.get("failures")
+        if failures is None:
+            return True  # a declaration without a body: any implementation may fail
+        for record in failures:
+            if record is None:
+                return True
+            callees = self.resolve(context, record)
+            if not callees or any(self.may_fail(callee) for callee in callees):
+                return True
+        return False
+
     def field_pump(self, type_name: str | None, field: str) -> bool | None:
         """Whether the tasks stored in ``type_name``'s ``field`` anywhere in the project are
         pumps; None when no spawn stored there is known."""
