@@ -19,6 +19,8 @@ Every question gets the same answer whichever file asks it:
 - ``body_closes(context, body)``: ``close()``/``shutdown()`` of a connection, a
   ``Close`` message or command, directly or through resolved calls.
 - ``opens_client(function)``: a client connect call, directly or through resolved calls.
+- ``may_fail(function)``: it can end with an error (or ``None``): one of its own, or of a
+  call it applies `?` to or returns whose resolved functions may fail (an unresolved call may).
 
 A *context* is the function a call is written in: ``(file, index)`` of its record.
 """

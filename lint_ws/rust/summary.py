@@ -20,7 +20,9 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   outermost loop of the body the call sits in, 0 outside loops); ``refs``: paths of
   functions handed over as values (``spawn(run)``); ``spawns``: the bodies of the futures
   it spawns, with ``field`` naming the struct field the handle is stored in, if any;
-  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it;
+  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it. A function's
+  body also has ``failures``: how it can end with an error, a call record for a `?` on that
+  call or its returned result, None for an error of its own (see ``_failures``);
 - ``stream_extensions``: the methods of traits that a blanket impl gives every ``Stream``.
 
 A receiver descriptor tells what the receiver is as far as one file knows:

@@ -13,10 +13,15 @@ the receive, which ends on those), unless something restarts it: an enclosing lo
 same function, a reconnect after the loop (a call that opens a client connection, directly
 or through the project's functions, or runs the function again), or callers anywhere in
 the project that all run it again from a loop (``Crate.restarted``, through resolved calls
-across files). Watching a shutdown flag does not make the loop's error exits graceful; only
-exits on network failures are reported. Tests are not sessions, and neither is a session
-whose end belongs to someone else: a peer that is the program's own listener, a drain that
-hands every result to its caller's channel, a reader that a one-shot ``main`` forgets.
+across files). Each exit is judged on its own path: a reconnect after the loop restarts
+what a `break` ended, never what left the function. Besides the exits on network failures, a
+`?` in the loop on any other call that can fail leaves the function and ends the session:
+not one on a channel (its other end is gone for good), on a reconnect (the restart's own
+retry policy), or on a project function that never fails (``Crate.may_fail``). Watching a
+shutdown flag does not make the loop's error exits graceful. Tests are not sessions, and
+neither is a session whose end belongs to someone else: a peer that is the program's own
+listener, a drain that hands every result to its caller's channel, a reader that a one-shot
+``main`` forgets.
 """
 
 from __future__ import annotations
@@ -490,8 +495,8 @@ class _Analysis:
             return None
         if callees and not any(crate.may_fail(callee) for callee in callees):
             return None
-        function = self.model.function_at(call)
-        returned = function.node.child_by_field_name("return_type") if function is not None else None
+        leaves = next((a for a in ancestors(call) if a.type in BOUNDARIES), None)  # what the `?` returns from
+        returned = leaves.child_by_field_name("return_type") if leaves is not None and leaves.type == "function_item" else None
         failure = "a `None`" if returned is not None and text(returned).startswith("Option") else "an error"
         return f"{failure} from `{_call_text(call)}` (`?` leaves the loop)"
 
@@ -881,15 +886,20 @@ def _answers_once(loop: Node, derived: set[str]) -> bool:
     return False
 
 
-def _call_text(call: Node) -> str:
-    """``self.outgoing(..)``, ``serde_json::from_str(..)``: the call named for a message."""
-    parts = method_call_parts(call)
+def _call_text(node: Node) -> str:
+    """``self.http.post(..).send()``, ``serde_json::from_str(..)``: a call named for a message,
+    its arguments elided."""
+    if node.type == "await_expression" and node.named_children:
+        return f"{_call_text(node.named_children[0])}.await"
+    if node.type != "call_expression":
+        shown = " ".join(text(node).split())
+        return shown if len(shown) <= 40 else ".."
+    arguments = node.child_by_field_name("arguments")
+    elided = "(..)" if arguments is not None and arguments.named_children else "()"
+    parts = method_call_parts(node)
     if parts is None:
-        return f"{callee_path(call) or text(call.child_by_field_name('function'))}(..)"
-    receiver = " ".join(text(parts[0]).split())
-    if len(receiver) > 40:
-        receiver = ".."
-    return f"{receiver}.{parts[1]}(..)"
+        return f"{callee_path(node) or _call_text(node.child_by_field_name('function'))}{elided}"
+    return f"{_call_text(parts[0])}.{parts[1]}{elided}"
 
 
 def _inside_err(identifier: Node, outer: Node) -> bool:
