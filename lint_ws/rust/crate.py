@@ -22,6 +22,8 @@ Every question gets the same answer whichever file asks it:
 - ``full_error(function)``: its Err can be the queue-full error of a bounded channel: it
   returns the error of a ``try_send``/``try_reserve``, or of a resolved call whose Err can
   be one, across the crates of a workspace (see ``model.error_passed_up``).
+- ``may_fail(function)``: it can end with an error (or ``None``): one of its own, or of a
+  call it applies `?` to or returns whose resolved functions may fail (an unresolved call may).
 
 A *context* is the function a call is written in: ``(file, index)`` of its record.
 """
@@ -472,6 +474,23 @@ class Crate:
         """The names of the functions whose Err can be a full queue: a call of another name
         cannot return one."""
         return frozenset(function.name for function in self.functions.values() if self.full_error(function))
+
+    def may_fail(self, function: Function) -> bool:
+        """Whether ``function`` can end with an error (or ``None``): one it makes, or one of a
+        call it applies `?` to or returns, unless every function that call reaches never fails."""
+        return self._function_fact("may_fail", function, self._body_may_fail)
+
+    def _body_may_fail(self, context: Function, body: dict) -> bool:
+        failures = body.get("failures")
+        if failures is None:
+            return True  # a declaration without a body: any implementation may fail
+        for record in failures:
+            if record is None:
+                return True
+            callees = self.resolve(context, record)
+            if not callees or any(self.may_fail(callee) for callee in callees):
+                return True
+        return False
 
     def field_pump(self, type_name: str | None, field: str) -> bool | None:
         """Whether the tasks stored in ``type_name``'s ``field`` anywhere in the project are

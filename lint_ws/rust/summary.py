@@ -22,7 +22,9 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   outermost loop of the body the call sits in, 0 outside loops); ``refs``: paths of
   functions handed over as values (``spawn(run)``); ``spawns``: the bodies of the futures
   it spawns, with ``field`` naming the struct field the handle is stored in, if any;
-  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it;
+  ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it. A function's
+  body also has ``failures``: how it can end with an error, a call record for a `?` on that
+  call or its returned result, None for an error of its own (see ``_failures``);
 - ``stream_extensions``: the methods of traits that a blanket impl gives every ``Stream``.
 
 A receiver descriptor tells what the receiver is as far as one file knows:
@@ -159,6 +161,7 @@ def summarize_model(model) -> dict:
             summary_body["stores"] = _stored_parameters(body, {name for name, _ in parameters}, function.impl_type)
             # A function that returns nothing passes no error up.
             summary_body["errors"] = _errors_passed_up(model, node, body) if returned is not None else []
+            summary_body["failures"] = _failures(body)
         functions.append(
             (
                 function.name,
@@ -292,6 +295,88 @@ def _errors_passed_up(model, function: Node, body: Node) -> list[tuple]:
         if record is not None:
             found.append(record)
     return found
+# Methods through which a `?` fails exactly when the call under them fails.
+FAILURE_ADAPTERS = frozenset(
+    {"map_err", "context", "with_context", "wrap_err", "wrap_err_with", "ok_or", "ok_or_else", "ok", "as_ref", "as_mut"}
+)
+# What a function's `?` or returned value cannot fail from: a value built here as a success.
+SUCCESSES = frozenset({"Ok", "Some"})
+
+
+def failing_call(operand: Node) -> Node | None:
+    """The call a `?` on ``operand`` fails with: ``self.f(x)`` in ``self.f(x).await.map_err(E)?``."""
+    from lint_ws.rust.syntax import method_call_parts
+
+    node = operand
+    while True:
+        if node.type in ("await_expression", "parenthesized_expression") and node.named_children:
+            node = node.named_children[0]
+        elif node.type == "call_expression" and (parts := method_call_parts(node)) is not None and parts[1] in FAILURE_ADAPTERS:
+            node = parts[0]
+        else:
+            return node if node.type == "call_expression" else None
+
+
+def _failures(body: Node) -> list:
+    """How a function can end with an error (or ``None``), for ``Crate.may_fail``: the
+    record of a call it applies `?` to or returns the result of (it fails when that call
+    can), or None for a failure of its own (``Err(..)``, ``None``, a `?` on a value, a
+    returned value not built with ``Ok``/``Some``). Closures and async blocks return on
+    their own behalf."""
+    failures: list = []
+
+    def returned(value: Node | None) -> None:
+        while value is not None and value.type in ("parenthesized_expression", "await_expression") and value.named_children:
+            value = value.named_children[0]
+        if value is None or value.type in ("try_expression", "return_expression", "unit_expression"):
+            return  # the `?` and the `return` are walked on their own
+        if value.type == "block":
+            last = value.named_children[-1] if value.named_children else None
+            if last is not None and last.type not in ("expression_statement", "let_declaration", "empty_statement") and not last.type.endswith("_item"):
+                returned(last)
+        elif value.type == "if_expression":
+            returned(value.child_by_field_name("consequence"))
+            alternative = value.child_by_field_name("alternative")
+            returned(alternative.named_children[0] if alternative is not None and alternative.named_children else None)
+        elif value.type == "match_expression":
+            arms = value.child_by_field_name("body")
+            for arm in arms.named_children if arms is not None else ():
+                returned(arm.child_by_field_name("value"))
+        elif value.type == "call_expression" and _path_of(value) in SUCCESSES:
+            return
+        else:
+            call = failing_call(value)
+            failures.append(call_record(call) if call is not None else None)
+
+    pending = list(body.children)
+    while pending:
+        node = pending.pop()
+        if node.type in (*NESTED_BODIES, "function_item", "impl_item", "mod_item", "trait_item"):
+            continue
+        if node.type == "try_expression" and node.named_children:
+            call = failing_call(node.named_children[0])
+            failures.append(call_record(call) if call is not None else None)
+        elif node.type == "return_expression":
+            returned(node.named_children[0] if node.named_children else None)
+        elif node.type == "macro_invocation" and _fails_in_macro(node):
+            failures.append(None)
+        pending.extend(node.children)
+    returned(body)
+    return failures
+
+
+# Library macros that return an error from the function (anyhow, eyre, snafu).
+ERROR_MACROS = frozenset({"bail", "ensure"})
+
+
+def _fails_in_macro(macro: Node) -> bool:
+    """An error-returning macro, or a `?` in a macro's unparsed tokens (``write!(f, "{}", x?)``)."""
+    from lint_ws.rust.syntax import text
+
+    name = macro.child_by_field_name("macro")
+    if name is not None and text(name).rsplit("::", 1)[-1] in ERROR_MACROS:
+        return True
+    return any(token.type == "?" for child in macro.children if child.type == "token_tree" for token in _leaves(child))
 
 
 def _empty_body() -> dict:

@@ -13,10 +13,15 @@ the receive, which ends on those), unless something restarts it: an enclosing lo
 same function, a reconnect after the loop (a call that opens a client connection, directly
 or through the project's functions, or runs the function again), or callers anywhere in
 the project that all run it again from a loop (``Crate.restarted``, through resolved calls
-across files). Watching a shutdown flag does not make the loop's error exits graceful; only
-exits on network failures are reported. Tests are not sessions, and neither is a session
-whose end belongs to someone else: a peer that is the program's own listener, a drain that
-hands every result to its caller's channel, a reader that a one-shot ``main`` forgets.
+across files). Each exit is judged on its own path: a reconnect after the loop restarts
+what a `break` ended, never what left the function. Besides the exits on network failures, a
+`?` in the loop on any other call that can fail leaves the function and ends the session:
+not one on a channel (its other end is gone for good), on a reconnect (the restart's own
+retry policy), or on a project function that never fails (``Crate.may_fail``). Watching a
+shutdown flag does not make the loop's error exits graceful. Tests are not sessions, and
+neither is a session whose end belongs to someone else: a peer that is the program's own
+listener, a drain that hands every result to its caller's channel, a reader that a one-shot
+``main`` forgets.
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ class Exit(NamedTuple):
     node: Node  # the break/return/`?`, or the `while let` condition
     reason: str
     leaves_function: bool  # return/`?`: code after the loop cannot restart it
+    network: bool = True  # on the connection's failure, not on another call's (`self.save(..)?`)
 
 
 def check(ctx) -> Iterator:
@@ -87,12 +93,14 @@ def check(ctx) -> Iterator:
         if found is None:
             continue
         exit_, network_call = found
+        if exit_.network:
+            consequence = "a network hiccup or server restart kills this session permanently; wrap the session in a reconnect loop with backoff"
+        else:
+            consequence = "one such failure kills this session permanently; handle the error inside the loop, or wrap the session in a reconnect loop with backoff"
         yield ctx.report(
             RULE_ID,
             exit_.node,
-            f"client session loop ends for good on {exit_.reason} and nothing reconnects: a network "
-            "hiccup or server restart kills this session permanently; wrap the session in a "
-            "reconnect loop with backoff",
+            f"client session loop ends for good on {exit_.reason} and nothing reconnects: {consequence}",
             related=[(network_call, "the session's connection"), (_loop_keyword(loop), "the loop that ends")],
         )
     for call in analysis.model.nodes_of_type("call_expression"):
@@ -276,7 +284,10 @@ class _Analysis:
         connection = method_call_parts(network_call)[0]
         if self._talks_to_own_listener(connection) or _program_ends_first(loop, connection, function):
             return None
-        if self._restarted_after(loop, function, exits) or self._restarted_by_callers(function, loop):
+        if self._restarted_by_callers(function, loop):
+            return None
+        exits = self._restarted_after(loop, function, exits)
+        if not exits:
             return None
         return exits[0], network_call
 
@@ -299,7 +310,7 @@ class _Analysis:
         if self._forwards_items_to_caller(call, function) or self._restarted_by_callers(function, call):
             return None
         drain = Exit(call, "the end of the stream", False)
-        if self._restarted_after(call, function, [drain]):
+        if not self._restarted_after(call, function, [drain]):
             return None
         return stream
 
@@ -422,7 +433,10 @@ class _Analysis:
         return derived
 
     def _exits(self, loop: Node, receives, sends, derived) -> list[Exit]:
+        """The loop's exits on network failures in source order, then its `?` exits on
+        other failing calls (each leaves the function, so it ends the session just as well)."""
         exits: list[Exit] = []
+        failed_calls: list[Exit] = []
         condition = loop.child_by_field_name("condition") if loop.type == "while_expression" else None
         if condition is not None and condition.type == "let_condition":
             value = condition.child_by_field_name("value")
@@ -443,9 +457,12 @@ class _Analysis:
                 if reason is not None:
                     exits.append(Exit(node, reason, True))
             elif node.type == "try_expression" and _in_same_body(node, loop):
-                reason = _network_try(node.named_children[0] if node.named_children else None, receives, sends, derived)
+                operand = node.named_children[0] if node.named_children else None
+                reason = _network_try(operand, receives, sends, derived)
                 if reason is not None:
                     exits.append(Exit(node, reason, True))
+                elif operand is not None and (reason := self._failing_try(operand)) is not None:
+                    failed_calls.append(Exit(node, reason, True, network=False))
             elif node.type == "call_expression" and _in_same_body(node, loop):
                 parts = method_call_parts(node)
                 if parts is not None and parts[1] in PANICKING_METHODS:
@@ -453,13 +470,42 @@ class _Analysis:
                     if reason is not None:
                         exits.append(Exit(node, f"{reason} (the `{parts[1]}` panics)", True))
         exits.sort(key=lambda e: e.node.start_byte)
-        return exits
+        return exits + failed_calls
 
-    def _restarted_after(self, loop: Node, function, exits: list[Exit]) -> bool:
-        """A reconnect after ``loop`` restarts what a `break` ended: a call that opens a
-        client connection (here or in the function it reaches) or runs this function again."""
+    def _failing_try(self, operand: Node) -> str | None:
+        """For ``operand?`` in a session loop, not on the connection's own I/O: the failure it
+        leaves the loop on, when it is a call that can fail. A closed channel is its other
+        end gone for good; a reconnect (a library connect, or a project function that opens
+        or returns a client connection) is the restart itself, whose giving up is a matter
+        of its retry policy, not of a session cut short."""
+        from lint_ws.rust.crate import is_library_connect
+        from lint_ws.rust.summary import call_record, failing_call
+
+        call = failing_call(operand)
+        record = call_record(call) if call is not None else None
+        if record is None:
+            return None
+        crate, context = self.ctx.crate, self.ctx.function(call)
+        if record[0] == "method" and crate.is_channel(context, record[2]):
+            return None
+        if record[0] == "path" and is_library_connect(crate.full_path(context, record[1])):
+            return None
+        callees = crate.resolve(context, record)
+        if any(crate.opens_client(c) or CLIENT_TYPE_MARKER in crate.expand(c.returns) for c in callees):
+            return None
+        if callees and not any(crate.may_fail(callee) for callee in callees):
+            return None
+        leaves = next((a for a in ancestors(call) if a.type in BOUNDARIES), None)  # what the `?` returns from
+        returned = leaves.child_by_field_name("return_type") if leaves is not None and leaves.type == "function_item" else None
+        failure = "a `None`" if returned is not None and text(returned).startswith("Option") else "an error"
+        return f"{failure} from `{_call_text(call)}` (`?` leaves the loop)"
+
+    def _restarted_after(self, loop: Node, function, exits: list[Exit]) -> list[Exit]:
+        """The exits a reconnect after ``loop`` does not restart: a call that opens a client
+        connection (here or in the function it reaches) or runs this function again restarts
+        what a `break` ended, never what left the function (`return`, `?`)."""
         if all(e.leaves_function for e in exits):
-            return False
+            return exits
         from lint_ws.rust.crate import is_library_connect
         from lint_ws.rust.summary import call_record
 
@@ -472,10 +518,10 @@ class _Analysis:
             if record is None:
                 continue
             if record[0] == "path" and is_library_connect(crate.full_path(context, record[1])):
-                return True
+                return [e for e in exits if e.leaves_function]
             if any(callee is context or crate.opens_client(callee) for callee in crate.resolve(context, record)):
-                return True
-        return False
+                return [e for e in exits if e.leaves_function]
+        return exits
 
     def _restarted_by_callers(self, function, session: Node) -> bool:
         """Whether every way into ``function`` anywhere in the project runs it again. When
@@ -838,6 +884,22 @@ def _answers_once(loop: Node, derived: set[str]) -> bool:
                 if text(identifier) in derived and not _inside_err(identifier, node):
                     return True
     return False
+
+
+def _call_text(node: Node) -> str:
+    """``self.http.post(..).send()``, ``serde_json::from_str(..)``: a call named for a message,
+    its arguments elided."""
+    if node.type == "await_expression" and node.named_children:
+        return f"{_call_text(node.named_children[0])}.await"
+    if node.type != "call_expression":
+        shown = " ".join(text(node).split())
+        return shown if len(shown) <= 40 else ".."
+    arguments = node.child_by_field_name("arguments")
+    elided = "(..)" if arguments is not None and arguments.named_children else "()"
+    parts = method_call_parts(node)
+    if parts is None:
+        return f"{callee_path(node) or _call_text(node.child_by_field_name('function'))}{elided}"
+    return f"{_call_text(parts[0])}.{parts[1]}{elided}"
 
 
 def _inside_err(identifier: Node, outer: Node) -> bool:
