@@ -571,11 +571,26 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     children: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is tuple or kind is list:
+            children.extend(item for item in value if _is_node(type(item)))
+        elif _is_node(kind):
             children.append(value)
         elif isinstance(value, (tuple, list)):
-            children.extend(item for item in value if isinstance(item, cst.CSTNode))
+            children.extend(item for item in value if _is_node(type(item)))
     return children
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    """``issubclass(kind, cst.CSTNode)``, remembered: libcst's classes are ABCs, whose
+    ``isinstance`` runs Python code on every call, the largest cost of a walk."""
+    found = _NODE_TYPES.get(kind)
+    if found is None:
+        found = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return found
 
 
 # --- The connection model: what a name stands for --------------------------------------

@@ -51,14 +51,38 @@ class Parse(NamedTuple):
 
 _kept: OrderedDict[str, Parse] = OrderedDict()  # file -> its latest parse
 _capacity = 0
+# (what is asked, the nodes it is asked of...) -> the answer, for ``kept``.
+_facts: OrderedDict[tuple, object] = OrderedDict()
+# Answers kept per file kept: a few per top-level statement of a large file.
+FACTS_PER_FILE = 2048
+_MISSING = object()
 
 
 def remember(files: int) -> None:
-    """Keep the latest parse of up to ``files`` files (the open documents of an editor)."""
+    """Keep the latest parse of up to ``files`` files (the open documents of an editor), and
+    what ``kept`` computed from their statements."""
     global _capacity
     _capacity = files
     while len(_kept) > files:
         _kept.popitem(last=False)
+    _facts.clear()
+
+
+def kept(key: tuple, compute: Callable[[], object]) -> object:
+    """``compute()``, which depends only on the nodes named in ``key`` (by identity, as libcst
+    compares nodes) and the rest of ``key``: kept while parses are kept, since the statements
+    an edit leaves alone are the previous parse's very nodes, so their answers carry over.
+    Elsewhere (a run that lints each file once) computed each time."""
+    if not _capacity:
+        return compute()
+    found = _facts.get(key, _MISSING)
+    if found is _MISSING:
+        found = _facts[key] = compute()
+        while len(_facts) > _capacity * FACTS_PER_FILE:
+            _facts.popitem(last=False)
+    else:
+        _facts.move_to_end(key)
+    return found
 
 
 def parse(name: str, text: str, parse_text: Callable[[str], cst.Module | Exception]) -> cst.Module | Exception:
