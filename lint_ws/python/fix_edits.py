@@ -6,6 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from lint_ws.findings import Edit
+from lint_ws.python import reparse
 from lint_ws.python.model import PythonModel
 
 WEBSOCKETS_CONNECTION_CLOSED = frozenset({"websockets.ConnectionClosed", "websockets.exceptions.ConnectionClosed"})
@@ -18,9 +19,15 @@ def replacement(ctx, model: PythonModel, old: cst.CSTNode, new: cst.CSTNode) -> 
     found = ctx.top_level_statement_at(ctx.span(old).start_offset)
     if found is not None:
         statement, offset = found
-        old_code = ctx.code(statement)
+        layout = (model.module.default_indent, model.module.default_newline)
+        old_code = reparse.kept(("code", statement, *layout), lambda: ctx.code(statement))
         if ctx.source.text.startswith(old_code, offset):
-            edit = changed_lines(old_code, ctx.code(statement.deep_replace(old, new)))
+            # Kept by what ``new`` is (its repr spells out every field), as a fix builds a
+            # new node on every lint.
+            edit = reparse.kept(
+                ("replaced", statement, old, repr(new), *layout),
+                lambda: changed_lines(old_code, ctx.code(statement.deep_replace(old, new))),
+            )
             return None if edit is None else Edit(edit.start_offset + offset, edit.end_offset + offset, edit.replacement)
     # The file's last statement without its final newline: render the module.
     return changed_lines(ctx.source.text, model.module.deep_replace(old, new).code)
