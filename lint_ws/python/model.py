@@ -573,18 +573,18 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
         value = getattr(node, name)
         kind = type(value)
         if kind is tuple or kind is list:
-            children.extend(item for item in value if _is_node(type(item)))
-        elif _is_node(kind):
+            children.extend(item for item in value if is_node_type(type(item)))
+        elif is_node_type(kind):
             children.append(value)
         elif isinstance(value, (tuple, list)):
-            children.extend(item for item in value if _is_node(type(item)))
+            children.extend(item for item in value if is_node_type(type(item)))
     return children
 
 
 _NODE_TYPES: dict[type, bool] = {}
 
 
-def _is_node(kind: type) -> bool:
+def is_node_type(kind: type) -> bool:
     """``issubclass(kind, cst.CSTNode)``, remembered: libcst's classes are ABCs, whose
     ``isinstance`` runs Python code on every call, the largest cost of a walk."""
     found = _NODE_TYPES.get(kind)

@@ -1080,16 +1080,27 @@ def _joined(owner: Function | None, ancestors: tuple) -> bool:
     loop = next((a for a in reversed(ancestors) if isinstance(a, (cst.For, cst.While))), None)
     if loop is not None and _leaves_on_its_own(loop, name):
         return False  # the loop does not go round again when the task just ends
+    assigns, waits = reparse.kept(("assigns and waits", owner.node.body), lambda: _assigns_and_waits(owner.node.body))
     holders = {name} | {
         dotted_name(target.target) or ""
-        for node, _ in _walk(owner.node.body, into_loops=True)
-        if isinstance(node, cst.Assign) and _reads_any(node.value, {name})
+        for node in assigns
+        if _reads_any(node.value, {name})
         for target in node.targets
     }
-    return any(
-        (isinstance(node, cst.Await) and _reads_any(node, holders)) or _result_of(node, name)
-        for node, _ in _walk(owner.node.body, into_loops=True)
-    )
+    return any((isinstance(node, cst.Await) and _reads_any(node, holders)) or _result_of(node, name) for node in waits)
+
+
+def _assigns_and_waits(body: cst.CSTNode) -> tuple[list[cst.Assign], list[cst.CSTNode]]:
+    """The assignments of a function's body, and its awaits and ``.result()`` calls."""
+    assigns, waits = [], []
+    for node, _ in _walk(body, into_loops=True):
+        if isinstance(node, cst.Assign):
+            assigns.append(node)
+        elif isinstance(node, cst.Await) or (
+            isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "result"
+        ):
+            waits.append(node)
+    return assigns, waits
 
 
 def _result_of(node: cst.CSTNode, task: str) -> bool:
