@@ -1081,25 +1081,21 @@ def _joined(owner: Function | None, ancestors: tuple) -> bool:
     if loop is not None and _leaves_on_its_own(loop, name):
         return False  # the loop does not go round again when the task just ends
     assigns, waits = reparse.kept(("assigns and waits", owner.node.body), lambda: _assigns_and_waits(owner.node.body))
-    holders = {name} | {
-        dotted_name(target.target) or ""
-        for node in assigns
-        if _reads_any(node.value, {name})
-        for target in node.targets
-    }
-    return any((isinstance(node, cst.Await) and _reads_any(node, holders)) or _result_of(node, name) for node in waits)
+    holders = {name} | {dotted_name(target.target) or "" for node, read in assigns if name in read for target in node.targets}
+    return any((read is not None and not read.isdisjoint(holders)) or _result_of(node, name) for node, read in waits)
 
 
-def _assigns_and_waits(body: cst.CSTNode) -> tuple[list[cst.Assign], list[cst.CSTNode]]:
-    """The assignments of a function's body, and its awaits and ``.result()`` calls."""
+def _assigns_and_waits(body: cst.CSTNode) -> tuple[list, list]:
+    """The assignments of a function's body with the names their values read, and its
+    awaits with the names they read and its ``.result()`` calls (None)."""
     assigns, waits = [], []
     for node, _ in _walk(body, into_loops=True):
         if isinstance(node, cst.Assign):
-            assigns.append(node)
-        elif isinstance(node, cst.Await) or (
-            isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "result"
-        ):
-            waits.append(node)
+            assigns.append((node, _names_read(node.value)))
+        elif isinstance(node, cst.Await):
+            waits.append((node, _names_read(node)))
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "result":
+            waits.append((node, None))
     return assigns, waits
 
 
@@ -1191,8 +1187,12 @@ def _tests_done(test: cst.BaseExpression, task: str) -> bool:
 
 
 def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:
-    return any(
-        isinstance(inner, cst.Name) and inner.value in names for inner, _ in (*_walk(node, into_loops=True), (node, ()))
+    return not _names_read(node).isdisjoint(names)
+
+
+def _names_read(node: cst.CSTNode) -> frozenset[str]:
+    return frozenset(
+        inner.value for inner, _ in (*_walk(node, into_loops=True), (node, ())) if isinstance(inner, cst.Name)
     )
 
 
