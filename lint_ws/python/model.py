@@ -598,6 +598,7 @@ _NODE_TYPES = _NodeTypes()
 
 
 def is_node_type(kind: type) -> bool:
+    """Whether ``kind`` is a libcst node class (quicker than ``isinstance`` on its instance)."""
     return _NODE_TYPES[kind]
 
 
