@@ -130,3 +130,57 @@ def test_findings_after_edits_equal_a_full_lint(tmp_path):
         assert (kept.findings, kept.problems) == (full.findings, full.problems), f"edit at line {index + 1}"
         compared += bool(full.findings)
     assert compared > 10
+
+
+def test_findings_after_a_run_of_edits_equal_a_full_lint(tmp_path):
+    """The answers kept from the statements an edit left alone (``reparse.kept``) carry over
+    a run of edits one after the other, as an editor makes them, undone ones included: on
+    the bundled examples and on every rule fixture."""
+    from lint_ws import engine
+    from lint_ws.catalogue import rule_ids
+
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "edited.py"
+    options = engine.RunOptions(selected=rule_ids())
+    examples = "".join(source.read_text(encoding="utf-8") for source in sorted(ROOT.glob("examples/python/*.py")))
+    fixtures = [source.read_text(encoding="utf-8") for source in sorted(ROOT.glob("tests/fixtures/python/**/*.py"))]
+    compared = 0
+    for text in [examples, *fixtures]:
+        texts = [text]
+        for index in range(3, text.count("\n"), 9):
+            lines = texts[-1].splitlines(keepends=True)
+            texts.append("".join([*lines[:index], EDITS[index % len(EDITS)], *lines[index:]]))
+        texts += texts[-2::-3]  # back through earlier versions
+        reparse.remember(4)
+        try:
+            kept = [engine.lint_file(path, path.name, options, raw=version.encode()) for version in texts]
+        finally:
+            reparse.remember(0)
+        for version, result in zip(texts, kept):
+            full = engine.lint_file(path, path.name, options, raw=version.encode())
+            assert (result.findings, result.problems) == (full.findings, full.problems)
+            compared += bool(full.findings)
+    assert compared > 50
+
+
+def test_kept_answers_last_while_asked():
+    """An answer is computed once while parses are kept, and carried to a file's next lint
+    only when that lint asks for it again; with nothing kept, it is computed each time."""
+    calls = []
+
+    def answer(key):
+        return reparse.kept(("test", key), lambda: calls.append(key) or key)
+
+    reparse.remember(4)
+    try:
+        for asked in (["a", "b"], ["a"], ["a", "b"]):
+            reparse.parse("kept.py", "x = 1\n", parse_text)
+            for key in asked:
+                answer(key)
+                answer(key)
+    finally:
+        reparse.remember(0)
+    assert calls == ["a", "b", "b"]  # "b" was not asked by the second lint, so it was dropped
+    answer("a")
+    answer("a")
+    assert calls == ["a", "b", "b", "a", "a"]

@@ -9,7 +9,7 @@ import threading
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from lint_ws.findings import Finding, Severity, Span
@@ -174,15 +174,16 @@ class ModuleLayout:
 
     The provider renders the whole module with position tracking, which was most of a
     lint's time on a large file that reports a handful of findings. A top-level statement's
-    code starts at column 0 with no indentation pending, so rendering it alone from its
-    first line gives its nodes the very ranges the whole module's rendering gives them."""
+    code starts at column 0 with no indentation pending, so rendering it alone from line 1
+    gives its nodes the whole module's ranges less the lines before it: those ranges, and
+    which nodes a statement holds, are kept with the statement across edits
+    (``reparse.kept``)."""
 
     def __init__(self, module: cst.Module):
         self.module = module
-        self._owner: dict[int, int] = {}  # id(node) -> its top-level statement, for those walked
-        self._walked = 0  # the top-level statements walked so far, in order
-        self._ranges: dict[cst.CSTNode, CodeRange] = {}
-        self._rendered: set[int] = set()
+        self._ranges: dict[cst.CSTNode, CodeRange] = {}  # the whole module's, once needed
+        self._relative: dict[int, dict[cst.CSTNode, CodeRange]] = {}  # statement -> its ranges from line 1
+        self._held: list[frozenset[int]] = []  # the ids of the nodes of each statement, in order, as far as asked
 
     @cached_property
     def _starts(self) -> tuple[list[int], list[int]]:
@@ -200,38 +201,60 @@ class ModuleLayout:
         if found is not None:
             return found
         index = self._statement_of(node)
-        if index is None or index in self._rendered:
-            # Not inside a top-level statement's syntax (the module, its header, a comment):
-            # the whole module's ranges.
-            self._ranges.update(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
-            return self._ranges[node]
-        self._render(index)
+        if index is not None:
+            relative = self._relative.get(index)
+            if relative is None:
+                relative = self._relative[index] = self._statement_ranges(self.module.body[index])
+            found = relative.get(node)
+            if found is not None:
+                lines = self._starts[1][index] - 1
+                if not lines:
+                    return found
+                return CodeRange(
+                    CodePosition(found.start.line + lines, found.start.column),
+                    CodePosition(found.end.line + lines, found.end.column),
+                )
+        # Not inside a top-level statement's syntax (the module, its header, a comment):
+        # the whole module's ranges.
+        self._ranges.update(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
         return self._ranges[node]
 
     def _statement_of(self, node: cst.CSTNode) -> int | None:
+        wanted = id(node)
+        for index, ids in enumerate(self._held):
+            if wanted in ids:
+                return index
         body = self.module.body
-        while id(node) not in self._owner and self._walked < len(body):
-            index = self._walked
-            stack: list[cst.CSTNode] = [body[index]]
-            while stack:
-                inner = stack.pop()
-                self._owner[id(inner)] = index
-                stack.extend(child_nodes(inner))
-            self._walked += 1
-        return self._owner.get(id(node))
+        while len(self._held) < len(body):
+            statement = body[len(self._held)]
+            self._held.append(reparse.kept(("nodes", statement), lambda: _node_ids(statement)))
+            if wanted in self._held[-1]:
+                return len(self._held) - 1
+        return None
 
-    def _render(self, index: int) -> None:
-        # libcst's own position-tracking codegen state, started at the statement's line.
-        provider = PositionProvider()
-        state = PositionProvidingCodegenState(
-            default_indent=self.module.default_indent,
-            default_newline=self.module.default_newline,
-            provider=provider,
-            line=self._starts[1][index],
-        )
-        self.module.body[index]._codegen(state)
-        self._ranges.update(provider._computed)
-        self._rendered.add(index)
+    def _statement_ranges(self, statement: cst.BaseStatement) -> dict[cst.CSTNode, CodeRange]:
+        indent, newline = self.module.default_indent, self.module.default_newline
+
+        def render() -> dict[cst.CSTNode, CodeRange]:
+            # libcst's own position-tracking codegen state.
+            provider = PositionProvider()
+            state = PositionProvidingCodegenState(
+                default_indent=indent, default_newline=newline, provider=provider, line=1
+            )
+            statement._codegen(state)
+            return provider._computed
+
+        return reparse.kept(("ranges", statement, indent, newline), render)
+
+
+def _node_ids(root: cst.CSTNode) -> frozenset[int]:
+    found = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        found.add(id(node))
+        stack.extend(child_nodes(node))
+    return frozenset(found)
 
 
 class SyntaxFacts:

@@ -392,22 +392,25 @@ def _drive(indexer: _Indexer, root: cst.CSTNode) -> None:
     like libcst's ``visit``, but reading child fields directly (``child_nodes``)
     instead of rebuilding every node: the pass costs a fraction of libcst's, and an explicit
     stack never hits the recursion limit on deeply nested code."""
-    stack: list[tuple[cst.CSTNode, bool]] = [(root, False)]
+    stack: list = [root]  # nodes to visit, and (leave, node) pairs to leave
     while stack:
-        node, leaving = stack.pop()
+        node = stack.pop()
+        if type(node) is tuple:
+            leave, node = node
+            leave(indexer, node)
+            continue
         handlers = _HANDLERS.get(type(node))
         if handlers is None:
             name = type(node).__name__
             handlers = _HANDLERS[type(node)] = (getattr(_Indexer, f"visit_{name}", None), getattr(_Indexer, f"leave_{name}", None))
         visit, leave = handlers
-        if leaving:
-            leave(indexer, node)
-            continue
         if leave is not None:
-            stack.append((node, True))
+            stack.append((leave, node))
         if visit is not None and visit(indexer, node) is False:
             continue
-        stack.extend((child, False) for child in reversed(child_nodes(node)))
+        children = child_nodes(node)
+        children.reverse()
+        stack.extend(children)
 
 
 class PythonModel(PerFileAnswers):
@@ -569,13 +572,34 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
         )
         _CHILD_FIELDS[type(node)] = names
     children: list[cst.CSTNode] = []
+    node_type = _NODE_TYPES
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is tuple or kind is list:
+            children.extend([item for item in value if node_type[type(item)]])
+        elif node_type[kind]:
             children.append(value)
         elif isinstance(value, (tuple, list)):
-            children.extend(item for item in value if isinstance(item, cst.CSTNode))
+            children.extend([item for item in value if node_type[type(item)]])
     return children
+
+
+class _NodeTypes(dict):
+    """type -> ``issubclass(type, cst.CSTNode)``, remembered: libcst's classes are ABCs, whose
+    ``isinstance`` runs Python code on every call, the largest cost of a walk."""
+
+    def __missing__(self, kind: type) -> bool:
+        found = self[kind] = issubclass(kind, cst.CSTNode)
+        return found
+
+
+_NODE_TYPES = _NodeTypes()
+
+
+def is_node_type(kind: type) -> bool:
+    """Whether ``kind`` is a libcst node class (quicker than ``isinstance`` on its instance)."""
+    return _NODE_TYPES[kind]
 
 
 # --- The connection model: what a name stands for --------------------------------------

@@ -51,19 +51,60 @@ class Parse(NamedTuple):
 
 _kept: OrderedDict[str, Parse] = OrderedDict()  # file -> its latest parse
 _capacity = 0
+# File -> (the answers ``kept`` gave its latest lint, those of the lint before): what a lint
+# did not ask again is dropped at the file's next lint, old statements with it.
+_facts: dict[str, tuple[dict, dict]] = {}
+_linting: str | None = None  # the file being linted, while parses are kept
+_MISSING = object()
 
 
 def remember(files: int) -> None:
-    """Keep the latest parse of up to ``files`` files (the open documents of an editor)."""
+    """Keep the latest parse of up to ``files`` files (the open documents of an editor), and
+    what ``kept`` computed from their statements."""
     global _capacity
     _capacity = files
     while len(_kept) > files:
-        _kept.popitem(last=False)
+        _forget(next(iter(_kept)))
+    _facts.clear()
+
+
+def kept(key: tuple, compute: Callable[[], object]) -> object:
+    """``compute()``, which depends only on the nodes named in ``key`` (by identity, as libcst
+    compares nodes) and the rest of ``key``: kept while parses are kept, since the statements
+    an edit leaves alone are the previous parse's very nodes, so their answers carry over.
+    Elsewhere (a run that lints each file once) computed each time."""
+    tables = _facts.get(_linting) if _linting is not None else None
+    if tables is None:
+        return compute()
+    current, previous = tables
+    found = current.get(key, _MISSING)
+    if found is _MISSING:
+        found = previous.get(key, _MISSING)
+        if found is _MISSING:
+            found = compute()
+        current[key] = found
+    return found
+
+
+def _begin_lint(name: str) -> None:
+    global _linting
+    _linting = name if _capacity else None
+    if _capacity:
+        latest, _ = _facts.get(name, ({}, {}))
+        _facts[name] = ({}, latest)
+        for other in [other for other in _facts if other != name and other not in _kept]:
+            del _facts[other]  # a file whose parse is no longer kept (or never was)
+
+
+def _forget(name: str) -> None:
+    _kept.pop(name, None)
+    _facts.pop(name, None)
 
 
 def parse(name: str, text: str, parse_text: Callable[[str], cst.Module | Exception]) -> cst.Module | Exception:
     """libcst's module of ``text`` (the file ``name``), or what ``parse_text`` raised: from the
     previous parse of the file where the edit allows, else from ``parse_text(text)``."""
+    _begin_lint(name)
     previous = _kept.get(name)
     if previous is not None and previous.text == text:
         _kept.move_to_end(name)
@@ -77,16 +118,16 @@ def parse(name: str, text: str, parse_text: Callable[[str], cst.Module | Excepti
     _kept[name] = spliced
     _kept.move_to_end(name)
     while len(_kept) > _capacity:
-        _kept.popitem(last=False)
+        _forget(next(iter(_kept)))
     return spliced.module
 
 
 def module_starts(module: cst.Module) -> tuple[list[int], list[int]]:
     """Where each top-level statement's code (its leading lines included) starts: offset in
     the module's code, and line as libcst's positions count lines."""
-    kept = _kept_parse(module)
-    if kept is not None:
-        return kept.offsets, kept.lines
+    known = _kept_parse(module)
+    if known is not None:
+        return known.offsets, known.lines
     header = "".join(module.code_for_node(line) for line in module.header)
     offsets, lines, _ = _statement_starts(module, module.body, len(header), 1 + len(NEWLINE_RE.findall(header)))
     return offsets, lines
@@ -94,9 +135,9 @@ def module_starts(module: cst.Module) -> tuple[list[int], list[int]]:
 
 def code_is(module: cst.Module, text: str) -> bool:
     """Whether ``module.code == text`` (known without rendering for a kept parse)."""
-    kept = _kept_parse(module)
-    if kept is not None and kept.text == text:
-        return kept.renders_text
+    known = _kept_parse(module)
+    if known is not None and known.text == text:
+        return known.renders_text
     return module.code == text
 
 

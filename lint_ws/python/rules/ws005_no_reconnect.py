@@ -22,6 +22,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lint_ws.findings import Applicability, Edit, Fix
+from lint_ws.python import reparse
 from lint_ws.python.fix_edits import replacement, websockets_connection_closed
 from lint_ws.python.names import SEND_METHODS
 from lint_ws.python.model import (
@@ -75,11 +76,18 @@ def check(ctx) -> Iterator:
             )
             if finding is not None:
                 yield finding
-        for call, ancestors in _walk(body, into_loops=True):
-            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "run_forever":
-                finding = _run_forever_finding(ctx, function, call, ancestors)
-                if finding is not None:
-                    yield finding
+        for call, ancestors in reparse.kept(("run_forever calls", body), lambda: _run_forever_calls(body)):
+            finding = _run_forever_finding(ctx, function, call, ancestors)
+            if finding is not None:
+                yield finding
+
+
+def _run_forever_calls(body: cst.CSTNode) -> list[tuple[cst.Call, tuple]]:
+    return [
+        (call, ancestors)
+        for call, ancestors in _walk(body, into_loops=True)
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "run_forever"
+    ]
 
 
 # What the libraries' connect calls raise when the server is briefly unreachable or
@@ -101,8 +109,8 @@ def _unguarded_reconnect_finding(ctx, function: Function | None, loop, ancestors
     model = ctx.model
     if _test_file(ctx.source.path) or in_test_function(function):
         return None
-    for node, inner in _walk(loop.body, into_loops=False):
-        if not isinstance(node, cst.Call) or call_side(model, node) != CLIENT:
+    for node, inner in _calls_of(loop):
+        if call_side(model, node) != CLIENT:
             continue
         guard = next((a for a in reversed(inner) if isinstance(a, cst.Try) and _in_try_body(a, inner)), None)
         if guard is None or not any(_retries(handler) for handler in guard.handlers):
@@ -381,12 +389,21 @@ def _spawned_somewhere(model, function: Function) -> bool:
 
 
 def _reads_the_console(model) -> bool:
-    for node, _ in _walk(model.module, into_loops=True, into_functions=True):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "input":
-            return True
-        if isinstance(node, cst.Attribute) and model.qualified(node) == "sys.stdin":
-            return True
-    return False
+    return any(
+        isinstance(node, cst.Call) or model.qualified(node) == "sys.stdin"
+        for statement in model.module.body
+        for node in reparse.kept(("console reads", statement), lambda: _console_reads(statement))
+    )
+
+
+def _console_reads(statement: cst.CSTNode) -> list[cst.CSTNode]:
+    """``input(..)`` calls, and the attributes that may be ``sys.stdin`` once imports resolve."""
+    return [
+        node
+        for node, _ in _walk_statement(statement)
+        if (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "input")
+        or (isinstance(node, cst.Attribute) and node.attr.value == "stdin")
+    ]
 
 
 def _opened_at(model, function: Function | None, subject: str) -> cst.Call | None:
@@ -433,8 +450,8 @@ def _session(model, function: Function | None, loop) -> tuple[str | None, list]:
 def _send_session(model, function: Function | None, loop) -> tuple[str | None, list]:
     """A pump writing to a client connection (``while True: data = await queue.get(); await
     ws.send(data)``) and the exits it takes because a send failed or the connection closed."""
-    for node, _ in _walk(loop.body, into_loops=False):
-        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+    for node, _ in _calls_of(loop):
+        if not isinstance(node.func, cst.Attribute):
             continue
         if node.func.attr.value not in SEND_METHODS or not _is_client(model, function, node.func.value):
             continue
@@ -568,8 +585,8 @@ def _receives(model, loop: cst.While) -> list[tuple[cst.Call, bool]]:
     """Receive calls (and calls of the class's own methods) directly in the loop, and whether
     a handler of the closed error covers each."""
     found: list[tuple[cst.Call, bool]] = []
-    for node, ancestors in _walk(loop.body, into_loops=False):
-        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+    for node, ancestors in _calls_of(loop):
+        if not isinstance(node.func, cst.Attribute):
             continue
         # A method of the loop's own class may be a handle's receive (``self.next_event()``).
         if node.func.attr.value in RECEIVE_METHODS or dotted_name(node.func.value) == "self":
@@ -985,7 +1002,15 @@ def _may_name(target: Function, node: cst.CSTNode, owner: Function | None) -> bo
 def _names_by_last_part(model) -> dict[str, list[tuple[cst.CSTNode, tuple]]]:
     """``run`` -> every ``run``, ``self.run``, ``client.run``... of the module, with its ancestors."""
     names: dict[str, list[tuple[cst.CSTNode, tuple]]] = {}
-    for node, ancestors in _walk(model.module, into_loops=True, into_functions=True):
+    for statement in model.module.body:
+        for name, found in reparse.kept(("names by last part", statement), lambda: _statement_names(statement)).items():
+            names.setdefault(name, []).extend(found)
+    return names
+
+
+def _statement_names(statement: cst.CSTNode) -> dict[str, list[tuple[cst.CSTNode, tuple]]]:
+    names: dict[str, list[tuple[cst.CSTNode, tuple]]] = {}
+    for node, ancestors in _walk_statement(statement):
         if isinstance(node, (cst.Name, cst.Attribute)):
             name = dotted_name(node)
             if name is not None:
@@ -1055,16 +1080,23 @@ def _joined(owner: Function | None, ancestors: tuple) -> bool:
     loop = next((a for a in reversed(ancestors) if isinstance(a, (cst.For, cst.While))), None)
     if loop is not None and _leaves_on_its_own(loop, name):
         return False  # the loop does not go round again when the task just ends
-    holders = {name} | {
-        dotted_name(target.target) or ""
-        for node, _ in _walk(owner.node.body, into_loops=True)
-        if isinstance(node, cst.Assign) and _reads_any(node.value, {name})
-        for target in node.targets
-    }
-    return any(
-        (isinstance(node, cst.Await) and _reads_any(node, holders)) or _result_of(node, name)
-        for node, _ in _walk(owner.node.body, into_loops=True)
-    )
+    assigns, waits = reparse.kept(("assigns and waits", owner.node.body), lambda: _assigns_and_waits(owner.node.body))
+    holders = {name} | {dotted_name(target.target) or "" for node, read in assigns if name in read for target in node.targets}
+    return any((read is not None and not read.isdisjoint(holders)) or _result_of(node, name) for node, read in waits)
+
+
+def _assigns_and_waits(body: cst.CSTNode) -> tuple[list, list]:
+    """The assignments of a function's body with the names their values read, and its
+    awaits with the names they read and its ``.result()`` calls (None)."""
+    assigns, waits = [], []
+    for node, _ in _walk(body, into_loops=True):
+        if isinstance(node, cst.Assign):
+            assigns.append((node, _names_read(node.value)))
+        elif isinstance(node, cst.Await):
+            waits.append((node, _names_read(node)))
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "result":
+            waits.append((node, None))
+    return assigns, waits
 
 
 def _result_of(node: cst.CSTNode, task: str) -> bool:
@@ -1155,8 +1187,12 @@ def _tests_done(test: cst.BaseExpression, task: str) -> bool:
 
 
 def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:
-    return any(
-        isinstance(inner, cst.Name) and inner.value in names for inner, _ in (*_walk(node, into_loops=True), (node, ()))
+    return not _names_read(node).isdisjoint(names)
+
+
+def _names_read(node: cst.CSTNode) -> frozenset[str]:
+    return frozenset(
+        inner.value for inner, _ in (*_walk(node, into_loops=True), (node, ())) if isinstance(inner, cst.Name)
     )
 
 
@@ -1273,7 +1309,26 @@ def _walk(
         children = [c for c in root.body if not isinstance(c, (cst.FunctionDef, cst.ClassDef))]
     else:
         children = child_nodes(root)
-    stack: list[tuple[cst.CSTNode, tuple]] = [(child, ()) for child in reversed(children)]
+    return _walk_from([(child, ()) for child in reversed(children)], into_loops, into_functions)
+
+
+def _walk_statement(statement: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, tuple]]:
+    """A top-level statement's part of ``_walk(module, into_loops=True, into_functions=True)``:
+    the statement and every node under it, with its ancestors below the module."""
+    return _walk_from([(statement, ())], into_loops=True, into_functions=True)
+
+
+def _calls_of(loop) -> list[tuple[cst.Call, tuple]]:
+    """The calls of the loop's body outside its inner loops, with their ancestors there."""
+    return reparse.kept(
+        ("loop calls", loop.body),
+        lambda: [(node, ancestors) for node, ancestors in _walk(loop.body, into_loops=False) if isinstance(node, cst.Call)],
+    )
+
+
+def _walk_from(
+    stack: list[tuple[cst.CSTNode, tuple]], into_loops: bool, into_functions: bool
+) -> Iterator[tuple[cst.CSTNode, tuple]]:
     while stack:
         node, ancestors = stack.pop()
         yield node, ancestors
