@@ -135,9 +135,11 @@ def engine_alone(path: Path, text: str, middle: int, comment: str, edits: int) -
 
     from lint_ws import engine
     from lint_ws.python import reparse
-    from lint_ws.server.language_server import KEPT_PARSES
+    from lint_ws.rust import summary
+    from lint_ws.server.language_server import KEPT_FUNCTION_RECORDS, KEPT_PARSES
 
-    reparse.remember(KEPT_PARSES)
+    reparse.remember(KEPT_PARSES)  # what the server keeps between edits
+    summary.keep_records(KEPT_FUNCTION_RECORDS)
     options = engine.RunOptions(selected=rule_ids())
     lines = text.splitlines(keepends=True)
     edited = "".join(lines[:middle] + [comment] + lines[middle:])

@@ -39,8 +39,10 @@ its type.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -145,40 +147,82 @@ def summarize_model(model) -> dict:
                     if v.type == "enum_variant" and v.child_by_field_name("name") is not None
                 ]
                 variants[text(name)] = _variant_payloads(body)
+    declarations = _digest(model, "struct_item", "type_item", "enum_item") if _kept_records_capacity else b""
     functions = []
     for function in model.functions:
         node = function.node
         modules = [text(m.child_by_field_name("name")) for m in _ancestors(node) if m.type == "mod_item" and m.child_by_field_name("name") is not None]
-        parameters = []
-        for parameter in (node.child_by_field_name("parameters") or node).named_children:
-            if parameter.type == "parameter":
-                pattern, type_node = parameter.child_by_field_name("pattern"), parameter.child_by_field_name("type")
-                parameters.append((text(pattern) if pattern is not None else "", text(type_node) if type_node is not None else ""))
-        returned = node.child_by_field_name("return_type")
-        body = function.body
-        summary_body = summarize_body(body) if body is not None else _empty_body()
-        if body is not None:
-            summary_body["stores"] = _stored_parameters(body, {name for name, _ in parameters}, function.impl_type)
-            # A function that returns nothing passes no error up.
-            summary_body["errors"] = _errors_passed_up(model, node, body) if returned is not None else []
-            summary_body["failures"] = _failures(body)
-        functions.append(
-            (
-                function.name,
-                function.impl_type,
-                function.trait,
-                "::".join(reversed(modules)),
-                function.is_test,
-                parameters,
-                text(returned) if returned is not None else "",
-                summary_body,
-            )
-        )
+        if _kept_records_capacity:
+            key = (node.text, function.impl_type, function.trait, tuple(modules), function.is_test, declarations)
+            record = _kept_records.get(key)
+            if record is None:
+                record = _kept_records[key] = _function_record(model, function, modules)
+                while len(_kept_records) > _kept_records_capacity:
+                    _kept_records.popitem(last=False)
+            else:
+                _kept_records.move_to_end(key)
+            functions.append(record)
+            continue
+        functions.append(_function_record(model, function, modules))
     return {
         "uses": uses, "globs": globs, "structs": structs, "aliases": aliases, "enums": enums, "variants": variants,
         "functions": functions, "pump_queues": _pump_queues(model),
         "stream_extensions": _stream_extension_methods(model),
     }
+
+
+# The language server summarises the edited file on every change, and an edit leaves most
+# functions' text alone. A function's record depends only on its text, where it sits (impl,
+# trait, modules) and the file's type declarations (a receiver's field type): while
+# ``keep_records`` is on, records are kept by those, the least recently used dropped first.
+# A run that summarises each file once keeps none.
+_kept_records: OrderedDict[tuple, tuple] = OrderedDict()
+_kept_records_capacity = 0
+
+
+def keep_records(count: int) -> None:
+    """Keep up to ``count`` function records across summaries of edited files."""
+    global _kept_records_capacity
+    _kept_records_capacity = count
+    while len(_kept_records) > count:
+        _kept_records.popitem(last=False)
+
+
+def _digest(model, *types: str) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for node in model.nodes_of_type(*types):
+        digest.update(node.text)
+        digest.update(b"\0")
+    return digest.digest()
+
+
+def _function_record(model, function, modules: list[str]) -> tuple:
+    from lint_ws.rust.syntax import text
+
+    node = function.node
+    parameters = []
+    for parameter in (node.child_by_field_name("parameters") or node).named_children:
+        if parameter.type == "parameter":
+            pattern, type_node = parameter.child_by_field_name("pattern"), parameter.child_by_field_name("type")
+            parameters.append((text(pattern) if pattern is not None else "", text(type_node) if type_node is not None else ""))
+    returned = node.child_by_field_name("return_type")
+    body = function.body
+    summary_body = summarize_body(body) if body is not None else _empty_body()
+    if body is not None:
+        summary_body["stores"] = _stored_parameters(body, {name for name, _ in parameters}, function.impl_type)
+        # A function that returns nothing passes no error up.
+        summary_body["errors"] = _errors_passed_up(model, node, body) if returned is not None else []
+        summary_body["failures"] = _failures(body)
+    return (
+        function.name,
+        function.impl_type,
+        function.trait,
+        "::".join(reversed(modules)),
+        function.is_test,
+        parameters,
+        text(returned) if returned is not None else "",
+        summary_body,
+    )
 
 
 def _stream_extension_methods(model) -> list[str]:

@@ -28,6 +28,7 @@ from pygls.uris import to_fs_path
 from lint_ws import __version__
 from lint_ws.catalogue import all_rules
 from lint_ws.python import reparse
+from lint_ws.rust import summary as rust_summary
 from lint_ws.findings import AllowCommentProblem, Applicability, FileResult, Finding, Severity
 from lint_ws.server import convert
 from lint_ws.server.project import CONFIG_FILES, Buffer, Project, Settings, is_config_file, settings_from
@@ -42,6 +43,9 @@ DEBOUNCE_SECONDS = 0.005
 # Python documents whose latest parse is kept, so that an edit re-parses only the
 # statements it touched (lint_ws.python.reparse); about 1 MB each for 1,000 lines.
 KEPT_PARSES = 16
+# Rust function summaries kept across edits (lint_ws.rust.summary.keep_records): an edit
+# re-summarises only the functions it touched; a few hundred bytes each.
+KEPT_FUNCTION_RECORDS = 20_000
 MESSAGE_TYPE = {
     Severity.ERROR: types.MessageType.Error,
     Severity.WARNING: types.MessageType.Warning,
@@ -73,6 +77,7 @@ class LintWsServer(LanguageServer):
         # (rule modules, parsers) are shared by all of them.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lint-ws")
         reparse.remember(KEPT_PARSES)
+        rust_summary.keep_records(KEPT_FUNCTION_RECORDS)
 
     # Client capabilities ------------------------------------------------------------
 
