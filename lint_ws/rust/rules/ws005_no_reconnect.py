@@ -178,9 +178,17 @@ class _Analysis:
     def _is_client(self, expression: Node, depth: int) -> bool:
         if self._yields_client(expression, depth):
             return True
+        if base_expression(expression).type == "self":
+            # a value holding a client connection in a field: its methods that reach the
+            # connection's I/O are the connection's (`self.tick()` reading `self.ws`)
+            context = self.ctx.function(expression)
+            impl = context.impl if context is not None else None
+            return any(owner == impl for owner, _ in self.ctx.crate.client_fields)
         while expression.type == "field_expression" and text(expression.child_by_field_name("field")).isdigit():
             expression = expression.child_by_field_name("value")  # `socket.0` of a (socket, response) pair
         for binding in binding_chain(self.model, expression):
+            if binding.struct is not None and (binding.struct, binding.name) in self.ctx.crate.client_fields:
+                return True  # filled from a client connection by the type's constructor's callers
             if binding.type is not None:
                 type_text = self.expand_type(text(binding.type))
                 if CLIENT_TYPE_MARKER in type_text:
@@ -759,10 +767,10 @@ def _network_source(expression: Node | None, receives, sends, derived) -> str | 
             spine = spine.named_children[-1] if spine.named_children else None
             continue
         if spine.type == "call_expression":
+            if spine in receives:  # a handle's method that does both (`self.tick()`): a read fails first
+                return "receive"
             if spine in sends:
                 return "send"
-            if spine in receives:
-                return "receive"
             parts = method_call_parts(spine)
             if parts is None:
                 return None
