@@ -4,8 +4,11 @@ Only loops over a *client* websocket count: one opened with a library connect
 (``connect_async``/``client_async``/``tungstenite::connect``, fastwebsockets' and
 reqwest-websocket's) or by a function of the project that opens one and returns it (and
 its ``split()`` halves), a parameter or struct field typed with the client stream
-(``MaybeTlsStream``), or a parameter its callers in this file fill with such a socket. Server sockets (``accept_async``, axum's
-``WebSocket``) never match: on the server the client is the one that reconnects.
+(``MaybeTlsStream``), or a parameter its callers in this file fill with such a socket, or a
+struct field the crate knows a constructor fills with one (``Crate.client_fields``; then
+``self``'s methods that read it, ``self.tick()``, are the client's receives). Server sockets
+(``accept_async``, axum's ``WebSocket``) never match: on the server the client is the one
+that reconnects.
 
 A loop is flagged when it exits — ``break`` out of it, ``return``, ``?`` — on a receive
 error, the end of the stream, a Close frame or a failed send (or is a ``while let`` over
