@@ -24,6 +24,9 @@ Every question gets the same answer whichever file asks it:
   be one, across the crates of a workspace (see ``model.error_passed_up``).
 - ``may_fail(function)``: it can end with an error (or ``None``): one of its own, or of a
   call it applies `?` to or returns whose resolved functions may fail (an unresolved call may).
+- ``client_fields``: the struct fields a constructor fills with a client connection handed
+  in by its callers (``WsServer::new(ws)`` storing ``ws.fuse()``, called with a
+  ``connect_async`` socket), whatever the field's declared type.
 
 A *context* is the function a call is written in: ``(file, index)`` of its record.
 """
@@ -334,8 +337,9 @@ class Crate:
             return False
         kind = receiver[0]
         if kind == "field":
-            field_type = self.field_type(context.impl if context else None, receiver[1])
-            return field_type is not None and self.is_connection_type(field_type)
+            impl = context.impl if context else None
+            field_type = self.field_type(impl, receiver[1])
+            return field_type is not None and self.is_connection_type(field_type) or (impl, receiver[1]) in self.client_fields
         if kind == "type":
             return self.is_connection_type(receiver[1])
         if kind == "call":
@@ -348,6 +352,62 @@ class Crate:
         if kind == "member":
             return any(self.is_connection_type(t) for t in self._member_types(context, receiver))
         return False
+
+    @cached_property
+    def client_fields(self) -> frozenset[tuple[str, str]]:
+        """(type, field) of the struct fields that hold a client connection by data flow,
+        whatever their declared type (``ws: Fuse<S>`` of a generic transport): a function
+        stores a parameter there (``Self { ws: ws.fuse() }``) and some call of it in the
+        project's non-test code fills that parameter from a library connect (directly, or
+        through the parameters of its callers), while no call fills it with an accepted,
+        server-side socket. A public parameter no code of the project fills from a connect
+        stays its callers' business (SPEC: WS005), and a field also filled server-side
+        is not known to be a client's."""
+        found: set[tuple[str, str]] = set()
+        for function in self.functions.values():
+            for parameter, pairs in function.body.get("stores", {}).items():
+                index = next((i for i, (name, _) in enumerate(function.params) if name == parameter), None)
+                if index is None:
+                    continue
+                fills = self._fills(function, index, 0)
+                if "client" in fills and "server" not in fills:
+                    found.update(tuple(pair) for pair in pairs)
+        return frozenset(found)
+
+    def _fills(self, function: Function, index: int, depth: int) -> frozenset[str]:
+        """What the project's non-test calls of ``function`` pass as its ``index``-th
+        argument: "client" (a library connect's result, or a function of the project that
+        opens one and returns it) and "server" (a library accept's), through callers'
+        parameters a bounded depth. Memoised per parameter: a helper called from thousands
+        of places is looked at once."""
+        key = ("fills", function.file, function.index, index)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = frozenset()  # recursion guard: a cycle adds nothing
+        fills: set[str] = set()
+        callers = dict.fromkeys(caller for caller, _ in self.callers(function, handed=False)) if depth <= 4 else {}
+        for caller in callers:  # each calling function once, however many calls it makes
+            if caller.is_test:
+                continue
+            for body in (caller.body, *_spawns_within(caller.body)):
+                for record, position, source in body.get("arguments", ()):
+                    if position != index or record[1].rsplit("::", 1)[-1] != function.name or function not in self.resolve(caller, record):
+                        continue
+                    if source[0] == "param":
+                        at = next((i for i, (name, _) in enumerate(caller.params) if name == source[1]), None)
+                        if at is not None:
+                            fills |= self._fills(caller, at, depth + 1)
+                        continue
+                    path = self.full_path(caller, source[1])
+                    if is_library_accept(path):
+                        fills.add("server")
+                    elif is_library_connect(path) or any(
+                        self.opens_client(callee) and self.is_connection_type(callee.returns)
+                        for callee in self.resolve_path(caller, path)
+                    ):
+                        fills.add("client")
+        self._memo[key] = frozenset(fills)
+        return self._memo[key]
 
     def is_channel(self, context: Function | None, receiver: tuple | None) -> bool:
         if receiver is None:
@@ -514,8 +574,7 @@ class Crate:
         record, index = passed
         for callee in self.resolve(function, tuple(record)):
             if index < len(callee.params):
-                stored = callee.body.get("stores", {}).get(callee.params[index][0])
-                if stored is not None and list(stored) == [type_name, field]:
+                if [type_name, field] in callee.body.get("stores", {}).get(callee.params[index][0], ()):
                     return True
         return False
 

@@ -24,7 +24,11 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   it spawns, with ``field`` naming the struct field the handle is stored in, if any;
   ``closes``: a ``Message::Close`` frame or a ``Close`` command is sent in it. A function's
   body also has ``failures``: how it can end with an error, a call record for a `?` on that
-  call or its returned result, None for an error of its own (see ``_failures``);
+  call or its returned result, None for an error of its own (see ``_failures``), and
+  ``stores``: parameter -> the [struct, field] pairs its struct literals store it in;
+  ``arguments``: ``(call record, index, source)`` for the arguments that are a parameter
+  (``("param", name)``) or a path call's result (``("call", path)``), through locals and
+  library adapters;
 - ``stream_extensions``: the methods of traits that a blanket impl gives every ``Stream``.
 
 A receiver descriptor tells what the receiver is as far as one file knows:
@@ -296,29 +300,81 @@ def _pump_queues(model) -> list[list[str]]:
     return found
 
 
-def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) -> dict[str, list[str]]:
-    """Parameter -> [struct, field] for the parameters a constructor stores in a field
-    (``Conn { reader: reader_task, .. }``, ``Self { reader }``)."""
+def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) -> dict[str, list[list[str]]]:
+    """Parameter -> the [struct, field] pairs a constructor stores it in (``Conn { reader:
+    reader_task, .. }``, ``Self { reader }``, ``Self { ws: ws.fuse() }``, both halves of
+    ``let (sink, stream) = ws.split()``)."""
     from lint_ws.rust.syntax import descendants_of_type, text
 
-    stores: dict[str, list[str]] = {}
+    stores: dict[str, list[list[str]]] = {}
     for initializer in descendants_of_type(body, "field_initializer", "shorthand_field_initializer"):
         if initializer.type == "shorthand_field_initializer":
-            field = value = text(initializer)
+            field, value_node = text(initializer), initializer
         else:
             name, value_node = initializer.child_by_field_name("field"), initializer.child_by_field_name("value")
-            if name is None or value_node is None or value_node.type != "identifier":
+            if name is None or value_node is None:
                 continue
-            field, value = text(name), text(value_node)
-        if value not in parameters:
+            field = text(name)
+        value = _adapted_parameter(value_node, parameters)
+        if value is None:
             continue
         literal = next((a for a in _ancestors(initializer) if a.type == "struct_expression"), None)
         struct = text(literal.child_by_field_name("name")) if literal is not None and literal.child_by_field_name("name") is not None else None
         if struct == "Self":
             struct = impl_type
         if struct:
-            stores[value] = [struct, field]
+            stores.setdefault(value, []).append([struct, field])
     return stores
+
+
+# Library adapters whose result is the value they take, re-typed: futures' `fuse`/`boxed`,
+# a `split` half, a pinned box, an I/O buffer around a stream, a Result's error mapped.
+ADAPTER_METHODS = frozenset({"fuse", "peekable", "boxed", "boxed_local", "split", "into_split", "compat", "map_err"})
+ADAPTER_CALLS = frozenset({"Box::pin", "BufReader::new", "BufWriter::new", "BufStream::new"})
+
+
+def _adapted_parameter(value: Node, parameters: set[str]) -> str | None:
+    """The parameter ``value`` is, through reshaping calls, library adapters and the locals
+    they are bound to (``ws.fuse()``, ``stream`` of ``let (sink, stream) = ws.split()``)."""
+    source = _adapted_source(value)
+    if source is not None and source[0] == "param" and source[1] in parameters:
+        return source[1]
+    return None
+
+
+def _adapted_source(value: Node, depth: int = 0) -> tuple | None:
+    """Where a value comes from, through reshaping calls, library adapters and ``let``s:
+    ``("param", name)`` for a parameter of its function, ``("call", path)`` for a path
+    call's result (``connect_async(url).await?``), None otherwise."""
+    from lint_ws.rust.model import local_binding
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    node = _reshaped(value)
+    while depth <= 4:
+        depth += 1
+        if node.type == "call_expression" and (parts := method_call_parts(node)) is not None:
+            if parts[1] not in ADAPTER_METHODS:
+                return None
+            node = _reshaped(parts[0])
+        elif node.type == "call_expression":
+            path = _path_of(node)
+            arguments = node.child_by_field_name("arguments")
+            if path not in ADAPTER_CALLS:
+                return ("call", path) if path else None
+            if arguments is None or not arguments.named_children:
+                return None
+            node = _reshaped(arguments.named_children[0])
+        elif node.type in ("identifier", "shorthand_field_initializer"):
+            binding = local_binding(text(node), node)
+            if binding is None:
+                return None
+            if binding.value is None:
+                # a parameter of the function: typed, bound by no `let` or pattern
+                return ("param", text(node)) if binding.type is not None and binding.pattern_owner is None else None
+            node = _reshaped(binding.value)
+        else:
+            return None
+    return None
 
 
 def _errors_passed_up(model, function: Node, body: Node) -> list[tuple]:
@@ -424,7 +480,18 @@ def _fails_in_macro(macro: Node) -> bool:
 
 
 def _empty_body() -> dict:
-    return {"calls": [], "refs": [], "spawns": [], "closes": False}
+    return {"calls": [], "refs": [], "spawns": [], "closes": False, "arguments": []}
+
+
+def _collect_arguments(call: Node, record: tuple, arguments: list) -> None:
+    """[call record, argument index, source] for each argument of ``call`` that is a
+    parameter of the function or a path call's result (see ``_adapted_source``): what a
+    constructor's callers fill its parameters with."""
+    values = call.child_by_field_name("arguments")
+    for index, argument in enumerate(values.named_children if values is not None else ()):
+        source = _adapted_source(argument)
+        if source is not None:
+            arguments.append((record, index, source))
 
 
 def _ancestors(node: Node) -> Iterator[Node]:
@@ -503,6 +570,7 @@ def summarize_body(body: Node) -> dict:
             record = call_record(node, loop)
             if record is not None:
                 summary["calls"].append(record)
+                _collect_arguments(node, record, summary["arguments"])
             _collect_refs(node, summary["refs"])
         elif kind == "scoped_identifier" and node.text.endswith(b"::Close") and _is_sent(node):
             summary["closes"] = True

@@ -4,8 +4,11 @@ Only loops over a *client* websocket count: one opened with a library connect
 (``connect_async``/``client_async``/``tungstenite::connect``, fastwebsockets' and
 reqwest-websocket's) or by a function of the project that opens one and returns it (and
 its ``split()`` halves), a parameter or struct field typed with the client stream
-(``MaybeTlsStream``), or a parameter its callers in this file fill with such a socket. Server sockets (``accept_async``, axum's
-``WebSocket``) never match: on the server the client is the one that reconnects.
+(``MaybeTlsStream``), or a parameter its callers in this file fill with such a socket, or a
+struct field the crate knows a constructor fills with one (``Crate.client_fields``; then
+``self``'s methods that read it, ``self.tick()``, are the client's receives). Server sockets
+(``accept_async``, axum's ``WebSocket``) never match: on the server the client is the one
+that reconnects.
 
 A loop is flagged when it exits — ``break`` out of it, ``return``, ``?`` — on a receive
 error, the end of the stream, a Close frame or a failed send (or is a ``while let`` over
@@ -178,9 +181,17 @@ class _Analysis:
     def _is_client(self, expression: Node, depth: int) -> bool:
         if self._yields_client(expression, depth):
             return True
+        if base_expression(expression).type == "self":
+            # a value holding a client connection in a field: its methods that reach the
+            # connection's I/O are the connection's (`self.tick()` reading `self.ws`)
+            context = self.ctx.function(expression)
+            impl = context.impl if context is not None else None
+            return any(owner == impl for owner, _ in self.ctx.crate.client_fields)
         while expression.type == "field_expression" and text(expression.child_by_field_name("field")).isdigit():
             expression = expression.child_by_field_name("value")  # `socket.0` of a (socket, response) pair
         for binding in binding_chain(self.model, expression):
+            if binding.struct is not None and (binding.struct, binding.name) in self.ctx.crate.client_fields:
+                return True  # filled from a client connection by the type's constructor's callers
             if binding.type is not None:
                 type_text = self.expand_type(text(binding.type))
                 if CLIENT_TYPE_MARKER in type_text:
@@ -759,10 +770,10 @@ def _network_source(expression: Node | None, receives, sends, derived) -> str | 
             spine = spine.named_children[-1] if spine.named_children else None
             continue
         if spine.type == "call_expression":
+            if spine in receives:  # a handle's method that does both (`self.tick()`): a read fails first
+                return "receive"
             if spine in sends:
                 return "send"
-            if spine in receives:
-                return "receive"
             parts = method_call_parts(spine)
             if parts is None:
                 return None
