@@ -280,7 +280,7 @@ class _SummaryStore:
         return _scope_digest(SUMMARY_FORMAT, self.language, tool_fingerprint())
 
     def content_key(self, raw: bytes) -> str:
-        digest = _blake2b(self._scope.encode(), digest_size=20)
+        digest = blake2b_hash(self._scope.encode(), digest_size=20)
         digest.update(raw)
         return digest.hexdigest()
 
@@ -362,7 +362,7 @@ def _scope_digest(*parts: str) -> str:
     return _digest("\0".join(parts))
 
 
-def _blake2b(data: bytes, digest_size: int):
+def blake2b_hash(data: bytes, digest_size: int):
     try:  # the built-in module: `import hashlib` loads OpenSSL, a tenth of a warm run
         from _blake2 import blake2b
     except ImportError:
@@ -371,4 +371,4 @@ def _blake2b(data: bytes, digest_size: int):
 
 
 def _digest(text: str) -> str:
-    return _blake2b(text.encode("utf-8", "surrogateescape"), 16).hexdigest()
+    return blake2b_hash(text.encode("utf-8", "surrogateescape"), 16).hexdigest()

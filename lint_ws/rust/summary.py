@@ -43,7 +43,6 @@ its type.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections import OrderedDict
@@ -193,7 +192,9 @@ def keep_records(count: int) -> None:
 
 
 def _digest(model, *types: str) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
+    from lint_ws.project_index import blake2b_hash  # hashlib would cost every start-up its import
+
+    digest = blake2b_hash(b"", 16)
     for node in model.nodes_of_type(*types):
         digest.update(node.text)
         digest.update(b"\0")
