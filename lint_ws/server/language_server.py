@@ -44,8 +44,9 @@ DEBOUNCE_SECONDS = 0.005
 # statements it touched (lint_ws.python.reparse); about 1 MB each for 1,000 lines.
 KEPT_PARSES = 16
 # Rust function summaries kept across edits (lint_ws.rust.summary.keep_records): an edit
-# re-summarises only the functions it touched; a few hundred bytes each.
-KEPT_FUNCTION_RECORDS = 20_000
+# re-summarises only the functions it touched. Each is kept under the function's text, so
+# a few kilobytes: enough for the open documents' functions, about 10 MB at most.
+KEPT_FUNCTION_RECORDS = 5_000
 MESSAGE_TYPE = {
     Severity.ERROR: types.MessageType.Error,
     Severity.WARNING: types.MessageType.Warning,
