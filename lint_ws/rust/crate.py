@@ -455,6 +455,11 @@ class Crate:
             return True
         return any(self.receives(callee) for callee in callees)
 
+    def call_sends(self, context: Function | None, call: tuple) -> bool:
+        """Whether the call a record describes sends on a connection: the library's send on
+        one, a queue feeding its pump, or a project function that does."""
+        return self._call_sends(context, call, self.resolve(context, call))
+
     def _call_sends(self, context, call, callees) -> bool:
         if call[0] == "method" and call[1] in SEND_METHODS and not callees and self.is_connection(context, call[2]):
             return True

@@ -927,49 +927,49 @@ def _own_method_calls(body: Node) -> set[str]:
     return names
 
 
-SEND_WORDS = frozenset({"send", "write", "flush", "feed"})
-
-
-def after_failed_send(node: Node) -> bool:
+def after_failed_send(ctx, node: Node) -> bool:
     """Whether ``node`` only runs once a send on the connection has failed
     (``if x.send(..).is_err() { .. }``, ``Err(_) =>`` of a match on a send): the peer is
-    already gone, so there is nothing left to close gracefully."""
+    already gone, so there is nothing left to close gracefully. A send is the library's on a
+    connection, or a project call that reaches one (``Crate.call_sends``)."""
     child = node
     for ancestor in ancestors(node):
         if ancestor.type in ("function_item", "closure_expression", "async_block"):
             return False
         if ancestor.type == "if_expression" and child == ancestor.child_by_field_name("consequence"):
             condition = ancestor.child_by_field_name("condition")
-            if condition is not None and _tests_send_failure(condition):
+            if condition is not None and _tests_send_failure(ctx, condition):
                 return True
         if ancestor.type == "match_arm" and child == ancestor.child_by_field_name("value"):
             pattern = ancestor.child_by_field_name("pattern")
             match = enclosing(ancestor, "match_expression")
             value = match.child_by_field_name("value") if match is not None else None
-            if pattern is not None and text(pattern).startswith("Err") and value is not None and _is_send(value):
+            if pattern is not None and text(pattern).startswith("Err") and value is not None and _is_send(ctx, value):
                 return True
         child = ancestor
     return False
 
 
-def _tests_send_failure(condition: Node) -> bool:
+def _tests_send_failure(ctx, condition: Node) -> bool:
     for node in walk(condition):
         if node.type == "let_condition":
             pattern = node.child_by_field_name("pattern")
             value = node.child_by_field_name("value")
-            if pattern is not None and value is not None and text(pattern).startswith("Err") and _is_send(value):
+            if pattern is not None and value is not None and text(pattern).startswith("Err") and _is_send(ctx, value):
                 return True
         parts = method_call_parts(node) if node.type == "call_expression" else None
-        if parts is not None and parts[1] == "is_err" and _is_send(parts[0]):
+        if parts is not None and parts[1] == "is_err" and _is_send(ctx, parts[0]):
             return True
     return False
 
 
-def _is_send(expression: Node) -> bool:
+def _is_send(ctx, expression: Node) -> bool:
+    from lint_ws.rust.summary import call_record
+
     while expression.type in ("await_expression", "parenthesized_expression", "try_expression") and expression.named_children:
         expression = expression.named_children[0]
-    parts = method_call_parts(expression) if expression.type == "call_expression" else None
-    return parts is not None and bool(SEND_WORDS.intersection(words(parts[1])))
+    record = call_record(expression) if expression.type == "call_expression" else None
+    return record is not None and ctx.crate.call_sends(ctx.function(expression), record)
 
 
 def callees(model: RustModel, call: Node) -> list[Function]:

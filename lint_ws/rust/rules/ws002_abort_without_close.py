@@ -51,7 +51,7 @@ def check(ctx) -> Iterator:
             continue
         if not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
             continue
-        if after_failed_send(call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, model, function.node if function else None, call, receiver, original):
+        if after_failed_send(ctx, call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, model, function.node if function else None, call, receiver, original):
             continue
         if function is not None and _opt_in_kill(ctx, model, function, receiver):
             continue

@@ -44,7 +44,7 @@ def check(ctx) -> Iterator:
             continue
         for function in run_by_drop:
             for call, receiver in _aborts(function):
-                if after_failed_send(call) or not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
+                if after_failed_send(ctx, call) or not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
                     continue
                 owner = destructor.impl_type or "this type"
                 message = (
