@@ -14,7 +14,6 @@ the same file.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -48,11 +47,6 @@ _BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "builtins.Exception
 _SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
 _CLOSING_METHODS = frozenset({"close", "aclose", "abort", "disconnect", "terminate", "kill", "close_connection"})
 _REGISTRY_REMOVALS = frozenset({"pop", "remove", "discard"})
-_DISCONNECT_HELPER = re.compile(
-    r"disconnect|kick|evict|hang_?up|drop_(client|conn|connection|peer|session|subscriber|socket)"
-    r"|close_(client|conn|connection|session|socket|websocket|ws|peer)|remove_(client|connection|peer|session)",
-    re.IGNORECASE,
-)
 _LOOP_EXITS = (cst.Break, cst.Return, cst.Raise)
 _HELPER_DEPTH = 3
 
@@ -379,8 +373,6 @@ def _call_teardowns(model: PythonModel, statements, scope: Function | None, dept
             yield Teardown(node, "cancels a task that runs the connection")
         elif receiver is not None and name in _REGISTRY_REMOVALS and connections.is_registry(receiver, scope):
             yield Teardown(node, f"removes the connection from `{model.module.code_for_node(receiver)}`")
-        elif _DISCONNECT_HELPER.search(name):
-            yield Teardown(node, f"disconnects the peer (`{name}()`)")
         elif depth < _HELPER_DEPTH:
             helper = connections.function_named(func, scope)
             if helper is not None and helper is not scope:
