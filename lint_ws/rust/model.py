@@ -1171,6 +1171,8 @@ def _opened_by_library(expression: Node, depth: int, *opens) -> bool:
                 )
     if binding.value is None:
         return False
+    if method_call_parts(base_expression(binding.value)) is not None and _opened_by_library(binding.value, depth + 1, *opens):
+        return True  # a half of it: `let (sink, stream) = socket.split()`
     return any(
         any(open_(callee_path(call) or "") for open_ in opens)
         for call in [binding.value, *descendants_of_type(binding.value, "call_expression")]

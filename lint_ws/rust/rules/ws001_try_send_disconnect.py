@@ -28,14 +28,13 @@ from lint_ws.rust.model import (
     is_datagram_socket,
     local_binding,
     match_branches,
-    mentions_connection,
     outcome_kind,
     outcome_uses,
     pattern_binds,
     returned,
     words,
 )
-from lint_ws.rust.summary import call_record
+from lint_ws.rust.summary import call_record, summarize_body
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
 
 RULE_ID = "WS001"
@@ -82,7 +81,7 @@ def check(ctx) -> Iterator:
         parts = method_call_parts(call)
         if parts is None or parts[1] not in FULL_QUEUE_SENDS or is_datagram_socket(model, parts[0]):
             continue
-        analysis = _Analysis(model, original, call)
+        analysis = _Analysis(ctx, model, original, call)
         found = analysis.teardown_on_full()
         if found is not None:
             reported.add((found[1].node.start_byte, found[1].node.end_byte))
@@ -95,7 +94,7 @@ def check(ctx) -> Iterator:
         source = ctx.crate.reached_full_error(ctx.function(call), record) if record is not None else None
         if source is None:
             continue
-        analysis = _Analysis(model, original, call, propagated=True)
+        analysis = _Analysis(ctx, model, original, call, propagated=True)
         found = analysis.teardown_on_full()
         # A send whose queue's owner is closed up the chain is reported at the send itself.
         if found is not None and (found[1].node.start_byte, found[1].node.end_byte) not in reported:
@@ -132,7 +131,8 @@ def _report(ctx, analysis: _Analysis, found: tuple[FullBranch | None, Teardown],
 
 
 class _Analysis:
-    def __init__(self, model: RustModel, original: bytes, call: Node, propagated: bool = False):
+    def __init__(self, ctx, model: RustModel, original: bytes, call: Node, propagated: bool = False):
+        self.ctx = ctx
         self.model = model
         self.original = original
         self.call = call
@@ -396,8 +396,18 @@ class _Analysis:
         ]
         if not waits:
             return False
-        function = next((a for a in ancestors(loop) if a.type == "function_item"), None)
-        return mentions_connection(loop) or (function is not None and mentions_connection(function))
+        # What the loop does to a connection, directly or through the project's calls: it
+        # receives from one, sends to one or closes one, or the queue it fills is one a pump
+        # of the connection drains.
+        crate = self.ctx.crate
+        context = self.ctx.function(loop)
+        body = summarize_body(loop)
+        return (
+            crate.body_receives(context, body)
+            or crate.body_sends(context, body)
+            or crate.body_closes(context, body)
+            or feeds_a_pump(self.model, method_call_parts(self.call)[0])
+        )
 
 
 def _retain_call_name(call: Node) -> bool:
