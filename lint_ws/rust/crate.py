@@ -18,6 +18,14 @@ Every question gets the same answer whichever file asks it:
   channel that a pump feeds do neither, and are not pumps.
 - ``body_closes(context, body)``: ``close()``/``shutdown()`` of a connection, a
   ``Close`` message or command, directly or through resolved calls.
+- ``tears_down(function)`` / ``body_tears_down(context, body)``: ends a connection: closes
+  one (``body_closes``), stops a task (a library ``abort()``/``abort_all()``, unless the
+  crate shows every task stored there is no pump, or a ``CancellationToken``'s ``cancel()``),
+  removes entries from a registry (``is_registry_type``), or calls a project function that
+  does; an unresolved call of another name does nothing known.
+- ``is_registry_type(text)``: a collection (``HashMap``, ``Vec``, ``DashMap``, ``Slab``...,
+  behind ``Arc``/``Mutex``) whose values are, or hold, connections or peers' queues (a
+  channel's sending side: dropping it ends what drains it), through project structs.
 - ``opens_client(function)``: a client connect call, directly or through resolved calls.
 - ``full_error(function)``: its Err can be the queue-full error of a bounded channel: it
   returns the error of a ``try_send``/``try_reserve``, or of a resolved call whose Err can
@@ -53,6 +61,17 @@ FULL_QUEUE_SENDS = frozenset({"try_send", "try_reserve", "try_reserve_owned", "t
 CLOSE_METHODS = frozenset({"close", "shutdown", "close_frame", "send_close"})
 STREAM_DRAINS = frozenset({"for_each", "try_for_each", "for_each_concurrent", "forward"})
 CHANNEL_TYPES = re.compile(r"\b(?:Sender|UnboundedSender|Receiver|UnboundedReceiver|mpsc|broadcast|oneshot|watch|flume|crossbeam|async_channel)\b")
+# Library calls that stop a task: a JoinHandle's or AbortHandle's abort, a JoinSet's
+# abort_all, a CancellationToken's cancel.
+TASK_STOPS = frozenset({"abort", "abort_all", "cancel"})
+# Library methods that take entries out of a collection.
+REMOVALS = frozenset({"remove", "swap_remove", "shift_remove", "swap_remove_index", "remove_entry", "retain", "retain_mut"})
+# Collections, with the position of the argument that is what they hold.
+COLLECTIONS = {"HashMap": 1, "BTreeMap": 1, "IndexMap": 1, "DashMap": 1, "Slab": 0, "Vec": 0, "VecDeque": 0, "HashSet": 0, "BTreeSet": 0, "IndexSet": 0}
+COLLECTION_NAMES = re.compile(r"\b(" + "|".join(COLLECTIONS) + r")\s*<")
+# The sending side of a peer's queue (a one-shot reply or a watch/broadcast is no peer's queue).
+PEER_QUEUES = re.compile(r"\b(?:(\w+)\s*::\s*)?(?:Sender|UnboundedSender|SyncSender)\b")
+ONE_TO_MANY = frozenset({"oneshot", "watch", "broadcast"})
 WRAPPERS = frozenset({"Self", "Option", "Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell", "Cell", "Vec", "Result", "Pin"})
 
 
@@ -180,6 +199,53 @@ class Crate:
         if CHANNEL_TYPES.search(expanded) and not re.search(r"\b(?:SplitSink|SplitStream)\b", expanded):
             return False
         return bool(LIBRARY_CONNECTION_TYPES.search(expanded)) or bool(self.handle_types.intersection(self.project_types(expanded)))
+
+    def is_registry_type(self, type_text: str) -> bool:
+        """A collection whose values (a set's items) are, or hold, a connection or a peer's
+        queue: taking an entry out of it drops that peer's connection or queue."""
+        expanded = self.expand(type_text)
+        for match in COLLECTION_NAMES.finditer(expanded):
+            arguments = _generic_arguments(expanded, match.end() - 1)
+            position = COLLECTIONS[match.group(1)]
+            if position < len(arguments) and self._holds_peer(arguments[position], 0):
+                return True
+        return False
+
+    def _holds_peer(self, type_text: str, depth: int) -> bool:
+        """A connection or one of its halves, the sending side of a queue (dropped, it ends
+        the task that drains it), or a project type with a field that holds one."""
+        if self.is_connection_type(type_text):
+            return True
+        if any(match.group(1) not in ONE_TO_MANY for match in PEER_QUEUES.finditer(type_text)):
+            return True
+        return depth < 3 and any(self._peer_struct(name, depth + 1) for name in self.project_types(type_text))
+
+    def _peer_struct(self, name: str, depth: int) -> bool:
+        key = ("peer_struct", name)
+        if key not in self._memo:
+            self._memo[key] = False  # recursion guard: a cycle adds nothing
+            fields = self.structs.get(name, {})
+            self._memo[key] = any(self._holds_peer(self.expand(field_type), depth) for field_type in fields.values())
+        return self._memo[key]
+
+    def declared_types(self, context: Function | None, receiver: tuple | None) -> list[str]:
+        """The declared type texts of the value a receiver descriptor names (a field's, a
+        typed local's or parameter's, what a resolved call returns)."""
+        kind = receiver[0] if receiver else None
+        if kind == "field":
+            field_type = self.own_field_type(context, receiver[1])
+            return [field_type] if field_type else []
+        if kind == "type":
+            return [receiver[1]]
+        if kind == "member":
+            return self._member_types(context, receiver)
+        if kind == "call":
+            return [function.returns for function in self.resolve_path(context, receiver[1])]
+        if kind == "method":
+            return [method.returns for method in self._methods_of(context, receiver)]
+        if kind == "variant":
+            return self._payload_types(receiver)
+        return []
 
     def own_field_type(self, context: Function | None, field: str) -> str | None:
         """The type of ``self.field`` in ``context``: of its impl type as its own crate
@@ -485,14 +551,51 @@ class Crate:
         return self._function_fact("closes", function, self.body_closes)
 
     def body_closes(self, context: Function | None, body: dict) -> bool:
-        if body["closes"]:
+        return body["closes"] or any(self._call_closes(context, call, callees) for call, callees in self._reached(context, body))
+
+    def _call_closes(self, context, call, callees) -> bool:
+        if call[0] == "method" and call[1] in CLOSE_METHODS and not callees and not self.is_channel(context, call[2]):
             return True
-        for call, callees in self._reached(context, body):
-            if call[0] == "method" and call[1] in CLOSE_METHODS and not callees and not self.is_channel(context, call[2]):
-                return True
-            if any(self.closes(callee) for callee in callees):
-                return True
-        return False
+        return any(self.closes(callee) for callee in callees)
+
+    def tears_down(self, function: Function) -> bool:
+        return self._function_fact("tears_down", function, self.body_tears_down)
+
+    def body_tears_down(self, context: Function | None, body: dict) -> bool:
+        return body["closes"] or any(self._call_tears_down(context, call, callees) for call, callees in self._reached(context, body))
+
+    def teardown(self, context: Function | None, call: tuple, skipped: Function | None = None) -> str | None:
+        """How the call a record describes ends a connection, or None (see ``tears_down``);
+        ``skipped``, the function the call is written in, does not count as a callee."""
+        callees = [callee for callee in self.resolve(context, call) if callee is not skipped]
+        name = call[1].partition(":")[0]
+        if callees:
+            return f"`{name}` tears the connection down" if any(self.tears_down(callee) for callee in callees) else None
+        if self._call_closes(context, call, ()):
+            return f"`{name}` closes the connection"
+        if self._stops_task(context, call):
+            return f"`{name}` stops the connection's task"
+        if self._removes_entry(context, call):
+            return "the peer is removed from the registry"
+        return None
+
+    def _call_tears_down(self, context, call, callees) -> bool:
+        if callees:
+            return any(self.tears_down(callee) for callee in callees)
+        return self._call_closes(context, call, callees) or self._stops_task(context, call) or self._removes_entry(context, call)
+
+    def _stops_task(self, context: Function | None, call: tuple) -> bool:
+        """A library abort or cancel, unless the crate shows that the tasks stored in the
+        field it is called on are not pumps (a timer's)."""
+        if call[0] != "method" or call[1] not in TASK_STOPS:
+            return False
+        receiver = call[2]
+        return receiver[0] != "field" or context is None or self.field_pump(context.impl, receiver[1]) is not False
+
+    def _removes_entry(self, context: Function | None, call: tuple) -> bool:
+        return call[0] == "method" and call[1] in REMOVALS and any(
+            self.is_registry_type(type_text) for type_text in self.declared_types(context, call[2])
+        )
 
     def opens_client(self, function: Function) -> bool:
         return self._function_fact("opens_client", function, self.body_opens_client)
@@ -560,6 +663,12 @@ class Crate:
     def field_pump(self, type_name: str | None, field: str) -> bool | None:
         """Whether the tasks stored in ``type_name``'s ``field`` anywhere in the project are
         pumps; None when no spawn stored there is known."""
+        key = ("field_pump", type_name, field)
+        if key not in self._memo:
+            self._memo[key] = self._field_pump(type_name, field)
+        return self._memo[key]
+
+    def _field_pump(self, type_name: str | None, field: str) -> bool | None:
         found = None
         for function in self.functions.values():
             for spawn in _spawns_within(function.body):
@@ -647,6 +756,24 @@ def _spawns_within(body: dict) -> list[dict]:
         found.append(spawn)
         pending.extend(spawn["spawns"])
     return found
+
+
+def _generic_arguments(type_text: str, opening: int) -> list[str]:
+    """The top-level arguments of the ``<..>`` that opens at ``opening``."""
+    arguments, depth, start = [], 0, opening + 1
+    for at in range(opening, len(type_text)):
+        character = type_text[at]
+        if character in "<([":
+            depth += 1
+        elif character in ">)]" and type_text[at - 1] != "-":  # not the arrow of `Fn() -> T`
+            depth -= 1
+            if depth == 0:
+                arguments.append(type_text[start:at].strip())
+                return arguments
+        elif character == "," and depth == 1:
+            arguments.append(type_text[start:at].strip())
+            start = at + 1
+    return []
 
 
 def is_library_connect(path: str) -> bool:

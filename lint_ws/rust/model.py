@@ -834,23 +834,21 @@ def _struct_named_connection(struct: Node | None, name: str) -> bool:
     )
 
 
-def is_datagram_socket(model: RustModel, receiver: Node) -> bool:
-    """``try_send`` on a UDP / Unix datagram socket writes a datagram; it has no queue."""
-    chain = binding_chain(model, receiver)
-    for binding in chain:
+def is_datagram_socket(model: RustModel, receiver: Node, crate=None, context=None) -> bool:
+    """``try_send`` on a UDP / Unix datagram socket writes a datagram; it has no queue. Known
+    from the receiver's type or initialiser (``UdpSocket::bind``) in this file, or, with
+    the crate, from the declared type of the field or value it is."""
+    for binding in binding_chain(model, receiver):
         for node in (binding.type, binding.value):
             if node is not None and any(name in text(node) for name in DATAGRAM_TYPES):
                 return True
-        if any(word in ("udp", "datagram") for word in words(binding.name)):
-            return True
-    if not chain or all(binding.type is None and binding.value is None for binding in chain):
-        # An unresolved receiver in a file that talks datagrams and names it a socket.
-        name = _last_name(receiver) or ""
-        file_text = model.encoded
-        return any(t.encode() in file_text for t in DATAGRAM_TYPES) and any(
-            word in ("socket", "sock", "udp") for word in words(name)
-        )
-    return False
+    if crate is None:
+        return False
+    from lint_ws.rust.summary import receiver_descriptor
+
+    return any(
+        name in type_text for type_text in crate.declared_types(context, receiver_descriptor(receiver)) for name in DATAGRAM_TYPES
+    )
 
 
 def item_functions(model: RustModel) -> list[Function]:

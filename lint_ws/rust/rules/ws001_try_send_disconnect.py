@@ -11,17 +11,15 @@ from typing import NamedTuple
 from tree_sitter import Node
 
 from lint_ws.findings import Applicability, Edit, Fix
-from lint_ws.rust.crate import FULL_QUEUE_SENDS
+from lint_ws.rust.crate import FULL_QUEUE_SENDS, Function
 from lint_ws.rust.model import (
     BOUNDARIES,
     CLOSED,
-    CONNECTION_WORDS,
     FULL,
     FullBranch,
     RustModel,
     base_expression,
     boundary,
-    callees,
     carried,
     feeds_a_pump,
     if_let_branches,
@@ -31,29 +29,14 @@ from lint_ws.rust.model import (
     outcome_kind,
     outcome_uses,
     pattern_binds,
+    references_to_binding,
     returned,
-    words,
 )
 from lint_ws.rust.summary import call_record, summarize_body
-from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, line_indent, method_call_parts, text, walk
+from lint_ws.rust.syntax import ancestors, descendants_of_type, line_indent, method_call_parts, text, walk
 
 RULE_ID = "WS001"
 
-TEARDOWN_WORDS = frozenset(
-    {"disconnect", "close", "shutdown", "abort", "cancel", "kick", "evict", "terminate", "hangup",
-     "kill", "unregister", "deregister", "unsubscribe"}
-)
-# Collections whose entries are connections: removing one disconnects that peer.
-REGISTRY_WORDS = CONNECTION_WORDS | frozenset(
-    {"client", "subscriber", "subscription", "sender", "listener", "user", "member", "channel", "outbox",
-     "tx", "txs", "watcher", "observer", "route"}
-)
-REMOVE_METHODS = frozenset({"remove", "swap_remove", "shift_remove", "swap_remove_index", "remove_entry"})
-# Lists that collect peers to be removed after the loop (`dead.push(id)`).
-DEAD_LIST_WORDS = frozenset(
-    {"dead", "stale", "closed", "disconnected", "gone", "failed", "remove", "removed", "evict",
-     "evicted", "lagging", "slow", "dropped", "broken"}
-)
 # `TrySendError` in scope as the enum of a channel crate with a `Full(T)` variant.
 TRY_SEND_ERROR_IMPORT = re.compile(
     r"\buse\s+(?:::)?(?:tokio|flume|crossbeam_channel|crossbeam|async_channel)\b[^;]*\bTrySendError\b(?!\s+as\b)[^;]*;"
@@ -79,7 +62,7 @@ def check(ctx) -> Iterator:
     reported: set[tuple[int, int]] = set()  # teardowns already reported
     for call in model.nodes_of_type("call_expression") if sends else ():
         parts = method_call_parts(call)
-        if parts is None or parts[1] not in FULL_QUEUE_SENDS or is_datagram_socket(model, parts[0]):
+        if parts is None or parts[1] not in FULL_QUEUE_SENDS or is_datagram_socket(model, parts[0], ctx.crate, ctx.function(call)):
             continue
         analysis = _Analysis(ctx, model, original, call)
         found = analysis.teardown_on_full()
@@ -138,6 +121,7 @@ class _Analysis:
         self.call = call
         self.propagated = propagated  # a project function whose Err can be a full queue's
         self.adapted = False  # the outcome went through `map_err` & co. before being matched
+        self.teardowns = _Teardowns(ctx, ctx.function(call))
 
     def teardown_on_full(self) -> tuple[FullBranch | None, Teardown] | None:
         panic = None if self.propagated else self._panics_on_full()
@@ -208,7 +192,7 @@ class _Analysis:
                     parts = method_call_parts(node)
                     if parts is None or text(parts[0]) != "self":
                         continue
-                    label = _strong_teardown(self.model, node, 0, None)
+                    label = self.teardowns.of_call(node)
                     if label is not None:
                         return Teardown(node, f"the error reaches `{caller.name}`, which tears this connection down: {label}")
         return None
@@ -296,7 +280,8 @@ class _Analysis:
     def _teardown_in(self, branch: FullBranch) -> Teardown | None:
         if branch.node.type == "call_expression" and _retain_call_name(branch.node):
             return Teardown(branch.node, "`retain` removes the peer from the registry")
-        if branch.node.type == "call_expression" and _call_name(branch.node)[0] == "drain":
+        parts = method_call_parts(branch.node) if branch.node.type == "call_expression" else None
+        if parts is not None and parts[1] == "drain":
             return Teardown(branch.node, "the peer drained from the collection is put back only when the send succeeds")
         if _falls_back_to_awaited_send(branch.node):
             return None
@@ -327,7 +312,7 @@ class _Analysis:
         if node.type == "call_expression":
             if self._acts_on_payload(node) or self.propagated and not self._acts_on_caller(node):
                 return None
-            label = _strong_teardown(self.model, node, HELPER_DEPTH, self._own_function())
+            label = self.teardowns.of_call(node)
             return Teardown(node, label) if label else None
         if node.type == "scoped_identifier" and text(node).endswith("Message::Close"):
             return Teardown(node, "a Close frame is sent")
@@ -356,9 +341,6 @@ class _Analysis:
             return False
         name = _receiver_name(parts[0])
         return bool(name) and any(text(identifier) == name for identifier in descendants_of_type(arguments, "identifier"))
-
-    def _own_function(self) -> Node | None:
-        return next((a for a in ancestors(self.call) if a.type == "function_item"), None)
 
     def _on_full_path(self, teardown: Node, branch: Node) -> bool:
         """False when a condition inside the branch routes only Closed (or a failed fallback
@@ -397,15 +379,16 @@ class _Analysis:
         if not waits:
             return False
         # What the loop does to a connection, directly or through the project's calls: it
-        # receives from one, sends to one or closes one, or the queue it fills is one a pump
-        # of the connection drains.
+        # receives from one, sends to one or tears one down (closes it, stops its task,
+        # removes it from a registry: an HTTP body loop that closes the session on a Close
+        # packet), or the queue it fills is one a pump of the connection drains.
         crate = self.ctx.crate
         context = self.ctx.function(loop)
         body = summarize_body(loop)
         return (
             crate.body_receives(context, body)
             or crate.body_sends(context, body)
-            or crate.body_closes(context, body)
+            or crate.body_tears_down(context, body)
             or feeds_a_pump(self.model, method_call_parts(self.call)[0])
         )
 
@@ -451,48 +434,61 @@ def _break_target(node: Node) -> Node | None:
     return None
 
 
-def _call_name(call: Node) -> tuple[str, Node | None]:
-    parts = method_call_parts(call)
-    if parts is not None:
-        return parts[1], parts[0]
-    path = callee_path(call)
-    return (path.rsplit("::", 1)[-1] if path else ""), None
+class _Teardowns:
+    """What ends a connection, asked of the crate (``Crate.teardown``): a call that closes
+    one, stops its task, removes a peer from a registry, or reaches a project function that
+    does; or an entry put on a local list whose items the function later removes from a
+    registry (``dead.push(id)``, then ``for id in dead { peers.remove(&id) }``)."""
 
+    def __init__(self, ctx, own: Function | None):
+        self.ctx = ctx
+        self.own = own  # the function the send is in: calling it again is no teardown
 
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+    def of_call(self, call: Node, depth: int = 2) -> str | None:
+        record = call_record(call)
+        if record is None:
+            return None
+        label = self.ctx.crate.teardown(self.ctx.function(call), record, self.own)
+        if label is None and depth > 0 and self._queued_for_removal(call, depth - 1):
+            return "the peer is queued for removal from the registry"
+        return label
 
+    def _queued_for_removal(self, call: Node, depth: int) -> bool:
+        parts = method_call_parts(call)
+        if parts is None or parts[1] not in ("push", "push_back", "insert"):
+            return False
+        listed = base_expression(parts[0])
+        binding = local_binding(text(listed), listed) if listed.type == "identifier" else None
+        declaration = binding.pattern_owner if binding is not None else None
+        if declaration is None or declaration.type != "let_declaration":
+            return False
+        return any(
+            self._removes_items(reference, depth)
+            for reference in references_to_binding(text(listed), declaration)
+            if reference.start_byte >= call.end_byte
+        )
 
-def _strong_teardown(model: RustModel, call: Node, depth: int, own_function: Node | None) -> str | None:
-    """Why ``call`` disconnects a peer, or None: a teardown verb, a registry removal, a
-    dead-list entry, or a helper function of this file that does one of those."""
-    name, receiver = _call_name(call)
-    if not name:
-        return None
-    name_words = words(name)
-    if receiver is None and name == "abort":  # std::process::abort()
-        return None
-    if TEARDOWN_WORDS.intersection(name_words):
-        return f"`{name}` is called"
-    receiver_words = [_singular(w) for w in words(_receiver_name(receiver))] if receiver is not None else []
-    if name in REMOVE_METHODS and REGISTRY_WORDS.intersection(receiver_words):
-        return "the peer is removed from the registry"
-    if name in ("push", "push_back", "insert") and DEAD_LIST_WORDS.intersection(receiver_words):
-        return "the peer is queued for removal"
-    if name_words and name_words[0] in ("remove", "drop", "unregister") and REGISTRY_WORDS.intersection(
-        _singular(w) for w in name_words[1:]
-    ):
-        return f"`{name}` is called"
-    if depth == 0:
-        return None
-    for function in callees(model, call):
-        body = function.body
-        if body is None or function.node == own_function:
-            continue
-        for inner in descendants_of_type(body, "call_expression"):
-            if _strong_teardown(model, inner, depth - 1, own_function):
-                return f"through the helper `{name}`"
-    return None
+    def _removes_items(self, reference: Node, depth: int) -> bool:
+        """``for id in dead { registry.remove(&id) }`` (a call in the body that tears down,
+        given a loop variable) or ``registry.retain(|id, _| !dead.contains(id))``."""
+        for ancestor in ancestors(reference):
+            if ancestor.type == "for_expression":
+                value, body = ancestor.child_by_field_name("value"), ancestor.child_by_field_name("body")
+                if value is None or body is None or not _contains(value, reference):
+                    return False
+                names = {text(n) for n in descendants_of_type(ancestor.child_by_field_name("pattern"), "identifier")}
+                return any(
+                    any(text(n) in names for n in descendants_of_type(inner.child_by_field_name("arguments"), "identifier"))
+                    and self.of_call(inner, depth) is not None
+                    for inner in descendants_of_type(body, "call_expression")
+                )
+            if ancestor.type == "closure_expression":
+                arguments = ancestor.parent
+                call = arguments.parent if arguments is not None and arguments.type == "arguments" else None
+                return call is not None and call.type == "call_expression" and self.of_call(call, depth) is not None
+            if ancestor.type in ("block", "let_declaration", "expression_statement"):
+                return False
+        return False
 
 
 def _root(receiver: Node) -> Node:
