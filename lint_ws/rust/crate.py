@@ -203,7 +203,12 @@ class Crate:
     def is_registry_type(self, type_text: str) -> bool:
         """A collection whose values (a set's items) are, or hold, a connection or a peer's
         queue: taking an entry out of it drops that peer's connection or queue."""
-        expanded = self.expand(type_text)
+        key = ("registry", type_text)
+        if key not in self._memo:
+            self._memo[key] = self._holds_peers(self.expand(type_text))
+        return self._memo[key]
+
+    def _holds_peers(self, expanded: str) -> bool:
         for match in COLLECTION_NAMES.finditer(expanded):
             arguments = _generic_arguments(expanded, match.end() - 1)
             position = COLLECTIONS[match.group(1)]
@@ -568,7 +573,7 @@ class Crate:
         """How the call a record describes ends a connection, or None (see ``tears_down``);
         ``skipped``, the function the call is written in, does not count as a callee."""
         callees = [callee for callee in self.resolve(context, call) if callee is not skipped]
-        name = call[1].partition(":")[0]
+        name = call[1].rsplit("::", 1)[-1].partition(":")[0]  # `kick` of `Lobby::kick`, `send` of `send:keep-alive`
         if callees:
             return f"`{name}` tears the connection down" if any(self.tears_down(callee) for callee in callees) else None
         if self._call_closes(context, call, ()):
