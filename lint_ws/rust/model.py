@@ -619,30 +619,6 @@ def struct_field_type(struct: Node, field: str) -> Node | None:
     return None
 
 
-def field_initialisers(model: RustModel, field: str) -> list[Node]:
-    """Expressions assigned to a field of that name anywhere in the file (struct literals, `x.f = ..`)."""
-    values = []
-    for initializer in model.nodes_of_type("field_initializer", "shorthand_field_initializer"):
-        if initializer.type == "shorthand_field_initializer":
-            if initializer.named_children and text(initializer.named_children[0]) == field:
-                binding = local_binding(field, initializer)
-                if binding is not None and binding.value is not None:
-                    values.append(binding.value)
-            continue
-        name = initializer.child_by_field_name("field")
-        value = initializer.child_by_field_name("value")
-        if name is not None and value is not None and text(name) == field:
-            values.append(value)
-    for assignment in model.nodes_of_type("assignment_expression"):
-        left = assignment.child_by_field_name("left")
-        right = assignment.child_by_field_name("right")
-        if left is not None and right is not None and left.type == "field_expression":
-            name = left.child_by_field_name("field")
-            if name is not None and text(name) == field:
-                values.append(right)
-    return values
-
-
 def binding_chain(model: RustModel, expression: Node, depth: int = 4) -> list[Binding]:
     """The bindings ``expression`` derives from, nearest first: ``h`` <- ``self.writer.take()`` <- field."""
     chain: list[Binding] = []
@@ -692,24 +668,21 @@ def _same_name_argument(value: Node, name: str) -> Node:
 def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = None) -> list[Node]:
     """The ``spawn(..)`` calls that started the task(s) ``receiver`` names (JoinHandle,
     AbortHandle, JoinSet, a collection of handles): in its initialisers, ``set.spawn(fut)``
-    on a JoinSet, ``handles.push(spawn(fut))`` on a collection. A ``vec![spawn(..), ..]``
-    is returned as the macro invocation itself (its body is a token tree, not calls)."""
+    on a JoinSet, ``handles.push(spawn(fut))`` on a collection, and for a field of a
+    struct, the spawns of this file whose handle is kept in that struct's field. A
+    ``vec![spawn(..), ..]`` is returned as the macro invocation itself (its body is a token
+    tree, not calls)."""
     if chain is None:
         chain = binding_chain(model, receiver)
     sources = [binding.value for binding in chain if binding.value is not None]
-    for binding in chain:
-        if binding.struct is not None:
-            sources.extend(field_initialisers(model, binding.name))
     found: list[Node] = []
     for binding in chain:
-        if binding.struct is not None:  # a field: its methods may be called anywhere in the file
-            in_file = model.per_file("method_calls", lambda model: _index_method_calls(model.nodes_of_type("call_expression")))
-            calls = in_file.get(binding.name, ())
-        else:
-            scope = enclosing(receiver, "function_item")
-            in_scope = descendants_of_type(scope, "call_expression") if scope is not None else ()
-            calls = _index_method_calls(in_scope).get(binding.name, ())
-        for call, method in calls:
+        if binding.struct is not None:
+            found.extend(model.per_file("kept_spawns", _index_kept_spawns).get((binding.struct, binding.name), ()))
+            continue
+        scope = enclosing(receiver, "function_item")
+        in_scope = descendants_of_type(scope, "call_expression") if scope is not None else ()
+        for call, method in _index_method_calls(in_scope).get(binding.name, ()):
             if method in SPAWN_FUNCTIONS:
                 found.append(call)
             elif method in COLLECTION_ADDERS:
@@ -720,6 +693,26 @@ def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = 
             macro for macro in descendants_of_type(source, "macro_invocation") if SPAWN_IN_TOKENS.search(text(macro))
         )
     return found
+
+
+def _index_kept_spawns(model: RustModel) -> dict[tuple[str, str], list[Node]]:
+    """(struct, field) -> the spawn calls of this file whose handle is kept in that field
+    (the facts ``Crate.field_pump`` decides by, as one file shows them)."""
+    from lint_ws.rust.summary import _handle_destination, _spawned_on_field
+
+    kept: dict[tuple[str, str], list[Node]] = {}
+    for call in model.nodes_of_type("call_expression"):
+        if _spawn_name(call) is None:
+            continue
+        function = model.function_at(call)
+        impl = function.impl_type if function is not None else None
+        stored = _handle_destination(call)[0]
+        on_set = _spawned_on_field(call)
+        if stored is not None:
+            kept.setdefault((impl if stored[0] == "Self" else stored[0], stored[1]), []).append(call)
+        elif on_set is not None:
+            kept.setdefault((impl, on_set), []).append(call)
+    return kept
 
 
 def _index_method_calls(calls: Iterable[Node]) -> dict[str, list[tuple[Node, str]]]:
@@ -782,26 +775,16 @@ def task_is_pump(ctx, model: RustModel, receiver: Node) -> bool:
     """Whether the task behind ``receiver`` is a pump of a connection (``Crate.body_is_pump``).
 
     The spawned future decides when it is known here; for a task stored in a field, the
-    futures spawned into that field anywhere in the project decide. Only a task whose spawn
-    the project does not show at all (a handle handed in from outside) is judged by what
-    holds it: a struct the project knows holds a connection, or the handle's name.
+    futures spawned into that field anywhere in the project decide (``Crate.field_pump``).
+    A task whose spawn the project does not show (a handle handed in from outside) is not
+    known to be a pump.
     """
     chain = binding_chain(model, receiver)
     futures = spawned_futures(model, receiver, chain)
     if futures:
         return any(ctx.crate.body_is_pump(ctx.function(future), _future_body(future)) for future in futures)
-    for binding in chain:
-        if binding.struct is not None:
-            known = ctx.crate.field_pump(binding.struct, binding.name)
-            if known is not None:
-                return known
-    if any(names_task_half(binding.name) for binding in chain if not binding.name.isdigit()):
-        return True
-    if any(binding.type is not None and mentions_connection(binding.type) for binding in chain):
-        return True
     return any(
-        binding.struct is not None and (binding.struct in ctx.crate.handle_types or _struct_named_connection(structs(model).get(binding.struct), binding.struct))
-        for binding in chain
+        binding.struct is not None and bool(ctx.crate.field_pump(binding.struct, binding.name)) for binding in chain
     )
 
 
