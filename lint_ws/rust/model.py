@@ -393,35 +393,14 @@ def _expand_select_macros(root: Node, buffer: bytearray) -> None:
 # Rules need connection context, not just method names: `abort()` on a cache refresher or
 # `try_send` on a UDP socket is not a connection teardown. A name's meaning comes from how
 # it is bound (`let`, parameter, `if let`, `for`, closure parameter, struct field), its
-# type annotation, its initialiser (`tokio::spawn(..)`, `JoinSet::new()`, `UdpSocket::bind`)
-# and, last, the words it is made of (`ws_sink`, `recv_task`, `WsStream`).
+# type annotation and its initialiser (`tokio::spawn(..)`, `JoinSet::new()`, `UdpSocket::bind`).
 
-# Words that name a connection or one of its halves.
+# Words that name a connection or one of its halves (WS001's registry test still reads them).
 CONNECTION_WORDS = frozenset(
     {
         "ws", "wss", "websocket", "websockets", "socket", "sock", "conn", "connection",
         "sink", "framed", "peer", "session", "transport", "tungstenite", "upgraded", "tcp",
     }
-)
-# `stream` alone is as often a futures Stream of events (`progress_stream`) as a socket;
-# it names a connection after a transport word: `TcpStream`, `ws_stream`, `SplitStream`.
-STREAM_QUALIFIERS = frozenset({"tcp", "unix", "tls", "ssl", "ws", "websocket", "split", "duplex", "io", "net", "quic", "raw"})
-# A name ending in one of these denotes an attribute of a connection, not the connection:
-# `conn_id`, `stream_name`, `session_config`.
-ATTRIBUTE_WORDS = frozenset(
-    {"id", "ids", "name", "names", "info", "config", "cfg", "count", "len", "state", "status", "kind",
-     "type", "key", "url", "uri", "addr", "opts", "options", "settings", "stats", "metrics", "timeout",
-     "limit", "size", "builder", "error", "err", "ext", "prefix", "sequence", "seq",
-     # what accepts or serves connections is not one of them
-     "listener", "acceptor", "server", "endpoint", "pool"}
-)
-# Trait names as bare types (`impl Stream for X`, `dyn Sink<T>`) say nothing about connections.
-BARE_TRAITS = frozenset({"Stream", "Sink", "StreamExt", "SinkExt"})
-# Words that name the task driving one half of a connection: only for a task whose spawn
-# the project does not show (a handle handed in from elsewhere).
-TASK_HALF_WORDS = frozenset(
-    {"reader", "writer", "read", "write", "recv", "send", "pump", "pumps", "inbound", "outbound",
-     "incoming", "outgoing", "io", "forwarder"}
 )
 DATAGRAM_TYPES = ("UdpSocket", "UnixDatagram")
 TASK_HANDLE_TYPES = ("JoinHandle", "AbortHandle", "JoinSet")
@@ -435,7 +414,6 @@ PASS_THROUGH_METHODS = frozenset(
      "borrow", "borrow_mut", "get", "get_mut", "iter", "iter_mut", "drain", "into_iter",
      "values", "values_mut", "abort_handle", "deref", "deref_mut", "by_ref", "unwrap_or_default"}
 )
-NAME_NODE_TYPES = ("identifier", "field_identifier", "type_identifier", "shorthand_field_identifier")
 
 
 def words(name: str) -> list[str]:
@@ -443,58 +421,6 @@ def words(name: str) -> list[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
     spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
     return [word.lower() for word in re.split(r"[\s_:]+", spaced) if word]
-
-
-def names_connection(name: str) -> bool:
-    name_words = words(name)
-    if not name_words or name_words[-1] in ATTRIBUTE_WORDS:
-        return False
-    return any(
-        word in CONNECTION_WORDS or (word == "stream" and index > 0 and name_words[index - 1] in STREAM_QUALIFIERS)
-        for index, word in enumerate(name_words)
-    )
-
-
-def mentions_connection(node: Node) -> bool:
-    """Whether any name inside ``node`` names a connection (``ws``, ``sink``, ``TcpStream``...).
-
-    Module path segments (``crate::connection::State``, ``axum_server::from_tcp``), called
-    function and method names and bare trait names do not count: they name code, not a
-    connection this code holds.
-    """
-    for name in descendants_of_type(node, *NAME_NODE_TYPES):
-        if _is_path_segment(name) or _is_callee(name):
-            continue
-        if name.type == "type_identifier" and text(name) in BARE_TRAITS:
-            continue
-        if names_connection(text(name)):
-            return True
-    return False
-
-
-def _is_path_segment(name: Node) -> bool:
-    """``connection`` in ``crate::connection::State``: a module on the way to the named item.
-    Type segments (``TcpStream`` in ``TcpStream::connect``) still name what is built."""
-    if text(name)[:1].isupper():
-        return False
-    scoped = ("scoped_identifier", "scoped_type_identifier")
-    child, parent = name, name.parent
-    while parent is not None and parent.type in scoped:
-        if parent.child_by_field_name("path") == child:
-            return True
-        child, parent = parent, parent.parent
-    return False
-
-
-def _is_callee(name: Node) -> bool:
-    """``from_tcp`` in ``axum_server::from_tcp(l)``, ``split`` in ``ws.split()``."""
-    node = name
-    parent = node.parent
-    if parent is not None and parent.type == "field_expression" and parent.child_by_field_name("field") == node:
-        node, parent = parent, parent.parent
-    elif parent is not None and parent.type == "scoped_identifier" and parent.child_by_field_name("name") == node:
-        node, parent = parent, parent.parent
-    return parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == node
 
 
 class Binding(NamedTuple):
@@ -798,23 +724,6 @@ def _future_body(future: Node) -> dict:
     body = _empty_body()
     _macro_calls(future.parent, 0, body)
     return body
-
-
-def names_task_half(name: str) -> bool:
-    return any(word in CONNECTION_WORDS or word in TASK_HALF_WORDS for word in words(name))
-
-
-def _struct_named_connection(struct: Node | None, name: str) -> bool:
-    if names_connection(name):
-        return True
-    body = struct.child_by_field_name("body") if struct is not None else None
-    if body is None:
-        return False
-    return any(
-        mentions_connection(declaration)
-        for declaration in body.named_children
-        if declaration.type == "field_declaration" or body.type == "ordered_field_declaration_list"
-    )
 
 
 def is_datagram_socket(model: RustModel, receiver: Node) -> bool:
