@@ -50,7 +50,7 @@ async def fan_out(queue: asyncio.Queue, ws, message: str) -> None:
 """
 WS004_LINE, WS004_CHECK_LINE, WS001_LINE = 9, 8, 14  # 0-based, as LSP counts
 
-# A destructor that aborts the connection's writer (WS003).
+# A destructor that aborts the connection's writer, spawned below (WS003).
 PUMP_RS = """\
 pub struct Session {
     writer: tokio::task::JoinHandle<()>,
@@ -61,6 +61,20 @@ impl Drop for Session {
         self.writer.abort();
     }
 }
+
+impl Session {
+    pub fn start(mut ws: WebSocketStream<tokio::net::TcpStream>, mut queue: tokio::sync::mpsc::Receiver<Message>) -> Self {
+        let writer = tokio::spawn(async move {
+            while let Some(message) = queue.recv().await {
+                let _ = ws.send(message).await;
+            }
+        });
+        Session { writer }
+    }
+}
+
+use futures_util::SinkExt;
+use tokio_tungstenite::{tungstenite::Message, WebSocketStream};
 """
 
 # The same connection code, cut off in the middle of a call: CPython rejects it.

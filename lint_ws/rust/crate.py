@@ -677,25 +677,32 @@ class Crate:
         found = None
         for function in self.functions.values():
             for spawn in _spawns_within(function.body):
-                stored = spawn.get("field") == field or (
-                    spawn.get("spawned_on") == field and "JoinSet" in (self.field_type(type_name, field) or "")
-                )
-                if (function.impl == type_name and stored) or self._handed_to_field(function, spawn, type_name, field):
+                if self._kept_in(function, spawn, type_name, field):
                     found = found or self.body_is_pump(function, spawn)
         return found
 
-    def _handed_to_field(self, function: Function, spawn: dict, type_name: str | None, field: str) -> bool:
-        """Whether the spawn's handle is handed to a constructor that stores that parameter in
-        ``type_name``'s ``field``."""
+    def _kept_in(self, function: Function, spawn: dict, type_name: str | None, field: str) -> bool:
+        """Whether the handle of a task ``function`` spawns is kept in ``type_name``'s
+        ``field``: stored there by a struct literal or an assignment, spawned on a ``JoinSet``
+        there, or handed to a constructor that stores that parameter there (a tuple struct
+        ``Guard(h)`` keeps it as field ``"0"``)."""
+        stored = spawn.get("field")
+        if stored is not None:
+            return (function.impl if stored[0] == "Self" else stored[0]) == type_name and stored[1] == field
+        if spawn.get("spawned_on") == field and function.impl == type_name:
+            return "JoinSet" in (self.field_type(type_name, field) or "")
         passed = spawn.get("passed")
         if not passed:
             return False
         record, index = passed
-        for callee in self.resolve(function, tuple(record)):
-            if index < len(callee.params):
-                if [type_name, field] in callee.body.get("stores", {}).get(callee.params[index][0], ()):
-                    return True
-        return False
+        callees = self.resolve(function, tuple(record))
+        if not callees and record[0] == "path":
+            name = record[1].rsplit("::", 1)[-1]
+            return (function.impl if name == "Self" else name) == type_name and field == str(index)
+        return any(
+            index < len(callee.params) and [type_name, field] in callee.body.get("stores", {}).get(callee.params[index][0], ())
+            for callee in callees
+        )
 
     # --- callers and restarts ------------------------------------------------------------
 

@@ -393,36 +393,8 @@ def _expand_select_macros(root: Node, buffer: bytearray) -> None:
 # Rules need connection context, not just method names: `abort()` on a cache refresher or
 # `try_send` on a UDP socket is not a connection teardown. A name's meaning comes from how
 # it is bound (`let`, parameter, `if let`, `for`, closure parameter, struct field), its
-# type annotation, its initialiser (`tokio::spawn(..)`, `JoinSet::new()`, `UdpSocket::bind`)
-# and, last, the words it is made of (`ws_sink`, `recv_task`, `WsStream`).
+# type annotation and its initialiser (`tokio::spawn(..)`, `JoinSet::new()`, `UdpSocket::bind`).
 
-# Words that name a connection or one of its halves.
-CONNECTION_WORDS = frozenset(
-    {
-        "ws", "wss", "websocket", "websockets", "socket", "sock", "conn", "connection",
-        "sink", "framed", "peer", "session", "transport", "tungstenite", "upgraded", "tcp",
-    }
-)
-# `stream` alone is as often a futures Stream of events (`progress_stream`) as a socket;
-# it names a connection after a transport word: `TcpStream`, `ws_stream`, `SplitStream`.
-STREAM_QUALIFIERS = frozenset({"tcp", "unix", "tls", "ssl", "ws", "websocket", "split", "duplex", "io", "net", "quic", "raw"})
-# A name ending in one of these denotes an attribute of a connection, not the connection:
-# `conn_id`, `stream_name`, `session_config`.
-ATTRIBUTE_WORDS = frozenset(
-    {"id", "ids", "name", "names", "info", "config", "cfg", "count", "len", "state", "status", "kind",
-     "type", "key", "url", "uri", "addr", "opts", "options", "settings", "stats", "metrics", "timeout",
-     "limit", "size", "builder", "error", "err", "ext", "prefix", "sequence", "seq",
-     # what accepts or serves connections is not one of them
-     "listener", "acceptor", "server", "endpoint", "pool"}
-)
-# Trait names as bare types (`impl Stream for X`, `dyn Sink<T>`) say nothing about connections.
-BARE_TRAITS = frozenset({"Stream", "Sink", "StreamExt", "SinkExt"})
-# Words that name the task driving one half of a connection: only for a task whose spawn
-# the project does not show (a handle handed in from elsewhere).
-TASK_HALF_WORDS = frozenset(
-    {"reader", "writer", "read", "write", "recv", "send", "pump", "pumps", "inbound", "outbound",
-     "incoming", "outgoing", "io", "forwarder"}
-)
 DATAGRAM_TYPES = ("UdpSocket", "UnixDatagram")
 TASK_HANDLE_TYPES = ("JoinHandle", "AbortHandle", "JoinSet")
 SPAWN_FUNCTIONS = frozenset({"spawn", "spawn_local", "spawn_blocking", "spawn_on", "spawn_local_on"})
@@ -435,66 +407,6 @@ PASS_THROUGH_METHODS = frozenset(
      "borrow", "borrow_mut", "get", "get_mut", "iter", "iter_mut", "drain", "into_iter",
      "values", "values_mut", "abort_handle", "deref", "deref_mut", "by_ref", "unwrap_or_default"}
 )
-NAME_NODE_TYPES = ("identifier", "field_identifier", "type_identifier", "shorthand_field_identifier")
-
-
-def words(name: str) -> list[str]:
-    """``recv_task`` -> [recv, task]; ``WsStream`` -> [ws, stream]; ``HTTPConn`` -> [http, conn]."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    return [word.lower() for word in re.split(r"[\s_:]+", spaced) if word]
-
-
-def names_connection(name: str) -> bool:
-    name_words = words(name)
-    if not name_words or name_words[-1] in ATTRIBUTE_WORDS:
-        return False
-    return any(
-        word in CONNECTION_WORDS or (word == "stream" and index > 0 and name_words[index - 1] in STREAM_QUALIFIERS)
-        for index, word in enumerate(name_words)
-    )
-
-
-def mentions_connection(node: Node) -> bool:
-    """Whether any name inside ``node`` names a connection (``ws``, ``sink``, ``TcpStream``...).
-
-    Module path segments (``crate::connection::State``, ``axum_server::from_tcp``), called
-    function and method names and bare trait names do not count: they name code, not a
-    connection this code holds.
-    """
-    for name in descendants_of_type(node, *NAME_NODE_TYPES):
-        if _is_path_segment(name) or _is_callee(name):
-            continue
-        if name.type == "type_identifier" and text(name) in BARE_TRAITS:
-            continue
-        if names_connection(text(name)):
-            return True
-    return False
-
-
-def _is_path_segment(name: Node) -> bool:
-    """``connection`` in ``crate::connection::State``: a module on the way to the named item.
-    Type segments (``TcpStream`` in ``TcpStream::connect``) still name what is built."""
-    if text(name)[:1].isupper():
-        return False
-    scoped = ("scoped_identifier", "scoped_type_identifier")
-    child, parent = name, name.parent
-    while parent is not None and parent.type in scoped:
-        if parent.child_by_field_name("path") == child:
-            return True
-        child, parent = parent, parent.parent
-    return False
-
-
-def _is_callee(name: Node) -> bool:
-    """``from_tcp`` in ``axum_server::from_tcp(l)``, ``split`` in ``ws.split()``."""
-    node = name
-    parent = node.parent
-    if parent is not None and parent.type == "field_expression" and parent.child_by_field_name("field") == node:
-        node, parent = parent, parent.parent
-    elif parent is not None and parent.type == "scoped_identifier" and parent.child_by_field_name("name") == node:
-        node, parent = parent, parent.parent
-    return parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == node
 
 
 class Binding(NamedTuple):
@@ -619,30 +531,6 @@ def struct_field_type(struct: Node, field: str) -> Node | None:
     return None
 
 
-def field_initialisers(model: RustModel, field: str) -> list[Node]:
-    """Expressions assigned to a field of that name anywhere in the file (struct literals, `x.f = ..`)."""
-    values = []
-    for initializer in model.nodes_of_type("field_initializer", "shorthand_field_initializer"):
-        if initializer.type == "shorthand_field_initializer":
-            if initializer.named_children and text(initializer.named_children[0]) == field:
-                binding = local_binding(field, initializer)
-                if binding is not None and binding.value is not None:
-                    values.append(binding.value)
-            continue
-        name = initializer.child_by_field_name("field")
-        value = initializer.child_by_field_name("value")
-        if name is not None and value is not None and text(name) == field:
-            values.append(value)
-    for assignment in model.nodes_of_type("assignment_expression"):
-        left = assignment.child_by_field_name("left")
-        right = assignment.child_by_field_name("right")
-        if left is not None and right is not None and left.type == "field_expression":
-            name = left.child_by_field_name("field")
-            if name is not None and text(name) == field:
-                values.append(right)
-    return values
-
-
 def binding_chain(model: RustModel, expression: Node, depth: int = 4) -> list[Binding]:
     """The bindings ``expression`` derives from, nearest first: ``h`` <- ``self.writer.take()`` <- field."""
     chain: list[Binding] = []
@@ -692,24 +580,21 @@ def _same_name_argument(value: Node, name: str) -> Node:
 def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = None) -> list[Node]:
     """The ``spawn(..)`` calls that started the task(s) ``receiver`` names (JoinHandle,
     AbortHandle, JoinSet, a collection of handles): in its initialisers, ``set.spawn(fut)``
-    on a JoinSet, ``handles.push(spawn(fut))`` on a collection. A ``vec![spawn(..), ..]``
-    is returned as the macro invocation itself (its body is a token tree, not calls)."""
+    on a JoinSet, ``handles.push(spawn(fut))`` on a collection, and for a field of a
+    struct, the spawns of this file whose handle is kept in that struct's field. A
+    ``vec![spawn(..), ..]`` is returned as the macro invocation itself (its body is a token
+    tree, not calls)."""
     if chain is None:
         chain = binding_chain(model, receiver)
     sources = [binding.value for binding in chain if binding.value is not None]
-    for binding in chain:
-        if binding.struct is not None:
-            sources.extend(field_initialisers(model, binding.name))
     found: list[Node] = []
     for binding in chain:
-        if binding.struct is not None:  # a field: its methods may be called anywhere in the file
-            in_file = model.per_file("method_calls", lambda model: _index_method_calls(model.nodes_of_type("call_expression")))
-            calls = in_file.get(binding.name, ())
-        else:
-            scope = enclosing(receiver, "function_item")
-            in_scope = descendants_of_type(scope, "call_expression") if scope is not None else ()
-            calls = _index_method_calls(in_scope).get(binding.name, ())
-        for call, method in calls:
+        if binding.struct is not None:
+            found.extend(model.per_file("kept_spawns", _index_kept_spawns).get((binding.struct, binding.name), ()))
+            continue
+        scope = enclosing(receiver, "function_item")
+        in_scope = descendants_of_type(scope, "call_expression") if scope is not None else ()
+        for call, method in _index_method_calls(in_scope).get(binding.name, ()):
             if method in SPAWN_FUNCTIONS:
                 found.append(call)
             elif method in COLLECTION_ADDERS:
@@ -720,6 +605,26 @@ def spawn_calls(model: RustModel, receiver: Node, chain: list[Binding] | None = 
             macro for macro in descendants_of_type(source, "macro_invocation") if SPAWN_IN_TOKENS.search(text(macro))
         )
     return found
+
+
+def _index_kept_spawns(model: RustModel) -> dict[tuple[str, str], list[Node]]:
+    """(struct, field) -> the spawn calls of this file whose handle is kept in that field
+    (the facts ``Crate.field_pump`` decides by, as one file shows them)."""
+    from lint_ws.rust.summary import _handle_destination, _spawned_on_field
+
+    kept: dict[tuple[str, str], list[Node]] = {}
+    for call in model.nodes_of_type("call_expression"):
+        if _spawn_name(call) is None:
+            continue
+        function = model.function_at(call)
+        impl = function.impl_type if function is not None else None
+        stored = _handle_destination(call)[0]
+        on_set = _spawned_on_field(call)
+        if stored is not None:
+            kept.setdefault((impl if stored[0] == "Self" else stored[0], stored[1]), []).append(call)
+        elif on_set is not None:
+            kept.setdefault((impl, on_set), []).append(call)
+    return kept
 
 
 def _index_method_calls(calls: Iterable[Node]) -> dict[str, list[tuple[Node, str]]]:
@@ -782,26 +687,16 @@ def task_is_pump(ctx, model: RustModel, receiver: Node) -> bool:
     """Whether the task behind ``receiver`` is a pump of a connection (``Crate.body_is_pump``).
 
     The spawned future decides when it is known here; for a task stored in a field, the
-    futures spawned into that field anywhere in the project decide. Only a task whose spawn
-    the project does not show at all (a handle handed in from outside) is judged by what
-    holds it: a struct the project knows holds a connection, or the handle's name.
+    futures spawned into that field anywhere in the project decide (``Crate.field_pump``).
+    A task whose spawn the project does not show (a handle handed in from outside) is not
+    known to be a pump.
     """
     chain = binding_chain(model, receiver)
     futures = spawned_futures(model, receiver, chain)
     if futures:
         return any(ctx.crate.body_is_pump(ctx.function(future), _future_body(future)) for future in futures)
-    for binding in chain:
-        if binding.struct is not None:
-            known = ctx.crate.field_pump(binding.struct, binding.name)
-            if known is not None:
-                return known
-    if any(names_task_half(binding.name) for binding in chain if not binding.name.isdigit()):
-        return True
-    if any(binding.type is not None and mentions_connection(binding.type) for binding in chain):
-        return True
     return any(
-        binding.struct is not None and (binding.struct in ctx.crate.handle_types or _struct_named_connection(structs(model).get(binding.struct), binding.struct))
-        for binding in chain
+        binding.struct is not None and bool(ctx.crate.field_pump(binding.struct, binding.name)) for binding in chain
     )
 
 
@@ -815,23 +710,6 @@ def _future_body(future: Node) -> dict:
     body = _empty_body()
     _macro_calls(future.parent, 0, body)
     return body
-
-
-def names_task_half(name: str) -> bool:
-    return any(word in CONNECTION_WORDS or word in TASK_HALF_WORDS for word in words(name))
-
-
-def _struct_named_connection(struct: Node | None, name: str) -> bool:
-    if names_connection(name):
-        return True
-    body = struct.child_by_field_name("body") if struct is not None else None
-    if body is None:
-        return False
-    return any(
-        mentions_connection(declaration)
-        for declaration in body.named_children
-        if declaration.type == "field_declaration" or body.type == "ordered_field_declaration_list"
-    )
 
 
 def is_datagram_socket(model: RustModel, receiver: Node, crate=None, context=None) -> bool:

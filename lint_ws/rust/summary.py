@@ -304,7 +304,7 @@ def _pump_queues(model) -> list[list[str]]:
 def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) -> dict[str, list[list[str]]]:
     """Parameter -> the [struct, field] pairs a constructor stores it in (``Conn { reader:
     reader_task, .. }``, ``Self { reader }``, ``Self { ws: ws.fuse() }``, both halves of
-    ``let (sink, stream) = ws.split()``)."""
+    ``let (sink, stream) = ws.split()``, ``Self(handle)`` as field ``"0"``)."""
     from lint_ws.rust.syntax import descendants_of_type, text
 
     stores: dict[str, list[list[str]]] = {}
@@ -325,6 +325,17 @@ def _stored_parameters(body: Node, parameters: set[str], impl_type: str | None) 
             struct = impl_type
         if struct:
             stores.setdefault(value, []).append([struct, field])
+    for call in descendants_of_type(body, "call_expression"):
+        # A tuple struct built from parameters: ``Self(handle)``, ``Guard(handle)``.
+        path = _path_of(call)
+        if path is None or "::" in path or not path[:1].isupper() or path in WRAPPING_CALLS or path in SUCCESSES or path == "Err":
+            continue
+        struct = impl_type if path == "Self" else path
+        arguments = call.child_by_field_name("arguments")
+        for index, argument in enumerate(arguments.named_children if arguments is not None and struct else ()):
+            value = _adapted_parameter(argument, parameters)
+            if value is not None:
+                stores.setdefault(value, []).append([struct, str(index)])
     return stores
 
 
@@ -563,9 +574,8 @@ def summarize_body(body: Node) -> dict:
             spawned = _spawned_future(node)
             if spawned is not None:
                 record = summarize_body(spawned)
-                record["field"] = _stored_in_field(node)
+                record["field"], record["passed"] = _handle_destination(node)
                 record["spawned_on"] = _spawned_on_field(node)
-                record["passed"] = _passed_to(node) if record["field"] is None else None
                 summary["spawns"].append(record)
                 continue
             record = call_record(node, loop)
@@ -659,64 +669,107 @@ def _spawned_on_field(spawn: Node) -> str | None:
     return None
 
 
-def _stored_in_field(spawn: Node) -> str | None:
-    """``reader`` for ``Self { reader: spawn(..) }`` or ``self.reader = Some(spawn(..))``."""
+# Methods whose result is the same task as the handle they are called on.
+SAME_TASK_METHODS = frozenset({"abort_handle"})
+
+
+def _handle_destination(spawn: Node) -> tuple[list | None, list | None]:
+    """Where the handle of a spawned task is kept: ``([struct, field], None)`` for a struct
+    field (``Self`` for the type of the ``impl``), ``(None, [call record, argument index])``
+    for a call it is handed to (a constructor that may store it, a tuple struct
+    ``Guard(h)``), ``(None, None)`` when neither is seen. A task spawned on a local
+    ``JoinSet`` is kept where the set is."""
+    from lint_ws.rust.model import local_binding
     from lint_ws.rust.syntax import method_call_parts, text
 
-    for ancestor in _ancestors(spawn):
-        if ancestor.type == "call_expression" and (adder := method_call_parts(ancestor)) is not None and adder[1] in ("push", "push_back", "insert", "extend"):
-            receiver = _reshaped(adder[0])
-            if receiver.type == "field_expression" and _reshaped(receiver.child_by_field_name("value")).type == "self":
-                return text(receiver.child_by_field_name("field"))
-            return None
-        if ancestor.type == "field_initializer":
-            name = ancestor.child_by_field_name("field")
-            return text(name) if name is not None else None
-        if ancestor.type == "assignment_expression":
-            left = ancestor.child_by_field_name("left")
-            if left is not None and left.type == "field_expression":
-                return text(left.child_by_field_name("field"))
-            return None
-        if ancestor.type in ("let_declaration", "block", "function_item", "expression_statement"):
-            if ancestor.type == "let_declaration":
-                return _field_of_local(ancestor)
-            return None
-    return None
+    parts = method_call_parts(spawn)
+    if parts is not None and (on := _reshaped(parts[0])).type == "identifier":
+        binding = local_binding(text(on), on)
+        owner = binding.pattern_owner if binding is not None else None
+        if owner is not None and owner.type == "let_declaration" and "JoinSet" in text(binding.type or binding.value or on):
+            return _local_destination(owner, 0)
+    return _value_destination(spawn, 0)
 
 
-def _passed_to(spawn: Node) -> list | None:
-    """[call record, argument index] of the call a spawned task's handle is handed to
-    (``Conn::new(url, reader_task)`` with ``let reader_task = spawn(..)``), if any."""
+def _value_destination(node: Node, depth: int) -> tuple[list | None, list | None]:
+    """Where the value ``node`` (a task handle) ends up, through ``Some(..)``/``Arc::new(..)``,
+    ``.abort_handle()``, the locals it is bound to and the local collections it is added
+    to (see ``_handle_destination``)."""
+    from lint_ws.rust.model import COLLECTION_ADDERS
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    while (parent := node.parent) is not None:
+        if parent.type == "parenthesized_expression":
+            node = parent
+        elif parent.type == "arguments" and parent.parent is not None:
+            call = parent.parent
+            parts = method_call_parts(call)
+            if parts is None and _path_of(call) in WRAPPING_CALLS:
+                node = call
+                continue
+            if parts is not None and parts[1] in COLLECTION_ADDERS:
+                return _collection_destination(parts[0], depth)
+            record = call_record(call)
+            index = next(i for i, argument in enumerate(parent.named_children) if argument.id == node.id)
+            return (None, [record, index]) if record is not None else (None, None)
+        elif parent.type == "field_expression" and parent.child_by_field_name("value") == node:
+            call = parent.parent
+            if call is None or call.type != "call_expression" or text(parent.child_by_field_name("field")) not in SAME_TASK_METHODS:
+                return None, None
+            node = call
+        elif parent.type == "field_initializer" and parent.child_by_field_name("value") == node:
+            return [_literal_type(parent), text(parent.child_by_field_name("field"))], None
+        elif parent.type == "shorthand_field_initializer":
+            return [_literal_type(parent), text(node)], None
+        elif parent.type == "assignment_expression" and parent.child_by_field_name("right") == node:
+            left = _reshaped(parent.child_by_field_name("left"))
+            if left.type == "field_expression" and _reshaped(left.child_by_field_name("value")).type == "self":
+                return ["Self", text(left.child_by_field_name("field"))], None
+            return None, None
+        elif parent.type == "let_declaration" and parent.child_by_field_name("value") == node:
+            return _local_destination(parent, depth)
+        else:
+            return None, None
+    return None, None
+
+
+def _collection_destination(collection: Node, depth: int) -> tuple[list | None, list | None]:
+    """Where a collection a handle is added to is kept: ``self.tasks``, or a local one."""
+    from lint_ws.rust.model import local_binding
     from lint_ws.rust.syntax import text
 
-    declaration = next((a for a in _ancestors(spawn) if a.type in ("let_declaration", "block")), None)
-    if declaration is None or declaration.type != "let_declaration":
-        return None
-    name, after = _local_and_what_follows(declaration)
-    for node in after:
-        if node.type != "arguments":
-            continue
-        for index, argument in enumerate(node.named_children):
-            if argument.type == "identifier" and text(argument) == name and node.parent is not None:
-                record = call_record(node.parent)
-                return [record, index] if record is not None else None
-    return None
+    collection = _reshaped(collection)
+    if collection.type == "field_expression" and _reshaped(collection.child_by_field_name("value")).type == "self":
+        return ["Self", text(collection.child_by_field_name("field"))], None
+    if collection.type == "identifier":
+        binding = local_binding(text(collection), collection)
+        if binding is not None and binding.pattern_owner is not None and binding.pattern_owner.type == "let_declaration":
+            return _local_destination(binding.pattern_owner, depth)
+    return None, None
 
 
-def _field_of_local(declaration: Node) -> str | None:
-    """For ``let reader = spawn(..);`` whose name later fills a field (``Self { reader }``
-    or ``reader: reader``), that field."""
+def _local_destination(declaration: Node, depth: int) -> tuple[list | None, list | None]:
+    """Where the value of ``let NAME = ..;`` is kept by a later use of ``NAME``."""
     from lint_ws.rust.syntax import text
 
     name, after = _local_and_what_follows(declaration)
+    if name is None or depth > 3:
+        return None, None
     for node in after:
-        if node.type == "shorthand_field_initializer" and text(node) == name:
-            return name
-        if node.type == "field_initializer":
-            value = node.child_by_field_name("value")
-            if value is not None and value.type == "identifier" and text(value) == name:
-                return text(node.child_by_field_name("field"))
-    return None
+        if node.type == "identifier" and text(node) == name:
+            found = _value_destination(node, depth + 1)
+            if found != (None, None):
+                return found
+    return None, None
+
+
+def _literal_type(initializer: Node) -> str | None:
+    """``Other`` for a field of ``crate::x::Other { .. }`` (``Self`` as written)."""
+    from lint_ws.rust.syntax import text
+
+    literal = next((a for a in _ancestors(initializer) if a.type == "struct_expression"), None)
+    name = literal.child_by_field_name("name") if literal is not None else None
+    return _strip_generics(text(name)).rsplit("::", 1)[-1] if name is not None else None
 
 
 def _local_and_what_follows(declaration: Node) -> tuple[str | None, Iterator[Node]]:
@@ -725,6 +778,8 @@ def _local_and_what_follows(declaration: Node) -> tuple[str | None, Iterator[Nod
     from lint_ws.rust.syntax import text, walk
 
     pattern = declaration.child_by_field_name("pattern")
+    if pattern is not None and pattern.type == "mut_pattern" and pattern.named_children:
+        pattern = pattern.named_children[-1]
     scope = declaration.parent
     if pattern is None or pattern.type != "identifier" or scope is None:
         return None, iter(())
