@@ -1118,7 +1118,9 @@ def _statements_events(statements: list[Node], starts: list[int], closes: list[i
         event = _calls_event(loop, starts, "loop") if loop is not None else None
         if event is not None:
             events.append(event)
-    first, last = statements[0].start_byte, statements[-1].end_byte
+    # what came before in the block (judged nearest first), only the next statement after it
+    near = statements if outcome == "before" else statements[:1]
+    first, last = near[0].start_byte, near[-1].end_byte
     if bisect_left(closes, first) < bisect_left(closes, last):
         events.append(("closed",))
     lo, hi = bisect_left(starts, first), bisect_left(starts, last)
