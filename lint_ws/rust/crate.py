@@ -24,6 +24,9 @@ Every question gets the same answer whichever file asks it:
   be one, across the crates of a workspace (see ``model.error_passed_up``).
 - ``may_fail(function)``: it can end with an error (or ``None``): one of its own, or of a
   call it applies `?` to or returns whose resolved functions may fail (an unresolved call may).
+- ``state_meaning(key)``: what a flag being true, or a state being a variant, says of the
+  connection ("closed"/"open"), by where the project writes it: next to a close or a
+  connection's end, or after a connect; ``reading_meaning``/``query_meaning`` for a check.
 - ``client_fields``: the struct fields a constructor fills with a client connection handed
   in by its callers (``WsServer::new(ws)`` storing ``ws.fuse()``, called with a
   ``connect_async`` socket), whatever the field's declared type.

@@ -29,7 +29,10 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   ``arguments``: ``(call record, index, source)`` for the arguments that are a parameter
   (``("param", name)``) or a path call's result (``("call", path)``), through locals and
   library adapters;
-- ``stream_extensions``: the methods of traits that a blanket impl gives every ``Stream``.
+- ``stream_extensions``: the methods of traits that a blanket impl gives every ``Stream``;
+- a body's ``writes`` and a ``fn .. -> bool``'s ``state``, only when it has them: the
+  connection-state flags and variants it sets and what happens next to each, and what a
+  state query returns (see "connection state" below).
 
 A receiver descriptor tells what the receiver is as far as one file knows:
 ``("self",)``, ``("field", name)`` for ``self.name`` (through ``&``, ``.lock()``,

@@ -19,7 +19,7 @@ from tree_sitter import Node
 
 from lint_ws.rust.model import local_binding
 from lint_ws.rust.summary import state_reading, variant_path
-from lint_ws.rust.syntax import ancestors, descendants_of_type, method_call_parts, receiver_name, text
+from lint_ws.rust.syntax import ancestors, descendants_of_type, method_call_parts, text
 
 RULE_ID = "WS004"
 
