@@ -1078,6 +1078,10 @@ def _write_events(write: Node, starts: list[int], closes: list[int]) -> list:
     child = write
     innermost = True
     for ancestor in _ancestors(write):
+        if ancestor.type == "closure_expression" and len(events) < MAX_EVENTS:
+            event = _error_handler_event(ancestor, starts)  # `.map_err(|_| { closed = true; .. })`
+            if event is not None:
+                events.append(event)
         if ancestor.type in ("function_item", "closure_expression") or len(events) >= MAX_EVENTS:
             break
         if ancestor.type == "block":
@@ -1107,6 +1111,23 @@ def _write_events(write: Node, starts: list[int], closes: list[int]) -> list:
                     events.append(event)
         child = ancestor
     return events[:MAX_EVENTS]
+
+
+# Library `Result` methods whose closure runs on the error of the call before them.
+ERROR_HANDLERS = frozenset({"map_err", "or_else", "unwrap_or_else", "inspect_err"})
+
+
+def _error_handler_event(closure: Node, starts: list[int]) -> tuple | None:
+    """The failure of the call a closure handles the error of (``send(..).await.map_err(|_| ..)``)."""
+    from lint_ws.rust.syntax import method_call_parts
+
+    arguments = closure.parent
+    call = arguments.parent if arguments is not None and arguments.type == "arguments" else None
+    parts = method_call_parts(call) if call is not None and call.type == "call_expression" else None
+    if parts is None or parts[1] not in ERROR_HANDLERS:
+        return None
+    failing = failing_call(parts[0])
+    return _calls_event(failing, starts, "err") if failing is not None else None
 
 
 def _statements_events(statements: list[Node], starts: list[int], closes: list[int], outcome: str) -> list:
