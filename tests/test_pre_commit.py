@@ -35,6 +35,12 @@ impl Client {
         self.stream.send(Message::Text(payload)).await?;
         Ok(())
     }
+
+    // what `is_closed` means comes from where it is written
+    pub async fn close(&mut self) {
+        let _ = self.stream.close(None).await;
+        self.is_closed.store(true, Ordering::SeqCst);
+    }
 }
 
 pub struct Client {

@@ -590,6 +590,12 @@ impl Conn {
         self.stream.send(Message::Text(payload)).await?;
         Ok(())
     }
+
+    // what `is_closed` means comes from where it is written
+    async fn close(&mut self) {
+        let _ = self.stream.close(None).await;
+        self.is_closed.store(true, Ordering::SeqCst);
+    }
 }
 
 struct Conn {

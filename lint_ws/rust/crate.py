@@ -32,6 +32,9 @@ Every question gets the same answer whichever file asks it:
   be one, across the crates of a workspace (see ``model.error_passed_up``).
 - ``may_fail(function)``: it can end with an error (or ``None``): one of its own, or of a
   call it applies `?` to or returns whose resolved functions may fail (an unresolved call may).
+- ``state_meaning(key)``: what a flag being true, or a state being a variant, says of the
+  connection ("closed"/"open"), by where the project writes it: next to a close or a
+  connection's end, or after a connect; ``reading_meaning``/``query_meaning`` for a check.
 - ``client_fields``: the struct fields a constructor fills with a client connection handed
   in by its callers (``WsServer::new(ws)`` storing ``ws.fuse()``, called with a
   ``connect_async`` socket), whatever the field's declared type.
@@ -59,6 +62,10 @@ QUEUE_SENDS = frozenset({"send", "try_send", "unbounded_send", "blocking_send", 
 # Sends that fail when a bounded queue is full (tokio, flume, async-channel, crossbeam).
 FULL_QUEUE_SENDS = frozenset({"try_send", "try_reserve", "try_reserve_owned", "try_reserve_many"})
 CLOSE_METHODS = frozenset({"close", "shutdown", "close_frame", "send_close"})
+# Zero-argument state queries of library types, true when the connection (or a queue) is
+# closed or open: tokio/futures/async-channel `Sender::is_closed`, flume's
+# `is_disconnected`, tungstenite's `WebSocket::can_read`/`can_write`.
+LIBRARY_STATE_QUERIES = {"is_closed": "closed", "is_disconnected": "closed", "can_read": "open", "can_write": "open"}
 STREAM_DRAINS = frozenset({"for_each", "try_for_each", "for_each_concurrent", "forward"})
 CHANNEL_TYPES = re.compile(r"\b(?:Sender|UnboundedSender|Receiver|UnboundedReceiver|mpsc|broadcast|oneshot|watch|flume|crossbeam|async_channel)\b")
 # Library calls that stop a task: a JoinHandle's or AbortHandle's abort, a JoinSet's
@@ -605,6 +612,13 @@ class Crate:
     def opens_client(self, function: Function) -> bool:
         return self._function_fact("opens_client", function, self.body_opens_client)
 
+    def _call_opens(self, context, call, callees) -> bool:
+        """A library connect or accept, or a project function that opens a client."""
+        if call[0] == "path" and not callees:
+            path = self.full_path(context, call[1])
+            return is_library_connect(path) or is_library_accept(path)
+        return any(self.opens_client(callee) for callee in callees)
+
     def body_opens_client(self, context: Function | None, body: dict) -> bool:
         for call, callees in self._reached(context, body):
             if call[0] == "path" and not callees and is_library_connect(self.full_path(context, call[1])):
@@ -704,6 +718,129 @@ class Crate:
             for callee in callees
         )
 
+    # --- connection state ------------------------------------------------------------------
+
+    @cached_property
+    def _state_writes(self) -> dict[tuple, list[tuple[Function, dict, bool, list]]]:
+        """Key -> (function, body, value, events) of each write of a flag or state variant
+        (``summary._state_writes``) in the project's non-test code; keys as ``_state_keys``."""
+        found: dict[tuple, list] = {}
+        for function in self.functions.values():
+            if function.is_test:
+                continue
+            for body in (function.body, *_spawns_within(function.body)):
+                for target, value, events in body.get("writes", ()):
+                    if target[0] == "variant" and len(target) == 3 and self._sends_frame(function, target[1], body["calls"][target[2]]):
+                        continue
+                    for key in self._state_keys(function, target):
+                        found.setdefault(key, []).append((function, body, value, events))
+        return found
+
+    def _sends_frame(self, context: Function, path: str, call: tuple) -> bool:
+        """Whether a variant handed to ``call`` is a frame sent, not a state announced: a
+        library type's (``Message::Text(..)``), or sent on the connection itself."""
+        if path.split("::")[-2] not in self.types:
+            return True
+        return self.call_sends(context, call) and not self.is_channel(context, call[2])
+
+    def _state_keys(self, context: Function | None, target: tuple) -> list[tuple]:
+        """``("field", type, field)`` for each project type a flag's owner is,
+        ``("static", name)``, ``("variant", enum, variant)``."""
+        kind = target[0]
+        if kind == "field":
+            return [("field", type_name, target[2]) for type_name in dict.fromkeys(self.receiver_types(context, target[1]))]
+        if kind == "static":
+            return [("static", target[1])]
+        key = self._variant_key(context, target[1])
+        return [key] if key is not None else []
+
+    def _variant_key(self, context: Function | None, path: str) -> tuple | None:
+        segments = path.split("::")
+        owner = (context.impl if context is not None else None) if segments[-2] == "Self" else segments[-2]
+        return ("variant", owner, segments[-1]) if owner else None
+
+    def state_meaning(self, key: tuple | None) -> str | None:
+        """"closed" or "open": what a flag being true, or a state being a variant, says of the
+        connection, by where the project writes it: true (or set) where the connection is
+        closed (next to a close, a Close frame sent, the end of a receive loop, an error of
+        the connection) and false where it is opened (after a connect or accept), or the
+        reverse. Every judged write must agree; a key no write judges means nothing."""
+        if key is None:
+            return None
+        memo = ("state", key)
+        if memo not in self._memo:
+            self._memo[memo] = None  # recursion guard: a variant set in its own arm adds nothing
+            votes = set()
+            for function, body, value, events in self._state_writes.get(key, ()):
+                event = self._write_event(function, body, events)
+                if event is not None:
+                    votes.add(event if value else _flip(event))
+            self._memo[memo] = votes.pop() if len(votes) == 1 else None
+        return self._memo[memo]
+
+    def _write_event(self, context: Function, body: dict, events: list) -> str | None:
+        """"closed"/"open": what the nearest judged event next to a write did to the connection."""
+        for event in events:
+            if event[0] == "closed":
+                return "closed"
+            if event[0] == "arm":
+                meaning = self.state_meaning(self._variant_key(context, event[1]))
+            else:
+                lo, hi, outcome = event
+                meaning = self._calls_event(context, body["calls"][lo:hi], outcome)
+            if meaning is not None:
+                return meaning
+        return None
+
+    def _calls_event(self, context: Function, calls: list, outcome: str) -> str | None:
+        reached = [(call, self.resolve(context, call)) for call in calls]
+        if outcome == "loop" and any(self._call_receives(context, call, callees) for call, callees in reached):
+            return "closed"  # a receive loop has ended
+        for call, callees in reached if outcome == "after" else reversed(reached):
+            if self._call_closes(context, call, callees):
+                return "closed"
+            if outcome == "after":
+                continue
+            if self._call_opens(context, call, callees):
+                return "closed" if outcome == "err" else "open"
+            if outcome == "err" and (self._call_receives(context, call, callees) or self._call_sends(context, call, callees)):
+                return "closed"
+        return None
+
+    def reading_meaning(self, context: Function | None, reading: tuple) -> str | None:
+        """"closed"/"open" for a ``summary.state_reading`` being true; None when unknown."""
+        kind = reading[0]
+        if kind == "field":
+            keys = [("field", type_name, reading[2]) for type_name in self.receiver_types(context, reading[1])]
+        elif kind == "static":
+            keys = [reading]
+        elif kind == "variants":
+            keys = [self._variant_key(context, path) for path in reading[1]]
+        else:
+            return self.query_meaning(context, reading[1])
+        meanings = {self.state_meaning(key) for key in keys}
+        return meanings.pop() if len(meanings) == 1 else None
+
+    def query_meaning(self, context: Function | None, record: tuple) -> str | None:
+        """What a zero-argument state query returning true means: a project method's by what
+        its body's tail reads, whichever file defines it; a library type's by its API name."""
+        callees = self.resolve(context, record)
+        if callees:
+            meanings = {self._returned_state(callee) for callee in callees}
+            return meanings.pop() if len(meanings) == 1 else None
+        if record[0] == "method" and not self.receiver_types(context, record[2]):
+            return LIBRARY_STATE_QUERIES.get(record[1])
+        return None
+
+    def _returned_state(self, function: Function) -> str | None:
+        memo = ("returned_state", function.file, function.index)
+        if memo not in self._memo:
+            self._memo[memo] = None  # recursion guard
+            tail = function.body.get("state")
+            meaning = self.reading_meaning(function, tail[0]) if tail is not None else None
+            self._memo[memo] = _flip(meaning) if meaning is not None and tail[1] else meaning
+        return self._memo[memo]
+
     # --- callers and restarts ------------------------------------------------------------
 
     @cached_property
@@ -786,6 +923,10 @@ def _generic_arguments(type_text: str, opening: int) -> list[str]:
             arguments.append(type_text[start:at].strip())
             start = at + 1
     return []
+
+
+def _flip(state: str) -> str:
+    return "closed" if state == "open" else "open"
 
 
 def is_library_connect(path: str) -> bool:

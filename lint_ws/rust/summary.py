@@ -29,7 +29,10 @@ A summary is plain data, position-free (an edit that moves code changes no fact)
   ``arguments``: ``(call record, index, source)`` for the arguments that are a parameter
   (``("param", name)``) or a path call's result (``("call", path)``), through locals and
   library adapters;
-- ``stream_extensions``: the methods of traits that a blanket impl gives every ``Stream``.
+- ``stream_extensions``: the methods of traits that a blanket impl gives every ``Stream``;
+- a body's ``writes`` and a ``fn .. -> bool``'s ``state``, only when it has them: the
+  connection-state flags and variants it sets and what happens next to each, and what a
+  state query returns (see "connection state" below).
 
 A receiver descriptor tells what the receiver is as far as one file knows:
 ``("self",)``, ``("field", name)`` for ``self.name`` (through ``&``, ``.lock()``,
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
 from functools import cache
@@ -218,6 +222,9 @@ def _function_record(model, function, modules: list[str]) -> tuple:
         # A function that returns nothing passes no error up.
         summary_body["errors"] = _errors_passed_up(model, node, body) if returned is not None else []
         summary_body["failures"] = _failures(body)
+        reading = state_tail(body) if not parameters and returned is not None and text(returned) == "bool" else None
+        if reading is not None:  # a state query (`fn is_connected(&self) -> bool`): what it reads
+            summary_body["state"] = reading
     return (
         function.name,
         function.impl_type,
@@ -561,6 +568,9 @@ def summarize_body(body: Node) -> dict:
     """
     summary = _empty_body()
     loops = 0
+    starts: list[int] = []  # the start of each call of ``summary["calls"]``, ascending
+    writes: list[Node] = []  # assignments and calls that may set a connection-state flag or variant
+    closes: list[int] = []  # where Close frames or commands are sent, ascending
     pending = [(child, 0) for child in reversed(body.children)]  # a stack: deep nesting is no recursion
     while pending:
         node, loop = pending.pop()
@@ -581,13 +591,28 @@ def summarize_body(body: Node) -> dict:
             record = call_record(node, loop)
             if record is not None:
                 summary["calls"].append(record)
+                starts.append(node.start_byte)
                 _collect_arguments(node, record, summary["arguments"])
+                if record[0] == "method" and record[1] in STATE_SETTERS:
+                    writes.append(node)
             _collect_refs(node, summary["refs"])
+        elif kind == "assignment_expression":
+            writes.append(node)
+        elif kind in ("let_declaration", "field_initializer", "match_arm"):
+            value = node.child_by_field_name("value")  # a state built: `Some(ws) => State::Connected(ws)`
+            if value is not None and variant_path(value) is not None:
+                writes.append(value)
         elif kind == "scoped_identifier" and node.text.endswith(b"::Close") and _is_sent(node):
             summary["closes"] = True
+            closes.append(node.start_byte)
         elif kind == "macro_invocation":
+            made = len(summary["calls"])
             _macro_calls(node, loop, summary)
+            starts.extend([node.start_byte] * (len(summary["calls"]) - made))
         pending.extend((child, loop) for child in reversed(node.children))
+    state_writes = _state_writes(writes, starts, closes)
+    if state_writes:  # most bodies write no state: no key keeps their summaries small
+        summary["writes"] = state_writes
     return summary
 
 
@@ -923,3 +948,289 @@ def _reshaped(node: Node) -> Node:
             node = arguments.named_children[0]
         else:
             return node
+
+
+# --- connection state: what flags and state variants are set to, and where ---------------
+#
+# A body's ``writes`` (only when it has some) are ``(target, value, events)``: ``target`` is
+# ``("field", owner descriptor, field)`` or ``("static", name)`` for a boolean flag set to
+# ``value`` (``self.closed.store(true, ..)``, ``*self.connected.lock() = false``), or
+# ``("variant", path)`` for a state variant assigned, handed on, bound or given by a
+# ``match`` arm (``self.state = State::Closed``, ``events.send(Event::Connected(conn))``,
+# ``Some(ws) => State::Connected(ws)``; ``value`` is True; a variant handed to a call has
+# the call's index in ``calls`` too: a frame sent on the connection is no state). ``events`` say
+# what happened next to the write, nearest first, for ``Crate.state_meaning`` to judge:
+# ``(lo, hi, outcome)`` names the body's calls ``calls[lo:hi]`` of the statement before the
+# write (``"before"``, or ``"loop"`` for a loop that has ended), of the statement after it
+# (``"after"``), or of the value a ``match``/``if let``/``if`` around the write tested
+# (``"ok"``/``"err"``: the write is on the call's success or failure); ``("closed",)``: a
+# Close frame or command is sent just before or after; ``("arm", path)``: the write is in the
+# arm of a variant (``Event::Connected(conn) => ..``), which means what that variant means.
+
+# Library setters of a value: atomics and cells (`store`, `swap`, `set`), and the sends and
+# setters that hand a state variant on (an event emitted, a watch value replaced).
+FLAG_SETTERS = frozenset({"store", "swap", "set"})
+STATE_SETTERS = FLAG_SETTERS | SENDS | {"send_replace", "replace"}
+# Reads of a flag: `flag.load(order)`, `cell.get()`, and the guard accessors of a lock.
+FLAG_READS = frozenset({"load", "get", "lock", "read", "borrow", "unwrap", "expect"})
+MAX_EVENTS = 4
+
+
+def variant_path(node: Node | None) -> str | None:
+    """``State::Closed`` for a variant of a type, built (``State::Connected(conn)``) or named;
+    a path whose last two segments are not a type and its variant (``Arc::new``) is None."""
+    from lint_ws.rust.syntax import text
+
+    if node is not None and node.type == "call_expression":
+        node = node.child_by_field_name("function")
+    if node is not None and node.type in ("tuple_struct_pattern", "struct_pattern", "struct_expression"):
+        node = node.child_by_field_name("type") or node.child_by_field_name("name")
+    if node is None or node.type != "scoped_identifier":
+        return None
+    segments = _strip_generics(text(node)).split("::")
+    if len(segments) < 2 or not segments[-1][:1].isupper() or not segments[-2][:1].isupper():
+        return None
+    return "::".join(segments)
+
+
+def matches_paths(macro: Node) -> tuple[str, ...]:
+    """The variant paths of ``matches!(subject, A::B | A::C(..))`` after the comma."""
+    from lint_ws.rust.syntax import text
+
+    tree = next((c for c in macro.children if c.type == "token_tree"), None)
+    if tree is None:
+        return ()
+    _, comma, pattern = text(tree)[1:-1].partition(",")
+    if not comma:
+        return ()
+    pattern = re.sub(r"\([^()]*\)|\{[^{}]*\}|\bif\b.*", "", pattern, flags=re.S)
+    paths = [p.strip() for p in pattern.split("|")]
+    if not all(re.fullmatch(r"(?:\w+::)+[A-Z]\w*", p) for p in paths):
+        return ()
+    return tuple(paths)
+
+
+def state_reading(node: Node) -> tuple[tuple, bool] | None:
+    """What a boolean expression reads, as far as one file tells, and whether negated:
+    ``("field", owner descriptor, field)`` (``self.closed.load(..)``, ``*self.up.lock()``),
+    ``("static", name)``, ``("variants", paths)`` (true when the state is one of them:
+    ``self.state == State::Open``, ``matches!(..)``), ``("query", call record)`` for a
+    zero-argument method call (``self.is_connected()``); None for anything else."""
+    from lint_ws.rust.model import local_binding
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    negated = False
+    while True:
+        if node.type == "parenthesized_expression" and node.named_children:
+            node = node.named_children[0]
+        elif node.type == "unary_expression" and node.named_children:
+            negated ^= text(node).startswith("!")
+            node = node.named_children[0]
+        elif node.type == "await_expression" and node.named_children:
+            node = node.named_children[0]
+        else:
+            break
+    if node.type == "binary_expression":
+        operator = text(node.child_by_field_name("operator"))
+        path = variant_path(node.child_by_field_name("right")) or variant_path(node.child_by_field_name("left"))
+        if operator not in ("==", "!=") or path is None:
+            return None
+        return ("variants", (path,)), negated ^ (operator == "!=")
+    if node.type == "macro_invocation":
+        name = node.child_by_field_name("macro")
+        paths = matches_paths(node) if name is not None and text(name).rsplit("::", 1)[-1] == "matches" else ()
+        return (("variants", paths), negated) if paths else None
+    if node.type == "call_expression":
+        parts = method_call_parts(node)
+        if parts is None:
+            return None
+        arguments = node.child_by_field_name("arguments")
+        if parts[1] in FLAG_READS:
+            target = _flag_target(parts[0])
+            return (target, negated) if target is not None else None
+        if arguments is not None and arguments.named_child_count == 0:
+            return ("query", call_record(node)), negated
+        return None
+    if node.type == "field_expression":
+        target = _flag_target(node)
+        return (target, negated) if target is not None else None
+    if node.type in ("identifier", "scoped_identifier") and local_binding(text(node), node) is None:
+        return ("static", text(node).rsplit("::", 1)[-1]), negated
+    return None
+
+
+def _flag_target(node: Node) -> tuple | None:
+    """``("field", owner descriptor, name)`` or ``("static", name)`` for the flag a read or
+    write reaches through locks, references and ``.await``; None for a local."""
+    from lint_ws.rust.model import local_binding
+    from lint_ws.rust.syntax import text
+
+    node = _reshaped(node)
+    if node.type == "field_expression":
+        field = node.child_by_field_name("field")
+        if field is None or text(field).isdigit():
+            return None
+        return ("field", receiver_descriptor(node.child_by_field_name("value")), text(field))
+    if node.type in ("identifier", "scoped_identifier") and local_binding(text(node), node) is None:
+        return ("static", text(node).rsplit("::", 1)[-1])
+    return None
+
+
+def state_tail(body: Node) -> tuple[tuple, bool] | None:
+    """``state_reading`` of the tail expression a ``fn ..(&self) -> bool`` returns."""
+    children = [c for c in body.named_children if c.type not in ("line_comment", "block_comment")]
+    if not children or children[-1].type in ("expression_statement", "let_declaration", "empty_statement"):
+        return None
+    return state_reading(children[-1])
+
+
+def _state_writes(candidates: list[Node], starts: list[int], closes: list[int]) -> list:
+    found = []
+    for node in candidates:
+        write = _state_write(node)
+        if write is None:
+            continue
+        if write[0][0] == "variant" and node.type == "call_expression":
+            write = (("variant", write[0][1], bisect_left(starts, node.start_byte)), True)  # handed to that call
+        events = _write_events(node, starts, closes)
+        if events and (entry := (*write, events)) not in found:
+            found.append(entry)
+    return found
+
+
+def _state_write(node: Node) -> tuple | None:
+    """(target, value) of a flag or variant write (see above), or None."""
+    from lint_ws.rust.syntax import method_call_parts, text
+
+    if node.type == "assignment_expression":
+        left, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+        setter = None
+    elif method_call_parts(node) is None:
+        path = variant_path(node)  # a variant bound, stored in a literal or given by an arm
+        return (("variant", path), True) if path is not None else None
+    else:
+        parts = method_call_parts(node)
+        arguments = node.child_by_field_name("arguments")
+        if parts is None or arguments is None or not arguments.named_children:
+            return None
+        left, setter, value = parts[0], parts[1], arguments.named_children[0]
+    if left is None or value is None:
+        return None
+    path = variant_path(value)
+    if path is not None:
+        return ("variant", path), True
+    if value.type == "boolean_literal" and (setter is None or setter in FLAG_SETTERS):
+        target = _flag_target(left)
+        return (target, text(value) == "true") if target is not None else None
+    return None
+
+
+def _write_events(write: Node, starts: list[int], closes: list[int]) -> list:
+    """What happened next to ``write`` in its body, nearest first (see above)."""
+    from lint_ws.rust.syntax import text
+
+    events: list = []
+    child = write
+    innermost = True
+    for ancestor in _ancestors(write):
+        if ancestor.type == "closure_expression" and len(events) < MAX_EVENTS:
+            event = _error_handler_event(ancestor, starts)  # `.map_err(|_| { closed = true; .. })`
+            if event is not None:
+                events.append(event)
+        if ancestor.type in ("function_item", "closure_expression") or len(events) >= MAX_EVENTS:
+            break
+        if ancestor.type == "block":
+            statements = [c for c in ancestor.named_children if c.type not in ("line_comment", "block_comment")]
+            at = statements.index(child) if child in statements else len(statements)
+            events.extend(_statements_events(statements[:at], starts, closes, "before"))
+            if innermost:
+                events.extend(_statements_events(statements[at + 1 :], starts, closes, "after"))
+            innermost = False
+        elif ancestor.type == "match_arm" and child == ancestor.child_by_field_name("value"):
+            match = next((a for a in _ancestors(ancestor) if a.type == "match_expression"), None)
+            tested = match.child_by_field_name("value") if match is not None else None
+            events.extend(_tested_events(ancestor.child_by_field_name("pattern"), tested, starts))
+        elif ancestor.type == "if_expression" and child != ancestor.child_by_field_name("condition"):
+            condition = ancestor.child_by_field_name("condition")
+            if condition is not None and condition.type == "let_condition":
+                events.extend(_tested_events(condition.child_by_field_name("pattern"), condition.child_by_field_name("value"), starts))
+            elif condition is not None:
+                failed = re.search(r"\.is_err\(\)", text(condition)) is not None
+                succeeded = re.search(r"\.is_ok\(\)", text(condition)) is not None
+                in_consequence = child == ancestor.child_by_field_name("consequence")
+                outcome = "before"
+                if failed or succeeded:
+                    outcome = "err" if failed == in_consequence else "ok"
+                event = _calls_event(condition, starts, outcome)
+                if event is not None:
+                    events.append(event)
+        child = ancestor
+    return events[:MAX_EVENTS]
+
+
+# Library `Result` methods whose closure runs on the error of the call before them.
+ERROR_HANDLERS = frozenset({"map_err", "or_else", "unwrap_or_else", "inspect_err"})
+
+
+def _error_handler_event(closure: Node, starts: list[int]) -> tuple | None:
+    """The failure of the call a closure handles the error of (``send(..).await.map_err(|_| ..)``)."""
+    from lint_ws.rust.syntax import method_call_parts
+
+    arguments = closure.parent
+    call = arguments.parent if arguments is not None and arguments.type == "arguments" else None
+    parts = method_call_parts(call) if call is not None and call.type == "call_expression" else None
+    if parts is None or parts[1] not in ERROR_HANDLERS:
+        return None
+    failing = failing_call(parts[0])
+    return _calls_event(failing, starts, "err") if failing is not None else None
+
+
+def _statements_events(statements: list[Node], starts: list[int], closes: list[int], outcome: str) -> list:
+    """The events of the statements before (or after) a write in its block: the nearest loop
+    before it has ended, a Close sent, and the calls, which the crate judges nearest first."""
+    if not statements:
+        return []
+    events = []
+    if outcome == "before":
+        nodes = (s.named_children[0] if s.type == "expression_statement" and s.named_children else s for s in reversed(statements))
+        loop = next((n for n in nodes if n.type in LOOPS), None)
+        event = _calls_event(loop, starts, "loop") if loop is not None else None
+        if event is not None:
+            events.append(event)
+    # what came before in the block (judged nearest first), only the next statement after it
+    near = statements if outcome == "before" else statements[:1]
+    first, last = near[0].start_byte, near[-1].end_byte
+    if bisect_left(closes, first) < bisect_left(closes, last):
+        events.append(("closed",))
+    lo, hi = bisect_left(starts, first), bisect_left(starts, last)
+    if lo < hi:
+        events.append((lo, hi, outcome))
+    return events
+
+
+def _calls_event(node: Node, starts: list[int], outcome: str) -> tuple | None:
+    lo, hi = bisect_left(starts, node.start_byte), bisect_left(starts, node.end_byte)
+    return (lo, hi, outcome) if lo < hi else None
+
+
+def _tested_events(pattern: Node | None, tested: Node | None, starts: list[int]) -> list:
+    """The event of a write in the branch of ``pattern`` matched against ``tested``: the
+    tested call's success (``Ok(..)``, ``Some(..)``) or failure (``Err(..)``, ``None``, a
+    Close frame received), or the variant of the arm."""
+    from lint_ws.rust.syntax import text
+
+    if pattern is None:
+        return []
+    if pattern.type == "match_pattern" and pattern.named_children:
+        pattern = pattern.named_children[0]
+    written = text(pattern)
+    outcome = None
+    if re.search(r"\bClose\b", written) or written.startswith(("Err", "None", "Some(Err")):
+        outcome = "err"
+    elif written.startswith(("Ok", "Some")):
+        outcome = "ok"
+    if outcome is None:
+        path = variant_path(pattern)
+        return [("arm", path)] if path is not None else []
+    event = _calls_event(tested, starts, outcome) if tested is not None else None
+    return [event] if event is not None else []

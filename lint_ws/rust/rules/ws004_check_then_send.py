@@ -18,31 +18,14 @@ from typing import NamedTuple
 from tree_sitter import Node
 
 from lint_ws.rust.model import local_binding
-from lint_ws.rust.syntax import ancestors, descendants_of_type, method_call_parts, receiver_name, text
+from lint_ws.rust.summary import state_reading, variant_path
+from lint_ws.rust.syntax import ancestors, descendants_of_type, method_call_parts, text
 
 RULE_ID = "WS004"
 
 SEND_METHODS = frozenset(
     {"send", "send_all", "feed", "start_send", "try_send", "unbounded_send", "write_message", "send_message"}
 )
-CLOSED_WORDS = frozenset({"closed", "closing", "disconnected"})
-OPEN_WORDS = frozenset({"open", "opened", "connected", "alive"})
-# Zero-argument queries that answer "is the connection closed/open?" by name.
-STATE_QUERIES = {
-    "is_closed": "closed",
-    "is_closing": "closed",
-    "is_disconnected": "closed",
-    "disconnected": "closed",
-    "is_open": "open",
-    "is_connected": "open",
-    "is_alive": "open",
-    "connected": "open",
-    "alive": "open",
-}
-CLOSED_VARIANTS = frozenset({"Closed", "Closing", "Disconnected", "Close"})
-OPEN_VARIANTS = frozenset({"Open", "Opened", "Connected"})
-# Reads of a flag: `flag.load(order)`, `cell.get()`, and the guard accessors of a lock.
-FLAG_READS = frozenset({"load", "get", "lock", "read", "borrow", "unwrap", "expect"})
 LOCK_METHODS = frozenset({"lock", "write", "read", "lock_owned", "write_owned", "borrow_mut", "try_lock"})
 DIVERGING_MACROS = frozenset({"bail", "panic", "unreachable", "todo", "unimplemented"})
 ENSURE_MACROS = frozenset({"ensure"})
@@ -65,9 +48,9 @@ def check(ctx) -> Iterator:
         parts = method_call_parts(call)
         if parts is None or parts[1] not in SEND_METHODS or not _has_arguments(call):
             continue
-        if model.in_test(call) or not _relies_on_success(call):
+        if model.in_test(call) or not _relies_on_success(call) or _sends_close(call):
             continue
-        guard = _guard_of(call, model)
+        guard = _guard_of(call, ctx)
         if guard is None or _under_lock(guard, call) or _is_channel_send(ctx, call, parts[0]):
             continue
         field = call.child_by_field_name("function").child_by_field_name("field")
@@ -99,6 +82,13 @@ def _is_channel_send(ctx, call: Node, receiver: Node) -> bool:
     if callees:
         return not any(ctx.crate.sends(callee) for callee in callees)
     return not ctx.crate.is_connection(context, record[2])
+
+
+def _sends_close(call: Node) -> bool:
+    """A Close frame (or a Close command to the pump) sent: closing, which is harmless on a
+    closed connection, not a send relying on the check."""
+    arguments = call.child_by_field_name("arguments")
+    return any(n.text.endswith(b"::Close") for n in descendants_of_type(arguments, "scoped_identifier"))
 
 
 def _has_arguments(call: Node) -> bool:
@@ -183,9 +173,20 @@ def _tail(block: Node) -> Node | None:
 
 
 # --- which check guards the send? -----------------------------------------------------
+#
+# What a check means comes from the crate (``Crate.reading_meaning``): a flag or state
+# variant by where the project writes it (on the connection's close or open), a state query
+# by what its body returns, a library type's query by its API name. ``At`` is where a check
+# is read: the rule's context and the crate's record of the function the check is in.
 
 
-def _guard_of(send: Node, model) -> Guard | None:
+class At(NamedTuple):
+    ctx: object
+    context: object  # lint_ws.rust.crate.Function | None
+
+
+def _guard_of(send: Node, ctx) -> Guard | None:
+    at = At(ctx, ctx.function(send))
     child = send
     for parent in ancestors(send):
         if parent.type == "function_item":
@@ -194,22 +195,22 @@ def _guard_of(send: Node, model) -> Guard | None:
         if parent.type == "if_expression":
             condition = parent.child_by_field_name("condition")
             if child == parent.child_by_field_name("consequence"):
-                guard = _condition_guard(condition, model, when_true=True)
+                guard = _condition_guard(condition, at, when_true=True)
             elif child == parent.child_by_field_name("alternative"):
-                guard = _condition_guard(condition, model, when_true=False)
+                guard = _condition_guard(condition, at, when_true=False)
         elif parent.type == "match_arm" and child != parent.child_by_field_name("pattern"):
             pattern = parent.child_by_field_name("pattern")
-            if _pattern_state(pattern, _scrutinee(parent)) == "open":
+            if _pattern_state(at, pattern, _scrutinee(parent)) == "open":
                 guard = Guard(pattern, _scrutinee(parent) or pattern)
         elif parent.type == "block":
-            guard = _preceding_guard(parent, child, model)
+            guard = _preceding_guard(parent, child, at)
         if guard is not None:
             return guard
         child = parent
     return None
 
 
-def _preceding_guard(block: Node, child: Node, model) -> Guard | None:
+def _preceding_guard(block: Node, child: Node, at: At) -> Guard | None:
     """The nearest statement before ``child`` in ``block`` after which the connection is open."""
     statements = [c for c in block.named_children]
     index = statements.index(child) if child in statements else -1
@@ -218,13 +219,13 @@ def _preceding_guard(block: Node, child: Node, model) -> Guard | None:
         guard = None
         if node.type == "if_expression" and node.child_by_field_name("alternative") is None:
             if _diverges(node.child_by_field_name("consequence")):
-                guard = _condition_guard(node.child_by_field_name("condition"), model, when_true=False)
+                guard = _condition_guard(node.child_by_field_name("condition"), at, when_true=False)
         elif node.type == "match_expression":
-            guard = _match_guard(node)
+            guard = _match_guard(node, at)
         elif node.type == "try_expression":
-            guard = _helper_guard(node, model)
+            guard = _helper_guard(node, at)
         elif node.type == "macro_invocation":
-            guard = _ensure_guard(node, model)
+            guard = _ensure_guard(node, at)
         if guard is not None:
             return guard
     return None
@@ -257,134 +258,55 @@ def _macro_name(macro: Node) -> str:
     return text(name).rsplit("::", 1)[-1] if name is not None else ""
 
 
-def _condition_guard(condition: Node | None, model, when_true: bool) -> Guard | None:
+def _condition_guard(condition: Node | None, at: At, when_true: bool) -> Guard | None:
     """The check in ``condition`` if the condition having value ``when_true`` means "open"."""
     if condition is None:
         return None
     while condition.type == "parenthesized_expression" and condition.named_children:
         condition = condition.named_children[0]
     if condition.type == "unary_expression" and text(condition).startswith("!"):
-        return _condition_guard(condition.named_children[0], model, not when_true)
+        return _condition_guard(condition.named_children[0], at, not when_true)
     if condition.type == "binary_expression":
         operator = text(condition.child_by_field_name("operator"))
         left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
         if operator == "&&" and when_true or operator == "||" and not when_true:
-            return _condition_guard(left, model, when_true) or _condition_guard(right, model, when_true)
-        if operator in ("==", "!="):
-            state = _variant_state(right) or _variant_state(left)
-            if state is None:
-                return None
-            if operator == "!=":
-                state = _flip(state)
-            return _accept(condition, left if _variant_state(right) else right, state, when_true)
-        return None
+            return _condition_guard(left, at, when_true) or _condition_guard(right, at, when_true)
     if condition.type == "let_condition":
         pattern = condition.child_by_field_name("pattern")
         value = condition.child_by_field_name("value")
-        state = _pattern_state(pattern, value)
+        state = _pattern_state(at, pattern, value)
         return _accept(condition, value, state, when_true) if state else None
-    state, subject = _check_state(condition, model)
+    state = _check_state(condition, at)
     if state is None:
         return None
-    return _accept(condition, subject, state, when_true)
+    return _accept(condition, condition, state, when_true)
 
 
 def _accept(check: Node, subject: Node, state: str, when_true: bool) -> Guard | None:
     return Guard(check, subject) if (state == "open") == when_true else None
 
 
-def _flip(state: str) -> str:
-    return "closed" if state == "open" else "open"
-
-
-def _check_state(node: Node, model) -> tuple[str | None, Node]:
-    """("closed"|"open", the checked expression) for a boolean connection-state check."""
-    if node.type == "macro_invocation" and _macro_name(node) == "matches":
-        return _matches_state(node), node
+def _check_state(node: Node, at: At) -> str | None:
+    """"closed"/"open" for a boolean connection-state check being true."""
     if node.type == "identifier":
         binding = local_binding(text(node), node)  # `let closed = flag.load(..); if closed {..}`
-        if binding is not None and binding.value is not None:
-            return _check_state(binding.value, model)[0], node
-        return None, node
-    if node.type == "field_expression":
-        return _words_state(text(node.child_by_field_name("field"))), node
-    if node.type == "unary_expression" and text(node).startswith("*") and node.named_children:
-        return _check_state(node.named_children[0], model)
-    if node.type == "await_expression" and node.named_children:
-        return _check_state(node.named_children[0], model)
-    if node.type != "call_expression":
-        return None, node
-    parts = method_call_parts(node)
-    if parts is None:
-        return None, node
-    receiver, method = parts
-    if method in FLAG_READS:
-        name = _flag_name(receiver)
-        return (_words_state(name) if name else None), node
-    if _has_arguments(node):
-        return None, node
-    if method in STATE_QUERIES:
-        return STATE_QUERIES[method], node
-    return _query_state(method, model), node
-
-
-def _flag_name(receiver: Node) -> str | None:
-    """The flag a read chain starts from: ``closed`` for ``self.closed.lock().unwrap()``."""
-    while receiver.type in ("call_expression", "await_expression"):
-        if receiver.type == "await_expression":
-            receiver = receiver.named_children[0]
-            continue
-        parts = method_call_parts(receiver)
-        if parts is None or parts[1] not in FLAG_READS:
-            return None
-        receiver = parts[0]
-    return receiver_name(receiver)
-
-
-def _words_state(name: str | None) -> str | None:
-    if not name:
+        if binding is not None:
+            return _check_state(binding.value, at) if binding.value is not None else None
+    reading = state_reading(node)
+    if reading is None:
         return None
-    words = set(name.lower().split("_"))
-    if words & CLOSED_WORDS:
-        return "closed"
-    if words & OPEN_WORDS:
-        return "open"
-    return None
+    state = at.ctx.crate.reading_meaning(at.context, reading[0])
+    if state is not None and reading[1]:
+        return "closed" if state == "open" else "open"
+    return state
 
 
-def _query_state(method: str, model) -> str | None:
-    """The state a same-file ``fn method(&self) -> bool`` reports by its body's tail."""
-    states = set()
-    for function in model.functions_by_name.get(method, []):
-        body = function.body
-        tail = _tail(body) if body is not None else None
-        if tail is None:
-            return None
-        guard_open = _condition_guard(tail, model, when_true=True)
-        guard_closed = _condition_guard(tail, model, when_true=False)
-        if guard_open and not guard_closed:
-            states.add("open")
-        elif guard_closed and not guard_open:
-            states.add("closed")
-        else:
-            return None
-    return states.pop() if len(states) == 1 else None
+def _variant_state(at: At, node: Node | None) -> str | None:
+    path = variant_path(node) if node is not None and node.type == "scoped_identifier" else None
+    return at.ctx.crate.reading_meaning(at.context, ("variants", (path,))) if path is not None else None
 
 
-def _variant_state(node: Node | None) -> str | None:
-    if node is None or node.type not in ("scoped_identifier", "identifier"):
-        return None
-    last = text(node).rsplit("::", 1)[-1]
-    if node.type == "identifier" and not last[:1].isupper():
-        return None
-    if last in CLOSED_VARIANTS:
-        return "closed"
-    if last in OPEN_VARIANTS:
-        return "open"
-    return None
-
-
-def _pattern_state(pattern: Node | None, subject: Node | None = None) -> str | None:
+def _pattern_state(at: At, pattern: Node | None, subject: Node | None = None) -> str | None:
     """"open"/"closed" for a pattern made only of unit state variants; when ``subject`` (what
     the pattern is matched against) is a stored state, a field such as ``self.state``, also a
     variant whose payload is what the state holds (``State::Connected(connection)``). A
@@ -397,7 +319,7 @@ def _pattern_state(pattern: Node | None, subject: Node | None = None) -> str | N
     alternatives = [
         a.child_by_field_name("type") if a.type == "tuple_struct_pattern" and stored else a for a in _alternatives(pattern)
     ]
-    states = {_variant_state(a) for a in alternatives}
+    states = {_variant_state(at, a) for a in alternatives}
     return states.pop() if len(states) == 1 else None
 
 
@@ -413,65 +335,49 @@ def _alternatives(pattern: Node) -> list[Node]:
     return [leaf for child in pattern.named_children for leaf in _alternatives(child)]
 
 
-def _matches_state(macro: Node) -> str | None:
-    """State of ``matches!(subject, State::Open | ...)`` from the state variants after the comma."""
-    tree = next((c for c in macro.children if c.type == "token_tree"), None)
-    if tree is None:
-        return None
-    tokens = tree.children[1:-1]
-    comma = next((i for i, t in enumerate(tokens) if t.type == ","), None)
-    if comma is None:
-        return None
-    states = set()
-    for token in tokens[comma + 1 :]:
-        if token.type == "identifier" and text(token) in CLOSED_VARIANTS:
-            states.add("closed")
-        elif token.type == "identifier" and text(token) in OPEN_VARIANTS:
-            states.add("open")
-    return states.pop() if len(states) == 1 else None
-
-
 def _scrutinee(arm: Node) -> Node | None:
     match = next((a for a in ancestors(arm) if a.type == "match_expression"), None)
     return match.child_by_field_name("value") if match is not None else None
 
 
-def _match_guard(match: Node) -> Guard | None:
+def _match_guard(match: Node, at: At) -> Guard | None:
     """A ``match`` on the state whose closed arm (or catch-all beside an open arm) diverges."""
     subject = match.child_by_field_name("value")
     arms = list(descendants_of_type(match.child_by_field_name("body"), "match_arm"))
     arms = [a for a in arms if _scrutinee(a) is not None and a.parent.parent == match]
-    has_open = any(_pattern_state(a.child_by_field_name("pattern")) == "open" for a in arms)
+    has_open = any(_pattern_state(at, a.child_by_field_name("pattern")) == "open" for a in arms)
     for arm in arms:
         pattern = arm.child_by_field_name("pattern")
         value = arm.child_by_field_name("value")
-        state = _pattern_state(pattern)
+        state = _pattern_state(at, pattern)
         catch_all = pattern is not None and text(pattern).strip() == "_" and has_open
         if (state == "closed" or catch_all) and _diverges(value):
             return Guard(pattern, subject)
     return None
 
 
-def _helper_guard(statement: Node, model) -> Guard | None:
+def _helper_guard(statement: Node, at: At) -> Guard | None:
     """``self.ensure_open()?``: a same-file helper whose body returns early when closed."""
     call = statement.named_children[0] if statement.named_children else None
     if call is None or call.type != "call_expression":
         return None
     parts = method_call_parts(call)
     name = parts[1] if parts is not None else text(call.child_by_field_name("function")).rsplit("::", 1)[-1]
+    model = at.ctx.model.expanded
     for function in model.functions_by_name.get(name, []):
         body = function.body
         if body is None:
             continue
+        inside = At(at.ctx, at.ctx.function(body))
         for inner in body.named_children:
             node = inner.named_children[0] if inner.type == "expression_statement" and inner.named_children else inner
             if node.type == "if_expression" and _diverges(node.child_by_field_name("consequence")):
-                if _condition_guard(node.child_by_field_name("condition"), model, when_true=False):
+                if _condition_guard(node.child_by_field_name("condition"), inside, when_true=False):
                     return Guard(statement, call)
     return None
 
 
-def _ensure_guard(macro: Node, model) -> Guard | None:
+def _ensure_guard(macro: Node, at: At) -> Guard | None:
     """``ensure!(cond, err)``: after it, ``cond`` holds."""
     if _macro_name(macro) not in ENSURE_MACROS:
         return None
@@ -487,7 +393,7 @@ def _ensure_guard(macro: Node, model) -> Guard | None:
 
     snippet = parser().parse(b"fn f() { (" + condition_text + b"); }")
     expression = next(descendants_of_type(snippet.root_node, "parenthesized_expression"), None)
-    if expression is None or _condition_guard(expression, model, when_true=True) is None:
+    if expression is None or _condition_guard(expression, at, when_true=True) is None:
         return None
     return Guard(macro, macro)
 
