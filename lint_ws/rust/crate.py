@@ -580,6 +580,12 @@ class Crate:
         """How the call a record describes ends a connection, or None (see ``tears_down``);
         ``skipped``, the function the call is written in, does not count as a callee."""
         callees = [callee for callee in self.resolve(context, call) if callee is not skipped]
+        return self._teardown_of(context, call, callees)
+
+    def _call_tears_down(self, context, call, callees) -> bool:
+        return self._teardown_of(context, call, callees) is not None
+
+    def _teardown_of(self, context, call, callees) -> str | None:
         name = call[1].rsplit("::", 1)[-1].partition(":")[0]  # `kick` of `Lobby::kick`, `send` of `send:keep-alive`
         if callees:
             return f"`{name}` tears the connection down" if any(self.tears_down(callee) for callee in callees) else None
@@ -590,11 +596,6 @@ class Crate:
         if self._removes_entry(context, call):
             return "the peer is removed from the registry"
         return None
-
-    def _call_tears_down(self, context, call, callees) -> bool:
-        if callees:
-            return any(self.tears_down(callee) for callee in callees)
-        return self._call_closes(context, call, callees) or self._stops_task(context, call) or self._removes_entry(context, call)
 
     def _stops_task(self, context: Function | None, call: tuple) -> bool:
         """A library abort or cancel, unless the crate shows that the tasks stored in the

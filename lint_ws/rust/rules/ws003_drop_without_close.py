@@ -40,21 +40,28 @@ def check(ctx) -> Iterator:
         destructors.setdefault(destructor.node.id, []).append(functions[function_id])
     for destructor_id, run_by_drop in destructors.items():
         destructor = functions[destructor_id]
-        if destructor.is_test or any(_asks_to_close(ctx, model, f) for f in run_by_drop):
+        # The task aborts first: whether the destructor closes is a crate question, and most
+        # destructors abort no task.
+        aborts = [
+            (function, call, receiver)
+            for function in run_by_drop
+            for call, receiver in _aborts(function)
+            if is_task_handle(model, receiver)
+        ]
+        if destructor.is_test or not aborts or any(_asks_to_close(ctx, model, f) for f in run_by_drop):
             continue
-        for function in run_by_drop:
-            for call, receiver in _aborts(function):
-                if after_failed_send(ctx, call) or not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
-                    continue
-                owner = destructor.impl_type or "this type"
-                message = (
-                    f"`Drop for {owner}` aborts `{text(receiver)}`, which drives the connection, without a "
-                    "Close frame first: every dropped handle resets the connection and loses queued messages"
-                )
-                related = [(destructor.node.child_by_field_name("name") or destructor.node, "destructor")]
-                if function is not destructor:
-                    related.append((function.node.child_by_field_name("name") or function.node, "helper run by the destructor"))
-                yield ctx.report(RULE_ID, call, message, related=related, fix=_fix(ctx, model, destructor, function, call))
+        for function, call, receiver in aborts:
+            if after_failed_send(ctx, call) or not task_is_pump(ctx, model, receiver):
+                continue
+            owner = destructor.impl_type or "this type"
+            message = (
+                f"`Drop for {owner}` aborts `{text(receiver)}`, which drives the connection, without a "
+                "Close frame first: every dropped handle resets the connection and loses queued messages"
+            )
+            related = [(destructor.node.child_by_field_name("name") or destructor.node, "destructor")]
+            if function is not destructor:
+                related.append((function.node.child_by_field_name("name") or function.node, "helper run by the destructor"))
+            yield ctx.report(RULE_ID, call, message, related=related, fix=_fix(ctx, model, destructor, function, call))
 
 
 def _aborts(function: Function) -> Iterator[tuple[Node, Node]]:

@@ -13,6 +13,7 @@ depend on it cannot be decided from one file.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from typing import NamedTuple
 
 from tree_sitter import Node
@@ -180,13 +181,21 @@ def _tail(block: Node) -> Node | None:
 # is read: the rule's context and the crate's record of the function the check is in.
 
 
-class At(NamedTuple):
-    ctx: object
-    context: object  # lint_ws.rust.crate.Function | None
+class At:
+    """The crate's record of the function is looked up only when a check asks the crate:
+    most conditions read no flag or state, and the lookup builds the crate."""
+
+    def __init__(self, ctx, node: Node):
+        self.ctx = ctx
+        self.node = node
+
+    @cached_property
+    def context(self):  # lint_ws.rust.crate.Function | None
+        return self.ctx.function(self.node)
 
 
 def _guard_of(send: Node, ctx) -> Guard | None:
-    at = At(ctx, ctx.function(send))
+    at = At(ctx, send)
     child = send
     for parent in ancestors(send):
         if parent.type == "function_item":
@@ -368,7 +377,7 @@ def _helper_guard(statement: Node, at: At) -> Guard | None:
         body = function.body
         if body is None:
             continue
-        inside = At(at.ctx, at.ctx.function(body))
+        inside = At(at.ctx, body)
         for inner in body.named_children:
             node = inner.named_children[0] if inner.type == "expression_statement" and inner.named_children else inner
             if node.type == "if_expression" and _diverges(node.child_by_field_name("consequence")):
