@@ -34,6 +34,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SUFFIXES = {"rust": (".rs",), "python": (".py", ".pyi")}
 SKIPPED = {".git", "target", "node_modules", "__pycache__", "site-packages"}
+# Copied with the sources: they make the project a lint run assembles its facts for (a
+# crate or workspace, a package), as a user's checkout has them.
+MANIFESTS = {"rust": ("Cargo.toml",), "python": ("pyproject.toml", "setup.cfg")}
 
 
 def lint_ws_command(python: str) -> list[str]:
@@ -119,12 +122,14 @@ def best_of_each(count: int, commands: list[list[str]], env: dict[str, str] | No
 
 
 def copy_tree(source: Path, destination: Path, language: str) -> tuple[int, int]:
-    """Copy the ``language`` files of ``source``; return (files, lines)."""
+    """Copy the ``language`` files of ``source`` and its project manifests; return (files,
+    lines) of the sources."""
     files = lines = 0
     for root, directories, names in os.walk(source):
         directories[:] = sorted(d for d in directories if d not in SKIPPED)
         for name in names:
-            if not name.endswith(SUFFIXES[language]):
+            manifest = name in MANIFESTS[language]
+            if not (manifest or name.endswith(SUFFIXES[language])):
                 continue
             path = Path(root, name)
             target = destination / path.relative_to(source)
@@ -134,8 +139,9 @@ def copy_tree(source: Path, destination: Path, language: str) -> tuple[int, int]
             except OSError:
                 continue
             target.write_bytes(data)
-            files += 1
-            lines += data.count(b"\n")
+            if not manifest:
+                files += 1
+                lines += data.count(b"\n")
     return files, lines
 
 
