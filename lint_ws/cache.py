@@ -51,9 +51,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from lint_ws import __version__, findings
+from lint_ws import __version__, findings, snapshot
+from lint_ws.snapshot import Stamp
 
-Stamp = tuple[int, int, int, int, int, int]  # device, inode, size, mode, mtime_ns, ctime_ns
 
 FORMAT = "3"  # bump when the layout or the pickled types change incompatibly
 MAX_AGE_DAYS = 30
@@ -163,7 +163,7 @@ class ResultCache:
         known: dict[str, findings.FileResult] = {}
         stamps: dict[str, Stamp] = {}
         for path, display in files:
-            stamp = _stamp(path)
+            stamp = snapshot.stamp(os.fspath(path))
             if stamp is None:
                 continue
             entry = index.get(_index_key(path, display))
@@ -271,14 +271,6 @@ def _store(target: Path, data: bytes) -> None:
             temporary.unlink()
         except OSError:
             pass
-
-
-def _stamp(path: str | Path) -> Stamp | None:
-    try:
-        stat = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mode, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def _index_key(path: str | Path, display: str) -> str:

@@ -111,7 +111,7 @@ def _check(
     paths, format_name, output, select, ignore, exit_zero, jobs, no_cache, statistics, show_source,
     fix, unsafe_fixes, diff, config_file, report_unused_allows,
 ) -> int:
-    from lint_ws import config, discovery, engine
+    from lint_ws import config, discovery, engine, snapshot
     from lint_ws.findings import AllowCommentProblem, FixProblem, Problem
 
     paths = paths or (".",)
@@ -126,10 +126,6 @@ def _check(
     if diff and format_name != "text":
         raise click.UsageError("--diff prints a diff; it takes no --format")
     cwd = os.getcwd()
-    found = discovery.discover(paths, excluded=configuration.is_excluded)
-    for missing in found.missing:
-        print(f"lint-ws: {missing}: no such file or directory", file=sys.stderr)
-    files = [(path, discovery.display_path(path, cwd)) for path in found.files]
     options = engine.RunOptions(
         selected=selected,
         per_file_ignores=configuration.per_file_ignores,
@@ -142,8 +138,15 @@ def _check(
         results_cache = cache.for_run(options)
     from lint_ws.progress import Progress
 
-    with Progress(len(files)) as progress:
-        result = engine.run(files, options, jobs=jobs, cache=results_cache, progress=progress.advance)
+    # Discovery, the project index and the results cache share one look at the tree; the
+    # fixes, which write files, come after it.
+    with snapshot.taken():
+        found = discovery.discover(paths, excluded=configuration.is_excluded)
+        for missing in found.missing:
+            print(f"lint-ws: {missing}: no such file or directory", file=sys.stderr)
+        files = [(path, discovery.display_path(path, cwd)) for path in found.files]
+        with Progress(len(files)) as progress:
+            result = engine.run(files, options, jobs=jobs, cache=results_cache, progress=progress.advance)
     if results_cache is not None:
         results_cache.prune()
     fixing = fix or unsafe_fixes or diff

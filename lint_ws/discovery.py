@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from lint_ws import snapshot
 from lint_ws.source import language_of
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def _walk(
     the user named. What a directory holds is judged from its listing, so that most
     directories cost one system call, not four."""
     try:
-        entries = list(os.scandir(directory))
+        entries = snapshot.listing(directory)
     except OSError:
         return
     by_name = {entry.name: entry for entry in entries}

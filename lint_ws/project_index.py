@@ -12,10 +12,11 @@ assembled facts answer is each language's business (``lint_ws/rust/summary.py`` 
 A language plugs in with a module registered in ``LANGUAGES`` that defines:
 
 - ``SUFFIXES``: the file name endings of its sources (``(".rs",)``);
-- ``project_root(path: Path) -> Path | None``: the directory of the project ``path``
-  belongs to (Rust: the workspace's ``Cargo.toml`` directory, else the crate's), or None
-  for a file that belongs to no project (it is then a project of its own);
-- ``project_files(root: Path) -> Iterable[str]``: the paths of the source files of that
+- ``project_root(directory: str) -> str | None``: the directory of the project the files
+  in the absolute ``directory`` belong to (Rust: the workspace's ``Cargo.toml`` directory,
+  else the crate's), or None for files that belong to no project (each is then a project of
+  its own);
+- ``project_files(root: str) -> Iterable[str]``: the paths of the source files of that
   project;
 - ``names_connection(text: str) -> bool``: a cheap test of a file's text: does it name a
   connection library or type? A project in which no file does needs no facts, and none of
@@ -53,6 +54,8 @@ from collections.abc import Iterable, Mapping
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from lint_ws import snapshot
 
 # Language -> the module that plugs it into the index (see the module doc).
 LANGUAGES = {"rust": "lint_ws.rust.summary", "python": "lint_ws.python.summary"}
@@ -138,10 +141,16 @@ def prepare(files: Iterable[tuple[str | Path, str]], cache_directory: Path | Non
 
     by_file: dict[str, Project] = {}
     roots: dict[tuple[str, str], list[str]] = {}
+    found: dict[tuple[str | None, str], str | None] = {}  # (language, directory) -> project root
     for path, display in files:
-        language = language_of(os.path.basename(path))
-        module = plugin(language) if language else None
-        root = _project_directory(module, path) if module is not None else None
+        directory, separator, name = os.fspath(path).rpartition(os.sep)
+        directory = directory or separator  # "/" for a file at the file system's root
+        language = language_of(name)
+        where = (language, directory)
+        if where not in found:
+            module = plugin(language) if language else None
+            found[where] = _cached_root(module.__name__, directory) if module is not None else None
+        root = found[where]
         if root is not None:  # a file of no project: its facts are its own content, which every key holds
             roots.setdefault((language, root), []).append(display)
     projects = []
@@ -184,8 +193,7 @@ def _project_directory(module, path: str | Path) -> str | None:
 @cache
 def _cached_root(module_name: str, directory: str) -> str | None:
     """The project directory of the files in ``directory`` (as the run names it)."""
-    found = importlib.import_module(module_name).project_root(Path(os.path.abspath(directory or ".")) / "_")
-    return str(found) if found is not None else None
+    return importlib.import_module(module_name).project_root(os.path.abspath(directory or "."))
 
 
 def build(
@@ -198,9 +206,9 @@ def build(
     module = plugin(language)
     store = _SummaryStore(language, root, cache_directory)
     facts: dict[str, tuple[bool, str | None]] = {}  # relative path -> (names a connection, summary key)
-    texts: dict[str, str] = {}
+    unknown: list[tuple[str, str, bytes | None]] = []  # (relative path, path, content when a buffer's)
     prefix = len(root) + 1
-    for member in sorted(map(str, module.project_files(Path(root)))):
+    for member in sorted(map(str, module.project_files(root))):
         relative = member[prefix:].replace(os.sep, "/")
         raw = overlay.get(member) if overlay else None
         if raw is None:
@@ -208,43 +216,72 @@ def build(
             if known is not None:
                 facts[relative] = known
                 continue
-        try:
-            if raw is None:
-                with open(member, "rb") as stream:
-                    raw = stream.read()
-            text = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue  # the file's own lint reports it; it contributes nothing
-        facts[relative] = (module.names_connection(text), store.content_key(raw) if module.may_contribute(text) else None)
-        texts[relative] = text
-        if overlay is None or member not in overlay:
-            store.learn(relative, member, facts[relative])  # a buffer's content is not the file's stamp
+        unknown.append((relative, member, raw))
+    texts: dict[str, str] = {}  # the contents the scan kept, for the summaries to make
+    for (relative, member, raw), (found, text) in zip(unknown, _scan_all(module.__name__, store.scope, unknown, jobs)):
+        if found is None:
+            continue  # unreadable or not UTF-8: the file's own lint reports it; it contributes nothing
+        facts[relative] = found
+        if text is not None:
+            texts[relative] = text
+        if raw is None:
+            store.learn(relative, member, found)  # a buffer's content is not the file's stamp
     store.flush()
     if not any(names for names, _ in facts.values()):
         return Project(language, root, {}, _EMPTY_DIGEST)  # no connection anywhere: no summaries
     keys = {relative: key for relative, (_, key) in sorted(facts.items()) if key is not None}
+    # Known by their stamps but never summarised (or pruned since), or scanned in a worker:
+    # the summary's task reads the file.
     missing = [relative for relative, key in keys.items() if not store.has(key)]
-    for relative in missing:
-        if relative not in texts:  # known by its stamp, but its summary was never made or was pruned
-            try:
-                texts[relative] = Path(root, relative).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-    missing = [relative for relative in missing if relative in texts]
-    made = _summarize_all(module.__name__, [(relative, texts[relative]) for relative in missing], jobs)
+    made = _summarize_all(module.__name__, [(relative, texts.get(relative), os.path.join(root, relative)) for relative in missing], jobs)
     for relative, summary in zip(missing, made):
         if summary is not None:
             store.save(keys[relative], summary)
         else:
-            del keys[relative]  # too deep or odd to summarise: no facts
+            del keys[relative]  # unreadable, too deep or odd to summarise: no facts
     digest = _digest(repr(sorted(keys.items())))
     if cache_directory is None:
         return Project(language, root, keys, digest, None, {relative: store.load(key) for relative, key in keys.items()})
     return Project(language, root, keys, digest, str(cache_directory))
 
 
-def _summarize_all(module_name: str, missing: list[tuple[str, str]], jobs: int) -> list[Any]:
-    tasks = [(module_name, relative, text) for relative, text in missing]
+# Below this many files to scan, starting worker processes costs more than it saves.
+_PARALLEL_SCAN_FILES = 256
+
+
+def _scan_all(module_name: str, scope: str, unknown: list[tuple[str, str, bytes | None]], jobs: int) -> list[tuple]:
+    """(names a connection, summary key) of each file, or None when it cannot be read or
+    decoded, with its text when scanned in this process (workers do not send theirs back:
+    the few a summary needs are read again there)."""
+    tasks = [(module_name, scope, member, raw) for _, member, raw in unknown]
+    if jobs <= 1 or len(tasks) < _PARALLEL_SCAN_FILES:
+        return [_scan(task) for task in tasks]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_scan_in_worker, tasks, chunksize=max(1, len(tasks) // (8 * jobs))))
+
+
+def _scan(task: tuple[str, str, str, bytes | None]) -> tuple[tuple[bool, str | None] | None, str | None]:
+    module_name, scope, path, raw = task
+    try:
+        if raw is None:
+            with open(path, "rb") as stream:
+                raw = stream.read()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None, None
+    module = importlib.import_module(module_name)
+    return (module.names_connection(text), content_key(scope, raw) if module.may_contribute(text) else None), text
+
+
+def _scan_in_worker(task: tuple[str, str, str, bytes | None]) -> tuple[tuple[bool, str | None] | None, str | None]:
+    found, text = _scan(task)
+    return found, text if task[3] is not None else None  # a buffer's text: the disk does not have it
+
+
+def _summarize_all(module_name: str, missing: list[tuple[str, str | None, str]], jobs: int) -> list[Any]:
+    tasks = [(module_name, relative, text, path) for relative, text, path in missing]
     if jobs <= 1 or len(tasks) < 4 * jobs:
         return [_summarize(task) for task in tasks]
     from concurrent.futures import ProcessPoolExecutor
@@ -253,10 +290,15 @@ def _summarize_all(module_name: str, missing: list[tuple[str, str]], jobs: int) 
         return list(pool.map(_summarize, tasks, chunksize=max(1, len(tasks) // (8 * jobs))))
 
 
-def _summarize(task: tuple[str, str, str]) -> Any:
-    module_name, relative, text = task
+def _summarize(task: tuple[str, str, str | None, str]) -> Any:
+    module_name, relative, text, path = task
     try:
+        if text is None:
+            with open(path, encoding="utf-8") as stream:
+                text = stream.read()
         return importlib.import_module(module_name).summarize(relative, text)
+    except (OSError, UnicodeDecodeError):
+        return None  # gone or changed since the scan: the file's own lint reports it
     except (RecursionError, ValueError):
         return None  # too deep or odd for the summary: the file contributes no fact
 
@@ -274,15 +316,11 @@ class _SummaryStore:
         self._learned: dict[str, tuple] = {}
 
     @cached_property
-    def _scope(self) -> str:
+    def scope(self) -> str:
+        """What a summary's key holds besides the content: the format, language and tool."""
         from lint_ws.cache import tool_fingerprint
 
         return _scope_digest(SUMMARY_FORMAT, self.language, tool_fingerprint())
-
-    def content_key(self, raw: bytes) -> str:
-        digest = blake2b_hash(self._scope.encode(), digest_size=20)
-        digest.update(raw)
-        return digest.hexdigest()
 
     def _entry(self, key: str) -> str:
         return os.path.join(self.directory, "summaries", key[:2], key[2:])
@@ -313,7 +351,7 @@ class _SummaryStore:
     # -- the stat index: unchanged files are not read ----------------------------------
 
     def _index_file(self) -> Path:
-        return self.directory / "projects" / _scope_digest(self._scope, self.root)[:24]
+        return self.directory / "projects" / _scope_digest(self.scope, self.root)[:24]
 
     def _load_index(self) -> dict:
         try:
@@ -324,17 +362,13 @@ class _SummaryStore:
 
     def known(self, relative: str, path: str) -> tuple[bool, str | None] | None:
         """What an unchanged file told last time (names a connection, summary key), or None."""
-        from lint_ws.cache import _stamp
-
         entry = self._index.get(relative)
-        if entry is None or entry[0] != _stamp(path):
+        if entry is None or entry[0] != snapshot.stamp(path):
             return None
         return entry[1]
 
     def learn(self, relative: str, path: str, facts: tuple[bool, str | None]) -> None:
-        from lint_ws.cache import _stamp
-
-        stamp = _stamp(path)
+        stamp = snapshot.stamp(path)
         if stamp is not None and self.directory is not None and not _racily_clean(stamp):
             self._learned[relative] = (stamp, facts)
 
@@ -356,6 +390,13 @@ def _racily_clean(stamp: tuple) -> bool:
     modified = max(stamp[4], stamp[5])
     margin = _RACY_COARSE_NS if modified % 1_000_000_000 == 0 else _RACY_NS
     return time.time_ns() - modified <= margin
+
+
+def content_key(scope: str, raw: bytes) -> str:
+    """The key of the summary of a file whose content is ``raw``."""
+    digest = blake2b_hash(scope.encode(), digest_size=20)
+    digest.update(raw)
+    return digest.hexdigest()
 
 
 def _scope_digest(*parts: str) -> str:

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from lint_ws import snapshot
 from lint_ws.python.summary import contributes, summarize
 
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg")
@@ -74,7 +75,7 @@ def package_modules(root: Path) -> list[Path]:
     side): only its own files."""
     if not _is_source_root(root) and not (root / "__init__.py").is_file():
         try:
-            return sorted(Path(entry.path) for entry in os.scandir(root) if entry.name.endswith(".py") and entry.is_file())
+            return sorted(Path(entry.path) for entry in snapshot.listing(str(root)) if entry.name.endswith(".py") and entry.is_file())
         except OSError:
             return []
     found: list[Path] = []
@@ -82,7 +83,7 @@ def package_modules(root: Path) -> list[Path]:
     while pending and len(found) < _MAX_MODULES:
         directory = pending.pop()
         try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            entries = sorted(snapshot.listing(str(directory)), key=lambda entry: entry.name)
         except OSError:
             continue
         if any(entry.name == "pyvenv.cfg" for entry in entries):

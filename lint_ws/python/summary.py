@@ -29,6 +29,7 @@ False}``.
 from __future__ import annotations
 
 import ast
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,16 +62,16 @@ _PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield", "asyncio.ensure
 SUFFIXES = (".py",)
 
 
-def project_root(path: Path) -> Path:
+def project_root(directory: str) -> str:
     from lint_ws.python.project import package_root
 
-    return package_root(path)
+    return str(package_root(os.path.join(directory, "_")))
 
 
-def project_files(root: Path) -> list[Path]:
+def project_files(root: str) -> list[Path]:
     from lint_ws.python.project import package_modules
 
-    return package_modules(root)
+    return package_modules(Path(root))
 
 
 def names_connection(text: str) -> bool:

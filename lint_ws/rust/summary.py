@@ -52,8 +52,9 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from lint_ws import snapshot
 
 if TYPE_CHECKING:  # the index asks this module for a file's project before anything is parsed
     from tree_sitter import Node
@@ -62,19 +63,21 @@ if TYPE_CHECKING:  # the index asks this module for a file's project before anyt
 
 SUFFIXES = (".rs",)
 _SKIPPED = frozenset({".git", "target", "node_modules", ".hg", ".svn"})
-# Names of the connection libraries and their types (SPEC section 1's coverage).
-CONNECTION_NAMES = re.compile(
-    r"tungstenite|WebSocket|websocket|fastwebsockets|actix_ws|actix_web_actors::ws|axum::extract::ws|"
-    r"reqwest_websocket|MaybeTlsStream|ezsockets|tokio_websockets|yawc|soketto"
+# Names of the connection libraries and their types (SPEC section 1's coverage);
+# fastwebsockets, reqwest_websocket and tokio_websockets are found by "websocket". Each is
+# searched for as a plain substring: over rust-analyzer, ten substring searches take a third
+# of the time of one regex alternation, which tries every branch at every position.
+CONNECTION_NAMES = (
+    "tungstenite", "WebSocket", "websocket", "actix_ws", "actix_web_actors::ws", "axum::extract::ws",
+    "MaybeTlsStream", "ezsockets", "yawc", "soketto",
 )
 
 
-def project_root(path: Path) -> Path | None:
-    """The outermost ``Cargo.toml`` directory above ``path`` within its repository (the
-    search stops at ``.git``): a workspace, or a crate with the example and member crates
-    nested in it that use it through path dependencies. None outside any crate."""
-    found = _outermost_manifest(os.path.dirname(os.path.abspath(path)))
-    return Path(found) if found is not None else None
+def project_root(directory: str) -> str | None:
+    """The outermost ``Cargo.toml`` directory at or above ``directory`` within its repository
+    (the search stops at ``.git``): a workspace, or a crate with the example and member
+    crates nested in it that use it through path dependencies. None outside any crate."""
+    return _outermost_manifest(directory)
 
 
 @cache
@@ -88,16 +91,23 @@ def _outermost_manifest(directory: str) -> str | None:
     return above if above is not None else (directory if manifest else None)
 
 
-def project_files(root: Path) -> Iterator[str]:
-    for directory, subdirectories, files in os.walk(root):
-        subdirectories[:] = [d for d in subdirectories if d not in _SKIPPED and not d.startswith(".")]
-        for name in files:
-            if name.endswith(SUFFIXES):
-                yield os.path.join(directory, name)
+def project_files(root: str) -> Iterator[str]:
+    pending = [root]
+    while pending:
+        try:
+            entries = snapshot.listing(pending.pop())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir():  # a link to a directory is not followed, as os.walk does not
+                if not entry.is_symlink() and entry.name not in _SKIPPED and not entry.name.startswith("."):
+                    pending.append(entry.path)
+            elif entry.name.endswith(SUFFIXES):
+                yield entry.path
 
 
 def names_connection(text: str) -> bool:
-    return CONNECTION_NAMES.search(text) is not None
+    return any(name in text for name in CONNECTION_NAMES)
 
 
 def may_contribute(text: str) -> bool:
