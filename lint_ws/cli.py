@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from lint_ws import __version__, reporters
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from lint_ws.findings import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -150,11 +156,10 @@ def _check(
     if results_cache is not None:
         results_cache.prune()
     fixing = fix or unsafe_fixes or diff
-    offers_fixes = any(finding.fix for finding in result.findings)
-    if fixing or offers_fixes:
-        # Imported only when there is something to fix or to offer fixing.
-        from lint_ws import fixes
     if fixing:
+        # Imported only to fix: a run that only offers fixes needs none of it.
+        from lint_ws import fixes
+
         fixed = fixes.fix_run(result, files, options, unsafe=unsafe_fixes, write=not diff, cache=results_cache)
     # Derived from every file's result on each access (and a fix replaces a file's result):
     # taken once, after fixing.
@@ -199,11 +204,9 @@ def _check(
         for rule_id, count in sorted(Counter(f.rule_id for f in active).items()):
             print(f"{count:>5}  {rule_id}  {all_rules()[rule_id].name}", file=sys.stderr)
     if fixing:
-        fix_note = fixes.summary(fixed.remaining, fixed.fixed_count, unsafe_fixes, dry_run=diff)
-    elif offers_fixes:
-        fix_note = fixes.summary(findings, None, unsafe=False)
+        fix_note = _fix_note(fixed.remaining, fixed.fixed_count, unsafe_fixes, dry_run=diff)
     else:
-        fix_note = ""
+        fix_note = _fix_note(findings, None, unsafe=False)
     allow_problems = [p for p in problems if isinstance(p, AllowCommentProblem)]
     analysis_problems = [p for p in problems if not isinstance(p, (AllowCommentProblem, FixProblem))]
     print(_summary(len(active), len(files), analysis_problems, fix_note), file=sys.stderr)
@@ -225,6 +228,26 @@ def _summary(findings: int, files: int, problems, fix_note: str = "") -> str:
     if fix_note:
         summary += f"; {fix_note}"
     return summary + "."
+
+
+def _fix_note(findings: Sequence[Finding], fixed: int | None, unsafe: bool, dry_run: bool = False) -> str:
+    """The fix part of the summary line: ``N fixed, M remaining`` after fixing (``would``
+    with ``--diff``), otherwise what ``--fix`` / ``--unsafe-fixes`` could do; empty when
+    there is nothing to say. ``findings`` are those left after fixing, if any was made."""
+    active = [f for f in findings if not f.suppressed]
+    safe = sum(1 for f in active if f.fixable(unsafe=False))
+    more = sum(1 for f in active if f.fixable(unsafe=True)) - safe
+    parts = []
+    if fixed is not None:
+        parts.append(f"{fixed} would be fixed, {len(active)} would remain" if dry_run else f"{fixed} fixed, {len(active)} remaining")
+        if not unsafe and more:
+            parts.append(f"{more} more fixable with --unsafe-fixes")
+    else:
+        if safe:
+            parts.append(f"{safe} fixable with --fix")
+        if more:
+            parts.append(f"{more} {'more ' if safe else ''}fixable with --unsafe-fixes")
+    return "; ".join(parts)
 
 
 @cli.command()

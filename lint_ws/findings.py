@@ -63,6 +63,13 @@ class Finding(NamedTuple):
     def sort_key(self) -> tuple:
         return (self.path, self.span.start_line, self.span.start_col, self.rule_id, self.message)
 
+    def fixable(self, unsafe: bool) -> bool:
+        """Whether this finding has a fix that a run may apply (``unsafe``: with
+        ``--unsafe-fixes``)."""
+        if self.suppressed or self.fix is None:
+            return False
+        return unsafe or self.fix.applicability is Applicability.SAFE
+
 
 class Severity(enum.Enum):
     """How bad a file-level problem is; only ERROR changes the exit code."""

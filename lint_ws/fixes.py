@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lint_ws import engine, registry
-from lint_ws.findings import Applicability, FileResult, Finding, Fix, FixProblem, Problem, Severity
+from lint_ws.findings import FileResult, Finding, Fix, FixProblem, Problem, Severity
 from lint_ws.source import SourceError, SourceFile, decode, language_of
 
 if TYPE_CHECKING:
@@ -28,13 +28,6 @@ if TYPE_CHECKING:
 # A pass applies every non-overlapping fix, so only fixes that overlap each other need
 # another pass; more passes than this means a rule's fix does not remove its finding.
 MAX_PASSES = 10
-
-
-def applicable(finding: Finding, unsafe: bool) -> bool:
-    """Whether ``finding`` has a fix that this run may apply."""
-    if finding.suppressed or finding.fix is None:
-        return False
-    return unsafe or finding.fix.applicability is Applicability.SAFE
 
 
 @dataclass(frozen=True)
@@ -186,7 +179,7 @@ def fix_file(
     rejected: set[tuple] = set()
     result = engine.lint_file(fs_path, display, options, raw=current.raw, cache=cache)
     while not _failed(result):
-        candidates = [f for f in result.findings if applicable(f, unsafe) and _identity(current.text, f) not in rejected]
+        candidates = [f for f in result.findings if f.fixable(unsafe) and _identity(current.text, f) not in rejected]
         if not candidates:
             break
         if passes == MAX_PASSES:
@@ -403,7 +396,7 @@ def fix_run(
     run = FixRun()
     for index, file_result in enumerate(result.files):
         fix = None
-        if file_result.path in fs_paths and any(applicable(f, unsafe) for f in file_result.findings):
+        if file_result.path in fs_paths and any(f.fixable(unsafe) for f in file_result.findings):
             fix = fix_file(Path(fs_paths[file_result.path]), file_result.path, options, unsafe, cache)
         if fix is None:
             run.remaining.extend(file_result.findings)
@@ -423,23 +416,3 @@ def fix_run(
         if fix.changed:
             run.fixes.append(fix)
     return run
-
-
-def summary(findings: Sequence[Finding], fixed: int | None, unsafe: bool, dry_run: bool = False) -> str:
-    """The fix part of the summary line: ``N fixed, M remaining`` after fixing (``would``
-    with ``--diff``), otherwise what ``--fix`` / ``--unsafe-fixes`` could do; empty when
-    there is nothing to say. ``findings`` are those left after fixing, if any was made."""
-    active = [f for f in findings if not f.suppressed]
-    safe = sum(1 for f in active if applicable(f, unsafe=False))
-    more = sum(1 for f in active if applicable(f, unsafe=True)) - safe
-    parts = []
-    if fixed is not None:
-        parts.append(f"{fixed} would be fixed, {len(active)} would remain" if dry_run else f"{fixed} fixed, {len(active)} remaining")
-        if not unsafe and more:
-            parts.append(f"{more} more fixable with --unsafe-fixes")
-    else:
-        if safe:
-            parts.append(f"{safe} fixable with --fix")
-        if more:
-            parts.append(f"{more} {'more ' if safe else ''}fixable with --unsafe-fixes")
-    return "; ".join(parts)
