@@ -49,7 +49,6 @@ import os
 import sys
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 from lint_ws import __version__, findings, snapshot
 from lint_ws.snapshot import Stamp
@@ -68,28 +67,33 @@ _DAY = 24 * 3600
 _PARSER_PACKAGES = ("libcst", "tree_sitter", "tree_sitter_rust")
 
 
-def default_directory() -> Path:
+# Paths are strings here, as in the rest of a run's start: importing pathlib costs a warm run
+# a twentieth of its time.
+
+
+def default_directory() -> str:
     override = os.environ.get("LINT_WS_CACHE_DIR")
     if override:
-        return Path(override)
+        return override
+    home = os.path.expanduser("~")
     if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "lint-ws" / "Cache"
+        return os.path.join(os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local"), "lint-ws", "Cache")
     if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "lint-ws"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lint-ws"
+        return os.path.join(home, "Library", "Caches", "lint-ws")
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "lint-ws")
 
 
-def summaries_directory(directory: Path | None = None) -> Path:
+def summaries_directory(directory: str | os.PathLike | None = None) -> str:
     """Where the project index keeps its summaries in a cache ``directory`` (default: the
     user's cache directory)."""
-    return (directory or default_directory()) / f"v{FORMAT}"
+    return os.path.join(directory or default_directory(), f"v{FORMAT}")
 
 
 class ResultCache:
     """Findings of ``analyse`` per file, for one run's options; picklable for the workers."""
 
-    def __init__(self, directory: Path, options: object):
-        self.directory = Path(directory)
+    def __init__(self, directory: str | os.PathLike, options: object):
+        self.directory = os.fspath(directory)
         self.options = options
 
     @functools.cached_property
@@ -104,7 +108,7 @@ class ResultCache:
         return _digest(self._scope_text)
 
     @property
-    def summaries_directory(self) -> Path:
+    def summaries_directory(self) -> str:
         """Where the project index keeps its summaries (``lint_ws.project_index``)."""
         return summaries_directory(self.directory)
 
@@ -119,8 +123,8 @@ class ResultCache:
         digest.update(content)
         return digest.hexdigest()
 
-    def _entry(self, key: str) -> Path:
-        return self.directory / f"v{FORMAT}" / key[:2] / key[2:]
+    def _entry(self, key: str) -> str:
+        return os.path.join(self.directory, f"v{FORMAT}", key[:2], key[2:])
 
     def get(self, key: str) -> list[findings.Finding] | None:
         """The cached findings, or None on a miss (absent, unreadable or corrupt entry)."""
@@ -144,15 +148,16 @@ class ResultCache:
 
     # -- the file index -------------------------------------------------------------------
 
-    def _index_file(self) -> Path:
+    def _index_file(self) -> str:
         # Named by a checksum and holding its full scope text, which a load compares: a warm
         # run needs no cryptographic hash (importing hashlib loads OpenSSL).
         import zlib
 
-        return self.directory / f"v{FORMAT}" / "index" / f"{zlib.crc32(self._scope_text.encode('utf-8', 'surrogateescape')):08x}"
+        checksum = zlib.crc32(self._scope_text.encode("utf-8", "surrogateescape"))
+        return os.path.join(self.directory, f"v{FORMAT}", "index", f"{checksum:08x}")
 
     def unchanged(
-        self, files: Iterable[tuple[str | Path, str]], projects: dict[str, str] | None = None
+        self, files: Iterable[tuple[str | os.PathLike, str]], projects: dict[str, str] | None = None
     ) -> tuple[dict[str, findings.FileResult], dict[str, Stamp]]:
         """The results of the files the index knows unchanged, by display path, and the
         stamps of the other files, taken before they are read (for ``remember``).
@@ -180,7 +185,7 @@ class ResultCache:
 
     def remember(
         self,
-        files: Iterable[tuple[str | Path, str]],
+        files: Iterable[tuple[str | os.PathLike, str]],
         stamps: dict[str, Stamp],
         results: Iterable[findings.FileResult],
         projects: dict[str, str] | None = None,
@@ -224,22 +229,25 @@ class ResultCache:
 
     def prune(self) -> None:
         """Delete entries unused for MAX_AGE_DAYS; does the walk at most once a day."""
-        root = self.directory / f"v{FORMAT}"
-        marker = root / "last-pruned"
+        root = os.path.join(self.directory, f"v{FORMAT}")
+        marker = os.path.join(root, "last-pruned")
         now = time.time()
         try:
-            if now - marker.stat().st_mtime < _DAY:
+            if now - os.stat(marker).st_mtime < _DAY:
                 return
         except FileNotFoundError:
             pass
         except OSError:
             return
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            os.makedirs(root, exist_ok=True)
+            with open(marker, "ab"):
+                pass
+            os.utime(marker)
             shards = list(os.scandir(root))
-            if (root / "summaries").is_dir():  # the project index's summaries, sharded alike
-                shards.extend(os.scandir(root / "summaries"))
+            summaries = os.path.join(root, "summaries")
+            if os.path.isdir(summaries):  # the project index's summaries, sharded alike
+                shards.extend(os.scandir(summaries))
         except OSError:
             return
         for shard in shards:
@@ -257,29 +265,29 @@ class ResultCache:
                     continue  # another run pruned or replaced it first
 
 
-def _store(target: Path, data: bytes) -> None:
+def _store(target: str, data: bytes) -> None:
     """Write ``data`` to ``target`` atomically: a private temporary file, then
     ``os.replace``, so a reader sees the old or the new content, never a part."""
-    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    temporary = f"{target}.{os.getpid()}.tmp"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(temporary, "wb") as stream:
             stream.write(data)
         os.replace(temporary, target)
     except OSError:  # a cache that cannot be written only makes the next run slower
         try:
-            temporary.unlink()
+            os.unlink(temporary)
         except OSError:
             pass
 
 
-def _index_key(path: str | Path, display: str) -> str:
+def _index_key(path: str | os.PathLike, display: str) -> str:
     # A relative path means another file from another directory: the stamp's device and
     # inode tell them apart.
     return f"{os.fspath(path)}\0{display}"
 
 
-def _touch(path: Path) -> None:
+def _touch(path: str) -> None:
     try:
         os.utime(path)
     except OSError:
@@ -356,12 +364,12 @@ def canonical(value: object) -> object:
 @functools.cache
 def tool_fingerprint() -> str:
     """What identifies the code that produced an entry (see the module doc)."""
-    parts = [__version__, sys.version, *_stamps(Path(__file__).parent)]
+    parts = [__version__, sys.version, *_stamps(os.path.dirname(os.path.abspath(__file__)))]
     parts.extend(_package_stamp(name) for name in _PARSER_PACKAGES)
     return "\n".join(parts)
 
 
-def _stamps(directory: Path) -> list[str]:
+def _stamps(directory: str) -> list[str]:
     stamps = []
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
@@ -369,7 +377,7 @@ def _stamps(directory: Path) -> list[str]:
         return stamps
     for entry in entries:
         if entry.is_dir() and entry.name != "__pycache__":
-            stamps.extend(_stamps(Path(entry.path)))
+            stamps.extend(_stamps(entry.path))
         elif entry.name.endswith(".py"):
             stat = entry.stat()
             stamps.append(f"{entry.path} {stat.st_size} {stat.st_mtime_ns}")

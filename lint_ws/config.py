@@ -17,7 +17,6 @@ import os
 import sys
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from lint_ws import catalogue
@@ -40,7 +39,7 @@ class PerFileIgnores(NamedTuple):
     root: str = ""  # the directory the globs are relative to
     entries: tuple[tuple[str, frozenset[str]], ...] = ()
 
-    def rules_ignored_for(self, path: str | Path) -> frozenset[str]:
+    def rules_ignored_for(self, path: str | os.PathLike) -> frozenset[str]:
         if not self.entries:
             return frozenset()
         relative = _relative(path, self.root)
@@ -54,18 +53,18 @@ class PerFileIgnores(NamedTuple):
 
 
 class Config(NamedTuple):
-    path: Path | None = None  # the file it was read from; None: no configuration file
+    path: str | None = None  # the file it was read from, absolute; None: no configuration file
     select: frozenset[str] | None = None  # None: every rule
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
     per_file_ignores: PerFileIgnores = PerFileIgnores()
     report_unused_allows: bool = False
 
-    def is_excluded(self, path: str | Path) -> bool:
+    def is_excluded(self, path: str | os.PathLike) -> bool:
         """Whether ``exclude`` matches ``path`` (a file, or a directory the walk would enter)."""
         if not self.exclude or self.path is None:
             return False
-        relative = _relative(path, str(self.path.parent))
+        relative = _relative(path, os.path.dirname(self.path))
         if relative is None:
             return False
         if os.path.isdir(path):
@@ -93,37 +92,38 @@ def _gitignore_spec(lines: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _relative(path: str | Path, root: str) -> str | None:
+def _relative(path: str | os.PathLike, root: str) -> str | None:
     relative = os.path.relpath(os.path.abspath(path), root)
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
         return None
-    return Path(relative).as_posix()
+    return relative.replace(os.sep, "/")
 
 
-def find(paths: Sequence[str]) -> Path | None:
-    """The configuration file for a run over ``paths``, or None."""
+def find(paths: Sequence[str]) -> str | None:
+    """The configuration file for a run over ``paths`` (absolute), or None."""
     absolute = [os.path.abspath(path) for path in paths] or [os.getcwd()]
     try:
-        start = Path(os.path.commonpath(absolute))
+        directory = os.path.commonpath(absolute)
     except ValueError:  # paths on different drives have no common parent
-        start = Path.cwd()
-    if not start.is_dir():
-        start = start.parent
-    for directory in (start, *start.parents):
-        candidate = directory / LINT_WS_TOML
-        if candidate.is_file():
+        directory = os.getcwd()
+    if not os.path.isdir(directory):
+        directory = os.path.dirname(directory)
+    while True:
+        candidate = os.path.join(directory, LINT_WS_TOML)
+        if os.path.isfile(candidate):
             return candidate
-        candidate = directory / PYPROJECT
-        if candidate.is_file() and _has_tool_table(candidate):
+        candidate = os.path.join(directory, PYPROJECT)
+        if os.path.isfile(candidate) and _has_tool_table(candidate):
             return candidate
-        if (directory / ".git").exists():
+        parent = os.path.dirname(directory)
+        if os.path.exists(os.path.join(directory, ".git")) or parent == directory:
             return None
-    return None
+        directory = parent
 
 
-def _has_tool_table(pyproject: Path) -> bool:
+def _has_tool_table(pyproject: str) -> bool:
     try:
-        text = pyproject.read_text(encoding="utf-8")
+        text = _read_text(pyproject)
     except (OSError, UnicodeDecodeError):
         return False
     # Parsing every pyproject.toml on the way up costs start-up time; only one that
@@ -131,17 +131,17 @@ def _has_tool_table(pyproject: Path) -> bool:
     return "lint-ws" in text and "lint-ws" in _load_toml(pyproject, text).get("tool", {})
 
 
-def load(path: Path) -> Config:
+def load(path: str | os.PathLike) -> Config:
     """Read and validate a configuration file; raise ConfigError with a one-line message."""
-    path = Path(os.path.abspath(path))  # globs stay anchored whatever the working directory
+    path = os.path.abspath(path)  # globs stay anchored whatever the working directory
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except FileNotFoundError:
         raise ConfigError(f"{_shown(path)}: no such configuration file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{_shown(path)}: cannot read: {getattr(error, 'strerror', None) or error}") from None
     document = _load_toml(path, text)
-    if path.name == PYPROJECT:
+    if os.path.basename(path) == PYPROJECT:
         table = document.get("tool", {}).get("lint-ws")
         if table is None:
             raise ConfigError(f"{_shown(path)}: no [tool.lint-ws] table")
@@ -152,7 +152,12 @@ def load(path: Path) -> Config:
     return _validate(path, table, where)
 
 
-def _load_toml(path: Path, text: str) -> dict:
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as stream:
+        return stream.read()
+
+
+def _load_toml(path: str, text: str) -> dict:
     # Imported here: most runs find no configuration file to parse.
     if sys.version_info >= (3, 11):
         import tomllib
@@ -165,11 +170,11 @@ def _load_toml(path: Path, text: str) -> dict:
         raise ConfigError(f"{_shown(path)}: invalid TOML: {error}") from None
 
 
-def _shown(path: Path) -> str:
-    return _relative(path, os.getcwd()) or path.as_posix()
+def _shown(path: str) -> str:
+    return _relative(path, os.getcwd()) or path.replace(os.sep, "/")
 
 
-def _validate(path: Path, table: object, where: str) -> Config:
+def _validate(path: str, table: object, where: str) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
     unknown = sorted(set(table) - set(KEYS))
@@ -188,7 +193,7 @@ def _validate(path: Path, table: object, where: str) -> Config:
         select=select,
         ignore=_rule_list(table, "ignore", where),
         exclude=_string_list(table, "exclude", where),
-        per_file_ignores=PerFileIgnores(str(path.parent), entries),
+        per_file_ignores=PerFileIgnores(os.path.dirname(path), entries),
         report_unused_allows=report_unused,
     )
 
@@ -216,6 +221,6 @@ def _rule_list(table: dict, key: str, where: str) -> frozenset[str]:
 def resolve(config_option: str | None, paths: Sequence[str]) -> Config:
     """The configuration of a run: ``--config FILE``, else the one found, else defaults."""
     if config_option is not None:
-        return load(Path(config_option))
+        return load(config_option)
     found = find(paths)
     return Config() if found is None else load(found)

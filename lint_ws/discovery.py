@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from lint_ws import snapshot
@@ -36,7 +35,7 @@ def _is_virtualenv(entries: dict[str, os.DirEntry]) -> bool:
     return (marker is not None and marker.is_file()) or (conda is not None and conda.is_dir())
 
 
-def _read_gitignore(directory: str | Path) -> pathspec.GitIgnoreSpec | None:
+def _read_gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as stream:
             lines = stream.read().splitlines()
@@ -48,25 +47,29 @@ def _read_gitignore(directory: str | Path) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-IgnoreRules = tuple[tuple[Path, "pathspec.GitIgnoreSpec"], ...]
+IgnoreRules = tuple[tuple[str, "pathspec.GitIgnoreSpec"], ...]  # (directory, its .gitignore)
 
 
-def _inherited_gitignores(directory: Path) -> IgnoreRules:
-    """The .gitignore files above ``directory`` up to its repository root, outermost first."""
+def _inherited_gitignores(directory: str) -> IgnoreRules:
+    """The .gitignore files above the absolute ``directory`` up to its repository root,
+    outermost first."""
     chain = []
-    for parent in directory.parents:
+    below, parent = directory, os.path.dirname(directory)
+    while parent != below:
         spec = _read_gitignore(parent)
         if spec is not None:
             chain.append((parent, spec))
-        if (parent / ".git").exists():
+        if os.path.exists(os.path.join(parent, ".git")):
             return tuple(reversed(chain))
+        below, parent = parent, os.path.dirname(parent)
     return ()  # not in a repository: ignore files above the walked directory do not apply
 
 
 def _ignored(path: str, is_dir: bool, rules: IgnoreRules) -> bool:
     ignored = False
     for base, spec in rules:
-        relative = Path(path).relative_to(base).as_posix() + ("/" if is_dir else "")
+        # ``path`` lies below ``base``: what follows it and its separator.
+        relative = path[len(base.rstrip(os.sep)) + 1 :].replace(os.sep, "/") + ("/" if is_dir else "")
         result = spec.check_file(relative)
         if result.include is not None:
             ignored = result.include
@@ -85,7 +88,7 @@ def discover(paths: Iterable[str], excluded: Callable[[str], bool] | None = None
     for given in paths:
         absolute = os.path.abspath(given)
         if os.path.isdir(given):
-            _walk(absolute, _inherited_gitignores(Path(absolute)), excluded, found, named=True)
+            _walk(absolute, _inherited_gitignores(absolute), excluded, found, named=True)
         elif os.path.isfile(given) or os.path.islink(given):
             if language_of(os.path.basename(given)) is not None and not (excluded and excluded(absolute)):
                 found.add(absolute)
@@ -117,7 +120,7 @@ def _walk(
     if ".gitignore" in by_name:
         own = _read_gitignore(directory)
         if own is not None:
-            rules = rules + ((Path(directory), own),)
+            rules = rules + ((directory, own),)
     for entry in entries:
         try:
             is_dir = entry.is_dir(follow_symlinks=False)

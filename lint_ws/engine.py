@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from lint_ws.config import PerFileIgnores
@@ -24,7 +23,7 @@ class RunOptions(NamedTuple):
     per_file_ignores: PerFileIgnores = PerFileIgnores()
     report_unused_allows: bool = False  # allow comments that suppress nothing are problems
 
-    def selected_for(self, path: str | Path) -> frozenset[str]:
+    def selected_for(self, path: str | os.PathLike) -> frozenset[str]:
         return self.selected - self.per_file_ignores.rules_ignored_for(path)
 
 
@@ -45,7 +44,7 @@ class RunResult(NamedTuple):
 
 
 def lint_file(
-    fs_path: str | Path, display: str, options: RunOptions, raw: bytes | None = None, cache: ResultCache | None = None
+    fs_path: str | os.PathLike, display: str, options: RunOptions, raw: bytes | None = None, cache: ResultCache | None = None
 ) -> FileResult:
     """Lint one file; ``raw`` is its content when the caller already has it (the fix
     loop lints each candidate text before writing it); ``cache`` holds earlier analyses.
@@ -53,8 +52,8 @@ def lint_file(
     The file's project (``lint_ws.project_index``) is the run's when ``run`` prepared it,
     else it is assembled here: a file linted alone still sees its crate."""
     result = FileResult(display)
-    fs_path = Path(fs_path)
-    language = language_of(fs_path.name)
+    fs_path = os.fspath(fs_path)
+    language = language_of(os.path.basename(fs_path))
     try:
         if raw is None:
             raw = _read(fs_path)
@@ -101,21 +100,22 @@ def lint_file(
     return result
 
 
-def _read(path: Path) -> bytes:
-    if path.is_symlink():
+def _read(path: str) -> bytes:
+    if os.path.islink(path):
         try:
-            path.stat()
+            os.stat(path)
         except OSError as error:
             if error.errno == errno.ELOOP:
                 raise SourceError("symbolic link loop; skipped") from None
             if error.errno in (errno.ENOENT, errno.ENOTDIR):
                 raise SourceError("dangling symbolic link; skipped") from None
-    if path.is_dir():
+    if os.path.isdir(path):
         raise SourceError("is a directory; skipped")
-    if path.exists() and not path.is_file():
+    if os.path.exists(path) and not os.path.isfile(path):
         raise SourceError("not a regular file; skipped")
     try:
-        return path.read_bytes()
+        with open(path, "rb") as stream:
+            return stream.read()
     except FileNotFoundError:
         raise SourceError("file disappeared before it could be read") from None
     except OSError as error:
@@ -123,7 +123,7 @@ def _read(path: Path) -> bytes:
 
 
 def _analyse(
-    fs_path: Path, source: SourceFile, checks: list[registry.RuleCheck], cache: ResultCache | None, prefilter: bool
+    fs_path: str, source: SourceFile, checks: list[registry.RuleCheck], cache: ResultCache | None, prefilter: bool
 ) -> list[Finding]:
     from lint_ws import project_index, registry
 
@@ -148,7 +148,7 @@ def _analyse(
     return findings
 
 
-def _lint_batch(batch: Sequence[tuple[str | Path, str]], options: RunOptions, cache: ResultCache | None) -> list[FileResult]:
+def _lint_batch(batch: Sequence[tuple[str | os.PathLike, str]], options: RunOptions, cache: ResultCache | None) -> list[FileResult]:
     return [lint_file(path, display, options, cache=cache) for path, display in batch]
 
 
@@ -160,7 +160,7 @@ WORKER_DIED = "a lint-ws worker process died while linting this file's batch; no
 
 
 def run(
-    files: Sequence[tuple[str | Path, str]],
+    files: Sequence[tuple[str | os.PathLike, str]],
     options: RunOptions,
     jobs: int | None = None,
     cache: ResultCache | None = None,
@@ -188,7 +188,7 @@ def run(
 
 
 def _lint_all(
-    files: Sequence[tuple[str | Path, str]],
+    files: Sequence[tuple[str | os.PathLike, str]],
     options: RunOptions,
     jobs: int | None,
     cache: ResultCache | None,

@@ -52,7 +52,6 @@ import marshal
 import os
 from collections.abc import Iterable, Mapping
 from functools import cache, cached_property
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from lint_ws import snapshot
@@ -87,7 +86,7 @@ def _summaries_of(project: Project) -> dict[str, Any]:
         return project.inline or {}
     if project.digest not in _loaded:
         _loaded.clear()  # one project at a time keeps memory flat
-        store = _SummaryStore(project.language, project.root, Path(project.directory) if project.directory else None, index=False)
+        store = _SummaryStore(project.language, project.root, project.directory, index=False)
         found = {relative: store.load(key) for relative, key in project.keys.items()}
         _loaded[project.digest] = {relative: summary for relative, summary in found.items() if summary is not None}
     return _loaded[project.digest]
@@ -126,15 +125,15 @@ def assembled_summary(language: str, root: str, relative: str) -> Any:
     return project.summaries.get(relative) if project is not None and relative in project.keys else None
 
 
-def relative_path(project: Project, path: str | Path) -> str:
+def relative_path(project: Project, path: str | os.PathLike) -> str:
     """``path`` as the project's summaries name it."""
     absolute = os.path.abspath(path)
     if absolute == project.root:
-        return Path(absolute).name
-    return Path(os.path.relpath(absolute, project.root)).as_posix()
+        return os.path.basename(absolute)
+    return os.path.relpath(absolute, project.root).replace(os.sep, "/")
 
 
-def prepare(files: Iterable[tuple[str | Path, str]], cache_directory: Path | None, jobs: int = 1) -> dict[str, Project]:
+def prepare(files: Iterable[tuple[str | os.PathLike, str]], cache_directory: str | None, jobs: int = 1) -> dict[str, Project]:
     """Assemble the project of every file to lint; returns display path -> project (files of
     a language without an index plugin, and files of no project, are left out)."""
     from lint_ws.source import language_of
@@ -162,7 +161,7 @@ def prepare(files: Iterable[tuple[str | Path, str]], cache_directory: Path | Non
     return by_file
 
 
-def project_for(language: str, path: str | Path, cache_directory: Path | None = None) -> Project | None:
+def project_for(language: str, path: str | os.PathLike, cache_directory: str | None = None) -> Project | None:
     """The project of ``path``: the run's when prepared, else assembled now."""
     module = plugin(language)
     if module is None:
@@ -175,7 +174,7 @@ def project_for(language: str, path: str | Path, cache_directory: Path | None = 
 
 
 def with_overlay(
-    language: str, path: str | Path, overlay: Mapping[str, bytes], cache_directory: Path | None = None
+    language: str, path: str | os.PathLike, overlay: Mapping[str, bytes], cache_directory: str | None = None
 ) -> Project | None:
     """The project of ``path`` as an editor has it: the files of ``overlay`` (absolute path ->
     content, the open buffers) read from there, the others from disk (known by their stat in
@@ -186,7 +185,7 @@ def with_overlay(
     return build(language, root, cache_directory, overlay=overlay) if root is not None else None
 
 
-def _project_directory(module, path: str | Path) -> str | None:
+def _project_directory(module, path: str | os.PathLike) -> str | None:
     return _cached_root(module.__name__, os.path.dirname(path))
 
 
@@ -197,7 +196,7 @@ def _cached_root(module_name: str, directory: str) -> str | None:
 
 
 def build(
-    language: str, root: str, cache_directory: Path | None, jobs: int = 1, overlay: Mapping[str, bytes] | None = None
+    language: str, root: str, cache_directory: str | None, jobs: int = 1, overlay: Mapping[str, bytes] | None = None
 ) -> Project:
     """The project at ``root``, from cached summaries where the files are unchanged.
 
@@ -242,7 +241,7 @@ def build(
     digest = _digest(repr(sorted(keys.items())))
     if cache_directory is None:
         return Project(language, root, keys, digest, None, {relative: store.load(key) for relative, key in keys.items()})
-    return Project(language, root, keys, digest, str(cache_directory))
+    return Project(language, root, keys, digest, cache_directory)
 
 
 # Below this many files to scan, starting worker processes costs more than it saves.
@@ -308,7 +307,7 @@ class _SummaryStore:
 
     _memory: dict[str, Any] = {}  # key -> summary, shared by every store of the process
 
-    def __init__(self, language: str, root: str, directory: Path | None, index: bool = True):
+    def __init__(self, language: str, root: str, directory: str | None, index: bool = True):
         self.language = language
         self.root = root
         self.directory = directory
@@ -346,16 +345,17 @@ class _SummaryStore:
         if self.directory is not None:
             from lint_ws.cache import _store
 
-            _store(Path(self._entry(key)), marshal.dumps(summary))
+            _store(self._entry(key), marshal.dumps(summary))
 
     # -- the stat index: unchanged files are not read ----------------------------------
 
-    def _index_file(self) -> Path:
-        return self.directory / "projects" / _scope_digest(self.scope, self.root)[:24]
+    def _index_file(self) -> str:
+        return os.path.join(self.directory, "projects", _scope_digest(self.scope, self.root)[:24])
 
     def _load_index(self) -> dict:
         try:
-            loaded = marshal.loads(self._index_file().read_bytes())
+            with open(self._index_file(), "rb") as stream:
+                loaded = marshal.loads(stream.read())
         except Exception:
             return {}
         return loaded if isinstance(loaded, dict) else {}

@@ -6,15 +6,15 @@ Installed as the ``lint_ws.catalogue`` package so the docs ship in the wheel; us
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
 from lint_ws import HOMEPAGE
 
 FRONT_MATTER = "+++"
-_HERE = Path(__file__).parent
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class RuleDoc(NamedTuple):
@@ -60,7 +60,7 @@ def _parse(text: str) -> RuleDoc:
 @cache
 def all_rules() -> dict[str, RuleDoc]:
     """Every rule of the catalogue by id, in id order."""
-    docs = [_parse((_HERE / f"{rule_id}.md").read_text(encoding="utf-8")) for rule_id in rule_ids()]
+    docs = [_parse(_read_doc(rule_id)) for rule_id in rule_ids()]
     return {doc.id: doc for doc in sorted(docs, key=lambda doc: doc.id)}
 
 
@@ -70,4 +70,9 @@ def rule_ids() -> frozenset[str]:
     ids needs, without parsing the docs."""
     # The docs are files beside this module (pip installs packages unpacked); listing them
     # directly spares every run importing importlib.resources.
-    return frozenset(entry.name[:-3] for entry in _HERE.iterdir() if entry.name.startswith("WS") and entry.name.endswith(".md"))
+    return frozenset(entry.name[:-3] for entry in os.scandir(_HERE) if entry.name.startswith("WS") and entry.name.endswith(".md"))
+
+
+def _read_doc(rule_id: str) -> str:
+    with open(os.path.join(_HERE, f"{rule_id}.md"), encoding="utf-8") as stream:
+        return stream.read()

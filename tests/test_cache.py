@@ -234,3 +234,31 @@ def test_a_corrupt_or_foreign_index_is_an_empty_one(tmp_path, monkeypatch):
     ):
         index.write_bytes(damage)
         assert _run(tmp_path, _options()).files == expected
+
+
+def _imported(script: str, cwd: Path, env: dict[str, str]) -> set[str]:
+    """The modules a Python process running ``script`` imports, from CPython's import-time log."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", script], cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_a_warm_run_over_an_unchanged_crate_imports_no_front_end_and_no_pathlib(tmp_path):
+    """A warm run is a start-up and a stat per file; importing pathlib alone would cost it a
+    twentieth of its time (README "Speed"). The crate's index and the results are all read
+    from the cache: no rule module, no parser."""
+    crate = tmp_path / "crate"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text('[package]\nname = "crate"\nversion = "0.1.0"\n')
+    (crate / "src" / "lib.rs").write_text("use tokio_tungstenite::WebSocketStream;\npub mod pump;\n")
+    (crate / "src" / "pump.rs").write_text("pub async fn pump(tx: tokio::sync::mpsc::Sender<u8>) { let _ = tx.try_send(1); }\n")
+    (tmp_path / "pump.py").write_bytes(SOURCE)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LINT_WS")}
+    env["LINT_WS_CACHE_DIR"] = str(tmp_path / "cache")
+    run = "from lint_ws.cli import cli; cli.main(['check', '--exit-zero', '.'], prog_name='lint-ws', standalone_mode=False)"
+    # The files were written just now: trusted by their stat only without the racy margin.
+    _imported(f"from lint_ws import cache; cache._RACY_NS = -1; {run}", tmp_path, env)
+    warm = _imported(run, tmp_path, env) - _imported("pass", tmp_path, env)
+    assert "lint_ws.project_index" in warm and "lint_ws.cache" in warm
+    assert not {"lint_ws.registry", "lint_ws.rust.frontend", "lint_ws.python.frontend"} & warm, "a file was linted again"
+    assert "pathlib" not in warm
