@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixture_expectations import FIXTURES, rule_fixture_files
+from fixture_expectations import FIXTURES, fixture_rule, rule_fixture_files
 from marker_rules import MARKER_RULES, SAFE
 from marker_rules import install as install_marker_rules
 from lint_ws import engine, fixes, registry
@@ -463,7 +463,8 @@ def snapshot_of(path: Path) -> Path:
 def test_fixture_fixes_match_their_snapshot(path, tmp_path):
     """All of a fixture's fixes (safe and unsafe, as --unsafe-fixes applies them) give its
     ``.fixed`` snapshot, a text that parses and that a second run leaves alone."""
-    options = engine.RunOptions(frozenset({path.parent.name}))
+    rule_id = fixture_rule(path)  # a crate's files sit below the rule's directory
+    options = engine.RunOptions(frozenset({rule_id}))
     display = path.relative_to(FIXTURES).as_posix()
     outcome = fixes.fix_file(path, display, options, unsafe=True)
     assert outcome is not None
@@ -476,7 +477,7 @@ def test_fixture_fixes_match_their_snapshot(path, tmp_path):
         snapshot.write_bytes(outcome.fixed.raw)
     assert snapshot.exists(), (
         f"{path.name} has fixes but no snapshot; review the output of "
-        f"`lint-ws check --diff --unsafe-fixes --select {path.parent.name} {path}` and create it with "
+        f"`lint-ws check --diff --unsafe-fixes --select {rule_id} {path}` and create it with "
         f"LINT_WS_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_fixes.py"
     )
     assert outcome.fixed.raw == snapshot.read_bytes(), f"fixing {path.name} no longer gives {snapshot.name}"
@@ -489,7 +490,7 @@ def test_fixture_fixes_match_their_snapshot(path, tmp_path):
 
 def test_every_snapshot_belongs_to_a_fixture():
     fixtures = {snapshot_of(path) for path in rule_fixture_files()}
-    orphans = [p for p in FIXTURES.glob("*/WS*/*.fixed") if p not in fixtures]
+    orphans = [p for p in FIXTURES.glob("*/WS*/**/*.fixed") if p not in fixtures]
     assert orphans == [], "snapshots without their fixture"
 
 
