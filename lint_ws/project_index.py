@@ -216,15 +216,19 @@ def build(
                 facts[relative] = known
                 continue
         unknown.append((relative, member, raw))
+    # Stamped before they are read: a change made while the scan reads a file shows next time.
+    # (A buffer's content is not the file's: it gets no stamp.)
+    stamps = [snapshot.stamp(member) if raw is None else None for _, member, raw in unknown]
     texts: dict[str, str] = {}  # the contents the scan kept, for the summaries to make
-    for (relative, member, raw), (found, text) in zip(unknown, _scan_all(module.__name__, store.scope, unknown, jobs)):
+    scanned = _scan_all(module.__name__, store.scope, unknown, jobs)
+    for (relative, _, _), stamp, (found, text) in zip(unknown, stamps, scanned):
         if found is None:
             continue  # unreadable or not UTF-8: the file's own lint reports it; it contributes nothing
         facts[relative] = found
         if text is not None:
             texts[relative] = text
-        if raw is None:
-            store.learn(relative, member, found)  # a buffer's content is not the file's stamp
+        if stamp is not None:
+            store.learn(relative, stamp, found)
     store.flush()
     if not any(names for names, _ in facts.values()):
         return Project(language, root, {}, _EMPTY_DIGEST)  # no connection anywhere: no summaries
@@ -367,9 +371,9 @@ class _SummaryStore:
             return None
         return entry[1]
 
-    def learn(self, relative: str, path: str, facts: tuple[bool, str | None]) -> None:
-        stamp = snapshot.stamp(path)
-        if stamp is not None and self.directory is not None and not _racily_clean(stamp):
+    def learn(self, relative: str, stamp: snapshot.Stamp, facts: tuple[bool, str | None]) -> None:
+        """Record what the file stamped ``stamp`` before it was read told."""
+        if self.directory is not None and not _racily_clean(stamp):
             self._learned[relative] = (stamp, facts)
 
     def flush(self) -> None:

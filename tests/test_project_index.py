@@ -65,6 +65,31 @@ def test_a_crate_that_names_no_connection_needs_no_summaries(tmp_path):
     assert not (tmp_path / "cache" / "summaries").exists()
 
 
+def test_a_file_rewritten_while_the_scan_reads_it_is_scanned_again(tmp_path, monkeypatch):
+    """The stat index keeps the stamp a file had before the scan read it: a change made in
+    between is seen by the next run, not hidden under the new stamp."""
+    crate = tmp_path / "plain"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text('[package]\nname = "plain"\nversion = "0.1.0"\n')
+    lib = crate / "src" / "lib.rs"
+    lib.write_text("pub fn add(a: u32, b: u32) -> u32 { a + b }\n")
+    _age(lib)
+    monkeypatch.setattr(cache, "_RACY_NS", -1)
+    scan = project_index._scan
+
+    def scan_then_edit(task):
+        found = scan(task)
+        lib.write_text("use tokio_tungstenite::WebSocketStream;\npub fn add(a: u32, b: u32) -> u32 { a + b }\n")
+        _age(lib)
+        os.utime(lib, (1_600_000_100, 1_600_000_100))
+        return found
+
+    monkeypatch.setattr(project_index, "_scan", scan_then_edit)
+    assert project_index.build("rust", str(crate), tmp_path / "cache").summaries == {}  # it read the old text
+    monkeypatch.setattr(project_index, "_scan", scan)
+    assert list(project_index.build("rust", str(crate), tmp_path / "cache").summaries) == ["src/lib.rs"]
+
+
 def test_a_workspace_is_one_project(tmp_path):
     (tmp_path / "Cargo.toml").write_text('[workspace]\nmembers = ["a", "b"]\n')
     for member in ("a", "b"):
