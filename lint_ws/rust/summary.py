@@ -126,7 +126,6 @@ def summarize(path: str, text: str):
 
 LOOPS = ("loop_expression", "while_expression", "for_expression")
 NESTED_BODIES = ("closure_expression", "async_block")
-SPAWNS = frozenset({"spawn", "spawn_local", "spawn_blocking"})
 # Calls that reshape a value on its way to a method call or binding.
 RESHAPING = frozenset(
     {"lock", "read", "write", "as_mut", "as_ref", "unwrap", "expect", "clone", "borrow", "borrow_mut", "get_mut",
@@ -680,11 +679,12 @@ def _leaves(node: Node) -> Iterator[Node]:
 
 def _spawned_future(call: Node) -> Node | None:
     """The future or closure a ``spawn(..)`` call runs, or None for other calls."""
+    from lint_ws.rust.model import SPAWN_FUNCTIONS
     from lint_ws.rust.syntax import callee_path, method_call_parts
 
     parts = method_call_parts(call)
     name = parts[1] if parts is not None else (callee_path(call) or "").rsplit("::", 1)[-1]
-    if name not in SPAWNS:
+    if name not in SPAWN_FUNCTIONS:
         return None
     arguments = call.child_by_field_name("arguments")
     return arguments if arguments is not None and arguments.named_children else None
@@ -704,8 +704,9 @@ def _spawned_on_field(spawn: Node) -> str | None:
     return None
 
 
-# Methods whose result is the same task as the handle they are called on.
-SAME_TASK_METHODS = frozenset({"abort_handle"})
+# Methods whose result is the same task as the handle (or the spawn's result) they are
+# called on: a fallible spawn (`Builder::spawn_on`) gives `io::Result<JoinHandle>`.
+SAME_TASK_METHODS = frozenset({"abort_handle", "unwrap", "expect"})
 
 
 def _handle_destination(spawn: Node) -> tuple[list | None, list | None]:
@@ -734,7 +735,7 @@ def _value_destination(node: Node, depth: int) -> tuple[list | None, list | None
     from lint_ws.rust.syntax import method_call_parts, text
 
     while (parent := node.parent) is not None:
-        if parent.type == "parenthesized_expression":
+        if parent.type in ("parenthesized_expression", "try_expression"):
             node = parent
         elif parent.type == "arguments" and parent.parent is not None:
             call = parent.parent

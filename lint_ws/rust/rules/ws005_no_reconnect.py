@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 from tree_sitter import Node
 
-from lint_ws.rust.model import base_expression, binding_chain, local_binding
+from lint_ws.rust.model import SPAWN_FUNCTIONS, base_expression, binding_chain, local_binding
 from lint_ws.rust.syntax import ancestors, callee_path, descendants_of_type, enclosing, method_call_parts, text, walk
 
 RULE_ID = "WS005"
@@ -569,9 +569,6 @@ class _Analysis:
 # --- syntax helpers -----------------------------------------------------------------
 
 
-SPAWNS = frozenset({"spawn", "spawn_local", "spawn_blocking"})
-
-
 def _in_detached_task(node: Node) -> bool:
     """Whether ``node`` runs in a task spawned with its handle thrown away
     (``spawn_local(async move { .. });``, ``let _ = tokio::spawn(..)``)."""
@@ -582,7 +579,7 @@ def _in_detached_task(node: Node) -> bool:
             continue
         arguments = ancestor.parent
         call = arguments.parent if arguments is not None and arguments.type == "arguments" else None
-        if call is None or call.type != "call_expression" or _called_name(call) not in SPAWNS:
+        if call is None or call.type != "call_expression" or _called_name(call) not in SPAWN_FUNCTIONS:
             continue
         holder = call.parent
         if holder is not None and holder.type == "expression_statement":
