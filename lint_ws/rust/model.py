@@ -398,7 +398,7 @@ def _expand_select_macros(root: Node, buffer: bytearray) -> None:
 DATAGRAM_TYPES = ("UdpSocket", "UnixDatagram")
 TASK_HANDLE_TYPES = ("JoinHandle", "AbortHandle", "JoinSet")
 SPAWN_FUNCTIONS = frozenset({"spawn", "spawn_local", "spawn_blocking", "spawn_on", "spawn_local_on"})
-SPAWN_IN_TOKENS = re.compile(r"\bspawn(?:_local|_blocking)?\s*\(")
+SPAWN_IN_TOKENS = re.compile(r"\b(?:%s)\s*\(" % "|".join(sorted(SPAWN_FUNCTIONS, key=len, reverse=True)))
 # Methods that put a task handle into a collection of handles.
 COLLECTION_ADDERS = frozenset({"push", "push_back", "insert", "extend"})
 # Calls that only reshape a value on the way from the name it came from.
