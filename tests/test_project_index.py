@@ -90,6 +90,27 @@ def test_a_file_rewritten_while_the_scan_reads_it_is_scanned_again(tmp_path, mon
     assert list(project_index.build("rust", str(crate), tmp_path / "cache").summaries) == ["src/lib.rs"]
 
 
+def test_worker_processes_scan_and_summarise_as_the_run_itself_does(tmp_path, monkeypatch):
+    """A large project is scanned and summarised on worker processes (lowered thresholds
+    stand in for its size): the same keys, digest and summaries as in one process, and the
+    stat index the workers' scan leaves behind serves the next run."""
+    crate = _copy(tmp_path)
+    for path in crate.rglob("*.rs"):
+        _age(path)
+    monkeypatch.setattr(cache, "_RACY_NS", -1)
+    alone = project_index.build("rust", str(crate), None, jobs=1)
+    monkeypatch.setattr(project_index, "_PARALLEL_SCAN_FILES", 1)
+    parallel = project_index.build("rust", str(crate), str(tmp_path / "cache"), jobs=2)
+    assert len(parallel.keys) >= 2, "the fixture crate is too small to reach the workers"
+    assert (parallel.keys, parallel.digest) == (alone.keys, alone.digest)
+    assert parallel.summaries == alone.summaries
+    scanned = []  # a scan in this process, where it can be seen
+    monkeypatch.setattr(project_index, "_PARALLEL_SCAN_FILES", 10**6)
+    monkeypatch.setattr(project_index, "_scan", lambda task: scanned.append(task) or (None, None))
+    assert project_index.build("rust", str(crate), str(tmp_path / "cache"), jobs=2).digest == alone.digest
+    assert scanned == [], "an unchanged file was read again"
+
+
 def test_a_workspace_is_one_project(tmp_path):
     (tmp_path / "Cargo.toml").write_text('[workspace]\nmembers = ["a", "b"]\n')
     for member in ("a", "b"):
