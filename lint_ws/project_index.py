@@ -59,7 +59,7 @@ from lint_ws import snapshot
 # Language -> the module that plugs it into the index (see the module doc).
 LANGUAGES = {"rust": "lint_ws.rust.summary", "python": "lint_ws.python.summary"}
 
-SUMMARY_FORMAT = "1"  # bump when what summaries hold changes incompatibly
+SUMMARY_FORMAT = "2"  # bump when what summaries hold changes incompatibly
 _EMPTY_DIGEST = "-"
 
 

@@ -694,6 +694,22 @@ class Crate:
             for spawn in _spawns_within(function.body):
                 if self._kept_in(function, spawn, type_name, field):
                     found = found or self.body_is_pump(function, spawn)
+            for record, (owner, stored) in function.body.get("kept_calls", ()):
+                if (function.impl if owner == "Self" else owner) == type_name and stored == field:
+                    returned = self.returned_pump(function, tuple(record))
+                    if returned is not None:
+                        found = found or returned
+        return found
+
+    def returned_pump(self, context: Function | None, call: tuple) -> bool | None:
+        """Whether the task whose handle ``call`` returns (``fn spawn_reader(..) ->
+        JoinHandle<()> { tokio::spawn(..) }``) is a pump; None when the call returns no task
+        the crate shows."""
+        found = None
+        for callee in self.resolve(context, call):
+            for spawn in _spawns_within(callee.body):
+                if spawn.get("returned"):
+                    found = found or self.body_is_pump(callee, spawn)
         return found
 
     def _kept_in(self, function: Function, spawn: dict, type_name: str | None, field: str) -> bool:

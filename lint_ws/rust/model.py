@@ -618,7 +618,7 @@ def _index_kept_spawns(model: RustModel) -> dict[tuple[str, str], list[Node]]:
             continue
         function = model.function_at(call)
         impl = function.impl_type if function is not None else None
-        stored = _handle_destination(call)[0]
+        stored = _handle_destination(call).field
         on_set = _spawned_on_field(call)
         if stored is not None:
             kept.setdefault((impl if stored[0] == "Self" else stored[0], stored[1]), []).append(call)
@@ -671,22 +671,37 @@ def _spawn_name(call: Node) -> str | None:
     return None
 
 
-def is_task_handle(model: RustModel, receiver: Node) -> bool:
+def is_task_handle(model: RustModel, receiver: Node, ctx=None) -> bool:
     """Whether ``receiver`` is a task handle (JoinHandle, AbortHandle, JoinSet, or a
-    collection of them) by type or origin."""
+    collection of them) by type or origin; with the rule's context, also a local bound to
+    what a project function that spawns and returns a task gives."""
     chain = binding_chain(model, receiver)
     for binding in chain:
         if binding.type is not None and any(name in text(binding.type) for name in TASK_HANDLE_TYPES):
             return True
         if binding.value is not None and ("JoinSet::new" in text(binding.value) or "abort_handle" in text(binding.value)):
             return True
-    return bool(spawn_calls(model, receiver, chain))
+    if spawn_calls(model, receiver, chain):
+        return True
+    return ctx is not None and any(ctx.crate.returned_pump(context, record) is not None for context, record in _bound_calls(ctx, chain))
+
+
+def _bound_calls(ctx, chain: list) -> Iterator[tuple]:
+    """(function, call record) of each binding of ``chain`` whose value is a call."""
+    from lint_ws.rust.summary import call_record
+
+    for binding in chain:
+        made = base_expression(binding.value) if binding.value is not None else None
+        record = call_record(made) if made is not None and made.type == "call_expression" else None
+        if record is not None:
+            yield ctx.function(made), record
 
 
 def task_is_pump(ctx, model: RustModel, receiver: Node) -> bool:
     """Whether the task behind ``receiver`` is a pump of a connection (``Crate.body_is_pump``).
 
-    The spawned future decides when it is known here; for a task stored in a field, the
+    The spawned future decides when it is known here; for a task a project function spawns
+    and returns, that function's (``Crate.returned_pump``); for a task stored in a field, the
     futures spawned into that field anywhere in the project decide (``Crate.field_pump``).
     A task whose spawn the project does not show (a handle handed in from outside) is not
     known to be a pump.
@@ -695,6 +710,9 @@ def task_is_pump(ctx, model: RustModel, receiver: Node) -> bool:
     futures = spawned_futures(model, receiver, chain)
     if futures:
         return any(ctx.crate.body_is_pump(ctx.function(future), _future_body(future)) for future in futures)
+    # A local bound to a project function's result: the task that function spawns and returns.
+    if any(ctx.crate.returned_pump(context, record) for context, record in _bound_calls(ctx, chain)):
+        return True
     return any(
         binding.struct is not None and bool(ctx.crate.field_pump(binding.struct, binding.name)) for binding in chain
     )

@@ -52,7 +52,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lint_ws import snapshot
 
@@ -593,7 +593,10 @@ def summarize_body(body: Node) -> dict:
             spawned = _spawned_future(node)
             if spawned is not None:
                 record = summarize_body(spawned)
-                record["field"], record["passed"] = _handle_destination(node)
+                kept = _handle_destination(node)
+                record["field"], record["passed"] = kept.field, kept.passed
+                if kept.returned:  # most spawns are kept elsewhere: no key keeps summaries small
+                    record["returned"] = True
                 record["spawned_on"] = _spawned_on_field(node)
                 summary["spawns"].append(record)
                 continue
@@ -602,6 +605,10 @@ def summarize_body(body: Node) -> dict:
                 summary["calls"].append(record)
                 starts.append(node.start_byte)
                 _collect_arguments(node, record, summary["arguments"])
+                if node.parent is not None and node.parent.type in STORING:
+                    field = _value_destination(node, 0).field
+                    if field is not None:  # a call's result kept in a field: it may be a task handle
+                        summary.setdefault("kept_calls", []).append((record, field))
                 if record[0] == "method" and record[1] in STATE_SETTERS:
                     writes.append(node)
             _collect_refs(node, summary["refs"])
@@ -709,11 +716,22 @@ def _spawned_on_field(spawn: Node) -> str | None:
 SAME_TASK_METHODS = frozenset({"abort_handle", "unwrap", "expect"})
 
 
-def _handle_destination(spawn: Node) -> tuple[list | None, list | None]:
-    """Where the handle of a spawned task is kept: ``([struct, field], None)`` for a struct
-    field (``Self`` for the type of the ``impl``), ``(None, [call record, argument index])``
-    for a call it is handed to (a constructor that may store it, a tuple struct
-    ``Guard(h)``), ``(None, None)`` when neither is seen. A task spawned on a local
+class Kept(NamedTuple):
+    """Where a value (a task handle) ends up: a struct field (``[struct, field]``, ``Self``
+    for the type of the ``impl``), a call it is handed to (``[call record, argument
+    index]``: a constructor that may store it, a tuple struct ``Guard(h)``), or the result of
+    the function it is made in (``returned``). Nothing of these when none is seen."""
+
+    field: list | None = None
+    passed: list | None = None
+    returned: bool = False
+
+
+NOWHERE = Kept()
+
+
+def _handle_destination(spawn: Node) -> Kept:
+    """Where the handle of a spawned task is kept (``Kept``). A task spawned on a local
     ``JoinSet`` is kept where the set is."""
     from lint_ws.rust.model import local_binding
     from lint_ws.rust.syntax import method_call_parts, text
@@ -727,10 +745,10 @@ def _handle_destination(spawn: Node) -> tuple[list | None, list | None]:
     return _value_destination(spawn, 0)
 
 
-def _value_destination(node: Node, depth: int) -> tuple[list | None, list | None]:
+def _value_destination(node: Node, depth: int) -> Kept:
     """Where the value ``node`` (a task handle) ends up, through ``Some(..)``/``Arc::new(..)``,
-    ``.abort_handle()``, the locals it is bound to and the local collections it is added
-    to (see ``_handle_destination``)."""
+    ``?``, ``.abort_handle()``, the locals it is bound to and the local collections it is
+    added to (see ``Kept``)."""
     from lint_ws.rust.model import COLLECTION_ADDERS
     from lint_ws.rust.syntax import method_call_parts, text
 
@@ -747,56 +765,79 @@ def _value_destination(node: Node, depth: int) -> tuple[list | None, list | None
                 return _collection_destination(parts[0], depth)
             record = call_record(call)
             index = next(i for i, argument in enumerate(parent.named_children) if argument.id == node.id)
-            return (None, [record, index]) if record is not None else (None, None)
+            return Kept(passed=[record, index]) if record is not None else NOWHERE
         elif parent.type == "field_expression" and parent.child_by_field_name("value") == node:
             call = parent.parent
             if call is None or call.type != "call_expression" or text(parent.child_by_field_name("field")) not in SAME_TASK_METHODS:
-                return None, None
+                return NOWHERE
             node = call
         elif parent.type == "field_initializer" and parent.child_by_field_name("value") == node:
-            return [_literal_type(parent), text(parent.child_by_field_name("field"))], None
+            return Kept(field=[_literal_type(parent), text(parent.child_by_field_name("field"))])
         elif parent.type == "shorthand_field_initializer":
-            return [_literal_type(parent), text(node)], None
+            return Kept(field=[_literal_type(parent), text(node)])
         elif parent.type == "assignment_expression" and parent.child_by_field_name("right") == node:
             left = _reshaped(parent.child_by_field_name("left"))
             if left.type == "field_expression" and _reshaped(left.child_by_field_name("value")).type == "self":
-                return ["Self", text(left.child_by_field_name("field"))], None
-            return None, None
+                return Kept(field=["Self", text(left.child_by_field_name("field"))])
+            return NOWHERE
         elif parent.type == "let_declaration" and parent.child_by_field_name("value") == node:
             return _local_destination(parent, depth)
+        elif (parent.type == "return_expression" and _returns_from_function(parent)) or _is_function_tail(node):
+            return Kept(returned=True)
         else:
-            return None, None
-    return None, None
+            return NOWHERE
+    return NOWHERE
 
 
-def _collection_destination(collection: Node, depth: int) -> tuple[list | None, list | None]:
+# Where a call's result is kept by the statement around it: bound, assigned, a field's value
+# (or `?` of one of those).
+STORING = frozenset({"let_declaration", "assignment_expression", "field_initializer", "try_expression"})
+
+
+def _returns_from_function(node: Node) -> bool:
+    """Whether a ``return`` leaves the function, not a closure or async block inside it."""
+    enclosing = next((a for a in _ancestors(node) if a.type in ("function_item", "closure_expression", "async_block")), None)
+    return enclosing is not None and enclosing.type == "function_item"
+
+
+def _is_function_tail(node: Node) -> bool:
+    """Whether ``node`` is the tail expression of a function's body: the function's result
+    (an expression followed by ``;`` sits in a statement, not in the block itself)."""
+    block = node.parent
+    if block is None or block.type != "block" or block.parent is None or block.parent.type != "function_item":
+        return False
+    last = next((child for child in reversed(block.named_children) if not child.type.endswith("comment")), None)
+    return last is not None and last.id == node.id
+
+
+def _collection_destination(collection: Node, depth: int) -> Kept:
     """Where a collection a handle is added to is kept: ``self.tasks``, or a local one."""
     from lint_ws.rust.model import local_binding
     from lint_ws.rust.syntax import text
 
     collection = _reshaped(collection)
     if collection.type == "field_expression" and _reshaped(collection.child_by_field_name("value")).type == "self":
-        return ["Self", text(collection.child_by_field_name("field"))], None
+        return Kept(field=["Self", text(collection.child_by_field_name("field"))])
     if collection.type == "identifier":
         binding = local_binding(text(collection), collection)
         if binding is not None and binding.pattern_owner is not None and binding.pattern_owner.type == "let_declaration":
             return _local_destination(binding.pattern_owner, depth)
-    return None, None
+    return NOWHERE
 
 
-def _local_destination(declaration: Node, depth: int) -> tuple[list | None, list | None]:
+def _local_destination(declaration: Node, depth: int) -> Kept:
     """Where the value of ``let NAME = ..;`` is kept by a later use of ``NAME``."""
     from lint_ws.rust.syntax import text
 
     name, after = _local_and_what_follows(declaration)
     if name is None or depth > 3:
-        return None, None
+        return NOWHERE
     for node in after:
         if node.type == "identifier" and text(node) == name:
             found = _value_destination(node, depth + 1)
-            if found != (None, None):
+            if found != NOWHERE:
                 return found
-    return None, None
+    return NOWHERE
 
 
 def _literal_type(initializer: Node) -> str | None:

@@ -49,7 +49,7 @@ def check(ctx) -> Iterator:
         function = model.function_at(call)
         if model.in_test(call) or (function is not None and function.node.id in destructor_path):
             continue
-        if not is_task_handle(model, receiver) or not task_is_pump(ctx, model, receiver):
+        if not is_task_handle(model, receiver, ctx) or not task_is_pump(ctx, model, receiver):
             continue
         if after_failed_send(ctx, call) or _after_timed_out_join(model, call, original) or _closes_gracefully(ctx, model, function.node if function else None, call, receiver, original):
             continue

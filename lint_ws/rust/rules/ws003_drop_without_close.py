@@ -46,7 +46,7 @@ def check(ctx) -> Iterator:
             (function, call, receiver)
             for function in run_by_drop
             for call, receiver in _aborts(function)
-            if is_task_handle(model, receiver)
+            if is_task_handle(model, receiver, ctx)
         ]
         if destructor.is_test or not aborts or any(_asks_to_close(ctx, model, f) for f in run_by_drop):
             continue
