@@ -259,10 +259,7 @@ def _scan_all(module_name: str, scope: str, unknown: list[tuple[str, str, bytes 
     tasks = [(module_name, scope, member, raw) for _, member, raw in unknown]
     if jobs <= 1 or len(tasks) < _PARALLEL_SCAN_FILES:
         return [_scan(task) for task in tasks]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_scan_in_worker, tasks, chunksize=max(1, len(tasks) // (8 * jobs))))
+    return _on_workers(_scan_in_worker, tasks, jobs)
 
 
 def _scan(task: tuple[str, str, str, bytes | None]) -> tuple[tuple[bool, str | None] | None, str | None]:
@@ -287,10 +284,15 @@ def _summarize_all(module_name: str, missing: list[tuple[str, str | None, str]],
     tasks = [(module_name, relative, text, path) for relative, text, path in missing]
     if jobs <= 1 or len(tasks) < 4 * jobs:
         return [_summarize(task) for task in tasks]
+    return _on_workers(_summarize, tasks, jobs)
+
+
+def _on_workers(function, tasks: list, jobs: int) -> list:
+    """``function`` over ``tasks`` on ``jobs`` worker processes, results in order."""
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_summarize, tasks, chunksize=max(1, len(tasks) // (8 * jobs))))
+        return list(pool.map(function, tasks, chunksize=max(1, len(tasks) // (8 * jobs))))
 
 
 def _summarize(task: tuple[str, str, str | None, str]) -> Any:
